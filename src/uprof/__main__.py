@@ -1,0 +1,3 @@
+from uprof.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""create_app(settings): the ASGI application with its routes, middleware and error handlers."""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
+from uprof.db import server_secret
+from uprof.db.engine import make_engine
+from uprof.db.unit_of_work import Database, DatabaseBusy
+from uprof.http.context import request_context
+from uprof.http.edge import Edge
+from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
+from uprof.http.pagination import CursorCodec
+from uprof.http.services import Services
+from uprof.pages import routes as pages
+from uprof.profiles import routes as profiles
+
+CURSOR_SECRET = "cursor_signing_key"
+
+
+def build_services(settings: Settings) -> Services:
+    database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
+    key = database.run(lambda connection: server_secret.load_or_create(connection, CURSOR_SECRET), write=True)
+    return Services(settings=settings, database=database, cursors=CursorCodec(key))
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The uprof application for `settings` (the database must already be migrated)."""
+    app = Starlette(
+        routes=[Route("/healthz", healthz, methods=["GET"]), *profiles.routes, *pages.routes],
+        middleware=[Middleware(Edge)],
+        exception_handlers={
+            ApiError: render_api_error,
+            HTTPException: render_http_exception,
+            DatabaseBusy: render_database_busy,
+        },
+    )
+    app.router.redirect_slashes = False
+    app.state.services = services or build_services(settings)
+    return app
+
+
+def create_app_from_environment() -> Starlette:
+    """The factory each `uprof serve --workers N` process calls; settings arrive from the parent process."""
+    return create_app(Settings.from_json(os.environ[WORKER_SETTINGS_VARIABLE]))
+
+
+async def healthz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        await run_in_threadpool(services.database.run, lambda c: c.execute(text("SELECT 1")), write=False)
+    except Exception:
+        return _json({"status": "unavailable"}, 503)
+    return _json({"status": "ok"}, 200)
+
+
+def _json(data: object, status: int) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def render_api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    body = error_body(error, request_context(request.scope).request_id)
+    return Response(body, status_code=error.status, media_type="application/json", headers=error.headers)
+
+
+async def render_http_exception(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        api_error: ApiError = not_found_route()
+    elif error.status_code == 405:
+        allow = (error.headers or {}).get("Allow", "")
+        api_error = MethodNotAllowed(
+            f"method {request.method} is not allowed on {request.url.path}", headers={"allow": allow}
+        )
+    else:
+        api_error = HttpLayerError(error.status_code, str(error.detail).lower())
+    return await render_api_error(request, api_error)
+
+
+async def render_database_busy(request: Request, error: Exception) -> Response:
+    return await render_api_error(request, Overloaded())

@@ -1,0 +1,246 @@
+"""The `uprof` command: serve, keys, db. Thin: it parses options and calls the same services as the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from uprof import __version__
+from uprof.accounts import service as accounts
+from uprof.config import DEFAULT_DATABASE_URL, WORKER_SETTINGS_VARIABLE, Settings
+from uprof.db import migrate
+from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
+from uprof.db.unit_of_work import Database
+from uprof.timestamps import format_timestamp
+
+T = TypeVar("T")
+
+database_url_option = click.option(
+    "--database-url",
+    envvar="UPROF_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB.",
+)
+
+
+def fail(message: str) -> None:
+    """Report an operational failure (exit code 1)."""
+    click.echo(f"uprof: {message}", err=True)
+    sys.exit(1)
+
+
+def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
+    """Connect and apply pending migrations, as every data command does first (exit 1 on failure)."""
+    try:
+        database = Database(make_engine(url, sqlite_synchronous=sqlite_synchronous))
+        migrate.upgrade(database)
+    except DatabaseUrlError as error:
+        raise click.BadParameter(str(error), param_hint="--database-url") from None
+    except migrate.NewerDatabaseError as error:
+        fail(f"{error}: it was migrated by a newer uprof")
+    except SQLAlchemyError as error:
+        fail(f"cannot use database {redact_url(url)}: {error.__class__.__name__}: {getattr(error, 'orig', error)}")
+    return database
+
+
+def in_transaction(database: Database, work: Callable[[Connection], T]) -> T:
+    try:
+        return database.run(work, write=True)
+    except SQLAlchemyError as error:
+        fail(f"database error: {getattr(error, 'orig', error)}")
+        raise  # unreachable: fail() exits
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="uprof")
+def main() -> None:
+    """uprof: a self-hostable User Profiles API server for the official Anthropic SDKs."""
+
+
+def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise click.BadParameter("must be an absolute http(s) URL without query or fragment")
+    return value.rstrip("/")
+
+
+@main.command()
+@click.option("--host", envvar="UPROF_HOST", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", envvar="UPROF_PORT", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="TCP port.")
+@database_url_option
+@click.option("--sqlite-synchronous", envvar="UPROF_SQLITE_SYNCHRONOUS", type=click.Choice(["normal", "full"]),
+              default="normal", show_default=True, help="SQLite durability: full survives power loss.")
+@click.option("--workers", envvar="UPROF_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes.")
+@click.option("--public-base-url", envvar="UPROF_PUBLIC_BASE_URL", callback=_validate_public_base_url,
+              help="Absolute URL used in enrollment and portal links  [default: http://HOST:PORT]")
+@click.option("--max-body-bytes", envvar="UPROF_MAX_BODY_BYTES", type=click.IntRange(1), default=1_048_576,
+              show_default=True, help="Request body limit in bytes.")
+@click.option("--link-ttl", envvar="UPROF_LINK_TTL", type=click.IntRange(60, 86_400), default=900,
+              show_default=True, help="Lifetime of enrollment and portal links, in seconds.")
+@click.option("--log-level", envvar="UPROF_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]),
+              default="info", show_default=True, help="Least severe level logged.")
+@click.option("--log-format", envvar="UPROF_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text or as one JSON object each.")
+def serve(**options: Any) -> None:
+    """Run the API server (applies pending migrations first)."""
+    settings = Settings(**options)
+    if settings.workers > 1 and settings.database_url.endswith(":memory:"):
+        raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
+    database = open_database(settings.database_url, settings.sqlite_synchronous)
+    created = in_transaction(database, _bootstrap)
+    if created is not None:
+        click.echo(created.key)
+        click.echo(f"uprof: first start — created admin API key {created.id}; it will not be shown again", err=True)
+    database.engine.dispose()
+    _run_server(settings)
+
+
+def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:
+    accounts.ensure_default_organization(connection)
+    if accounts.has_any_key(connection):
+        return None
+    return accounts.create_key(connection, name="bootstrap", admin=True)
+
+
+def _run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from uprof import logs
+    from uprof.app import create_app
+
+    logs.configure(settings.log_level, settings.log_format)
+    click.echo(
+        f"uprof: listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})", err=True
+    )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": 5,
+        "server_header": False,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:
+        os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
+        uvicorn.run("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **common)
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+WORKSPACE_PATTERN = re.compile(r"wrkspc_[A-Za-z0-9]{1,64}", re.ASCII)
+
+
+@keys.command("create")
+@click.option("--name", default="", help="A label for humans, 0-100 characters.")
+@click.option("--workspace", "workspace_id", help="Scope the key to this workspace (wrkspc_…).")
+@click.option("--admin", is_flag=True, help="Create an admin key (Admin API, webhooks, console).")
+@click.option("--organization", "organization_name", help="Organization name (created on first use).")
+@database_url_option
+def keys_create(name: str, workspace_id: str | None, admin: bool, organization_name: str | None,
+                database_url: str) -> None:
+    """Create an API key and print it (only the key, on stdout; it is never shown again)."""
+    if len(name) > 100:
+        raise click.BadParameter("must be at most 100 characters", param_hint="--name")
+    if workspace_id is not None and not WORKSPACE_PATTERN.fullmatch(workspace_id):
+        raise click.BadParameter("must be wrkspc_ followed by 1-64 ASCII letters or digits", param_hint="--workspace")
+    if admin and workspace_id is not None:
+        raise click.UsageError("--admin cannot be combined with --workspace")
+    if organization_name is not None and not 1 <= len(organization_name) <= 100:
+        raise click.BadParameter("must be 1 to 100 characters", param_hint="--organization")
+    database = open_database(database_url)
+    created = in_transaction(
+        database,
+        lambda c: accounts.create_key(
+            c, name=name, admin=admin, workspace_id=workspace_id, organization_name=organization_name
+        ),
+    )
+    click.echo(created.key)
+    kind = f"workspace {created.workspace_id}" if created.kind == "workspace" else created.kind
+    click.echo(f"created {created.id} ({kind})", err=True)
+
+
+@keys.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key and line.")
+@database_url_option
+def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
+    """List API keys, newest first."""
+    database = open_database(database_url)
+    rows = in_transaction(database, lambda c: accounts.list_keys(c, include_revoked=include_revoked))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps({
+                "id": row.id,
+                "name": row.name,
+                "kind": row.kind,
+                "workspace_id": row.workspace_id,
+                "hint": row.hint,
+                "created_at": _time(row.created_at),
+                "last_used_at": _time(row.last_used_at),
+                "revoked_at": _time(row.revoked_at),
+            }))
+        return
+    table = [("ID", "NAME", "KIND", "WORKSPACE", "KEY", "CREATED", "LAST USED", "REVOKED")]
+    for row in rows:
+        prefix = "sk-uprof-admin-" if row.kind == "admin" else "sk-uprof-"
+        table.append((
+            row.id, row.name or "-", row.kind, row.workspace_id or "-", f"{prefix}…{row.hint}",
+            _short_time(row.created_at), _short_time(row.last_used_at), _short_time(row.revoked_at),
+        ))
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def _short_time(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@database_url_option
+def keys_revoke(key_id: str, database_url: str) -> None:
+    """Revoke a key at once, in every server process. Cannot be undone."""
+    database = open_database(database_url)
+    outcome = in_transaction(database, lambda c: accounts.revoke_key(c, key_id))
+    if outcome is None:
+        fail(f"no API key with ID {key_id}")
+    click.echo(f"{key_id} was already revoked" if outcome is False else f"revoked {key_id}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@database_url_option
+def db_upgrade(database_url: str) -> None:
+    """Apply pending migrations and print the revision the database is at."""
+    database = open_database(database_url)
+    click.echo(f"database is at revision {migrate.head_revision()}")
+    database.engine.dispose()

@@ -1,0 +1,45 @@
+"""Settings: every server option in one typed object, built once at the entry point (cli.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///./uprof.db"
+
+# Environment variable that carries serialised Settings from `uprof serve` to its worker processes.
+WORKER_SETTINGS_VARIABLE = "UPROF__WORKER_SETTINGS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one uprof server; see docs/cli.md for each option's flag and UPROF_* variable."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    public_base_url: str | None = None
+    sqlite_synchronous: str = "normal"
+    max_body_bytes: int = 1_048_576
+    link_ttl: int = 900
+    log_level: str = "info"
+    log_format: str = "text"
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL used in links: the configured one, or derived from host and port."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        return cls(**json.loads(text))

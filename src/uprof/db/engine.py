@@ -1,0 +1,79 @@
+"""Engines for SQLite and PostgreSQL, configured the way uprof needs them.
+
+SQLite: WAL, a 5-second busy timeout, foreign keys on, and transactions that uprof begins itself
+(`BEGIN IMMEDIATE` for writes) so that a writer holds the lock from its first read.
+PostgreSQL: psycopg 3 with a connection pool; rows are locked explicitly (`FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+WRITE_OPTION = "uprof_write"
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL names no backend uprof supports."""
+
+
+def normalise_url(url: str) -> str:
+    """Map the URLs users write to the driver uprof uses (`postgresql://` → psycopg 3)."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith("sqlite:///"):
+        return url
+    raise DatabaseUrlError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///… or postgresql://…")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
+    """Create the engine for `url` (as given by the user, see normalise_url)."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, sqlite_synchronous)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    in_memory = url.endswith(":memory:")
+    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}}
+    if in_memory:
+        # One shared connection: every thread must see the same in-memory database.
+        options["poolclass"] = StaticPool
+    else:
+        options.update(pool_size=10, max_overflow=10)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # uprof emits BEGIN itself (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,44 @@
+"""Finding the API key in a request (http.md §3) and checking the workspace header (§7)."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+
+from uprof.accounts.service import Principal
+from uprof.http.errors import AuthenticationFailed, NotFound, PermissionDenied
+
+
+def presented_key(headers: Headers) -> str:
+    """The key from `x-api-key`, else from `Authorization: Bearer`; an empty header counts as absent."""
+    key = headers.get("x-api-key", "").strip()
+    if key:
+        return key
+    authorization = headers.get("authorization", "").strip()
+    if not authorization:
+        raise AuthenticationFailed("missing API key: send x-api-key or Authorization: Bearer")
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        raise AuthenticationFailed("Authorization header must use the Bearer scheme")
+    if not credential.strip():
+        raise AuthenticationFailed("invalid API key")
+    return credential.strip()
+
+
+def invalid_key() -> AuthenticationFailed:
+    return AuthenticationFailed("invalid API key")
+
+
+def acting_workspace(principal: Principal, requested: str | None, requested_exists: bool) -> str | None:
+    """The workspace the request acts in, or raise 403/404 per the table in http.md §7."""
+    if principal.workspace_id is not None:
+        if requested is None or requested == principal.workspace_id:
+            return principal.workspace_id
+        raise PermissionDenied(
+            f"anthropic-workspace-id: this API key belongs to workspace {principal.workspace_id} "
+            f"and cannot act on {requested}"
+        )
+    if requested is None:
+        return None
+    if not requested_exists:
+        raise NotFound(f"anthropic-workspace-id: workspace {requested} not found")
+    return requested

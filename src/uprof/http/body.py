@@ -1,0 +1,117 @@
+"""Reading a request body into a JSON object, with every check of http.md §9–10."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from uprof.http.errors import InvalidRequest, RequestTooLarge
+
+MAX_DEPTH = 32
+_FORBIDDEN_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(f"request body exceeds the {limit}-byte limit")
+
+
+def check_declared_length(content_length: str | None, limit: int) -> None:
+    """Refuse a declared Content-Length over the limit before reading anything (http.md §1 check 3)."""
+    if content_length is not None and content_length.strip().isdigit() and int(content_length) > limit:
+        raise too_large(limit)
+
+
+async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """Collect the body, refusing it as soon as it passes `limit` bytes."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit)
+    return bytes(body)
+
+
+def check_encoding(content_encoding: str | None) -> None:
+    if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
+        raise InvalidRequest(
+            f"content-encoding: '{content_encoding}' is not supported", error_code="request_body_encoding_unsupported"
+        )
+
+
+def check_content_type(content_type: str | None) -> None:
+    media_type, _, parameters = (content_type or "").partition(";")
+    if media_type.strip().lower() != "application/json":
+        raise InvalidRequest("content-type: must be application/json")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise InvalidRequest("content-type: must be application/json")
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """Decode a UTF-8 JSON object; an empty body is `{}`. Raises InvalidRequest naming the first problem."""
+    if not raw.strip():
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("body: not valid UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_object_from_pairs, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise InvalidRequest(f"body: invalid JSON at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise InvalidRequest("body: nesting too deep") from None
+    except ValueError as error:  # an integer too long to convert, or NaN / Infinity
+        raise InvalidRequest(f"body: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("body: must be a JSON object")
+    _check_tree(value, "", 1)
+    return value
+
+
+class _ObjectWithDuplicate(dict[str, Any]):
+    duplicate_key: str
+
+
+def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    marked = _ObjectWithDuplicate(result)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.duplicate_key = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _member_path(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def _check_tree(value: Any, path: str, depth: int) -> None:
+    """Depth, duplicate keys and forbidden characters, reported for the first offender in document order."""
+    if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        raise InvalidRequest("body: nesting too deep")
+    if isinstance(value, _ObjectWithDuplicate):
+        raise InvalidRequest(f"{_member_path(path, value.duplicate_key)}: duplicate key")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            member = _member_path(path, key)
+            if _FORBIDDEN_CHARACTER.search(key):
+                raise InvalidRequest(f"{path or 'body'}: contains a character that is not allowed")
+            _check_tree(item, member, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_tree(item, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, str) and _FORBIDDEN_CHARACTER.search(value):
+        raise InvalidRequest(f"{path}: contains a character that is not allowed")

@@ -1,0 +1,89 @@
+"""The outermost ASGI layer: request IDs, common response headers, the request log, last-resort errors.
+
+It also makes routing see the percent-encoded path, so an encoded slash stays inside a path
+parameter (http.md §2); handlers decode their parameters themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from uprof.db.unit_of_work import DatabaseBusy
+from uprof.http.context import RequestContext
+from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
+
+log = logging.getLogger("uprof.request")
+
+# Link tokens are secrets: the request log shows these paths with the token masked.
+_SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
+
+
+class Edge:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        context = RequestContext.start(scope)
+        raw_path = scope.get("raw_path")
+        if raw_path:
+            scope["path"] = raw_path.decode("latin-1").split("?", 1)[0]
+        is_api = scope["path"].startswith("/v1/")
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"request-id", context.request_id.encode()))
+                if is_api:
+                    headers.append((b"cache-control", b"no-store"))
+                if context.organization_id is not None:
+                    headers.append((b"anthropic-organization-id", context.organization_id.encode()))
+                if context.workspace_id is not None:
+                    headers.append((b"anthropic-workspace-id", context.workspace_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as error:  # the last resort: nothing internal ever reaches the client
+            if status:
+                raise
+            api_error: ApiError = Overloaded() if isinstance(error, DatabaseBusy) else InternalError()
+            if not isinstance(error, DatabaseBusy):
+                log.exception("unhandled error in request %s", context.request_id)
+            await _send_error(send_with_headers, api_error, context.request_id)
+        finally:
+            _log_request(scope, context, status, time.perf_counter() - started)
+
+
+async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
+    body = error_body(error, request_id)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _log_request(scope: Scope, context: RequestContext, status: int, seconds: float) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", scope["path"])
+    extra: dict[str, Any] = {
+        "request_id": context.request_id,
+        "method": scope["method"],
+        "path": path,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+        "key_id": context.key_id,
+    }
+    log.info("%s %s %s %d %.1fms", context.request_id, scope["method"], path, status, seconds * 1000, extra=extra)

@@ -1,0 +1,101 @@
+"""One error tree for the API, rendered into one envelope (http.md §11–12)."""
+
+from __future__ import annotations
+
+import orjson
+
+
+class ApiError(Exception):
+    """An error the API reports to the client; subclasses fix the status and error type."""
+
+    status = 500
+    error_type = "api_error"
+
+    def __init__(self, message: str, *, error_code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+        self.headers = headers or {}
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    error_type = "invalid_request_error"
+
+
+class AuthenticationFailed(ApiError):
+    status = 401
+    error_type = "authentication_error"
+
+
+class PermissionDenied(ApiError):
+    status = 403
+    error_type = "permission_error"
+
+
+class NotFound(ApiError):
+    status = 404
+    error_type = "not_found_error"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    error_type = "invalid_request_error"
+
+
+class Conflict(ApiError):
+    status = 409
+    error_type = "conflict_error"
+
+
+class RequestTooLarge(ApiError):
+    status = 413
+    error_type = "request_too_large"
+
+
+class RateLimited(ApiError):
+    status = 429
+    error_type = "rate_limit_error"
+
+
+class InternalError(ApiError):
+    status = 500
+    error_type = "api_error"
+
+    def __init__(self) -> None:
+        super().__init__("internal server error")
+
+
+class Overloaded(ApiError):
+    status = 529
+    error_type = "overloaded_error"
+
+    def __init__(self) -> None:
+        super().__init__("server is temporarily overloaded; retry shortly")
+
+
+class HttpLayerError(ApiError):
+    """Any other 4xx the HTTP layer produces (http.md §12): invalid_request_error with that status."""
+
+    error_type = "invalid_request_error"
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def not_found_route() -> NotFound:
+    return NotFound("not found")
+
+
+def error_body(error: ApiError, request_id: str) -> bytes:
+    """The envelope: exactly `type`, `error` (`type`, `message`, optional `details`) and `request_id`."""
+    inner: dict[str, object] = {"type": error.error_type, "message": error.message}
+    if error.error_code is not None:
+        inner["details"] = {"error_code": error.error_code}
+    return orjson.dumps({"type": "error", "error": inner, "request_id": request_id})
+
+
+def quote(text: str) -> str:
+    """Offending values in messages are cut to 64 characters followed by `...` (http.md §13)."""
+    return text if len(text) <= 64 else text[:64] + "..."

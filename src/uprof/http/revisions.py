@@ -1,0 +1,54 @@
+"""Which profile API revision a request asks for, from its `anthropic-beta` headers (http.md §5).
+
+This is the one list of revisions; profiles/revisions.py holds what each one looks like.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from uprof.http.errors import InvalidRequest
+
+
+class Revision(enum.Enum):
+    """A profile API revision, oldest first; GA is selected by the absence of a revision value."""
+
+    R1 = "user-profiles-2026-03-24"
+    R2 = "user-profiles-2026-08-18"
+    R3 = "user-profiles-2026-09-04"
+    GA = ""
+
+    @property
+    def described(self) -> str:
+        """How messages name this revision: `under <value>`, or `without a user-profiles beta header`."""
+        return f"under {self.value}" if self.value else "without a user-profiles beta header"
+
+
+BETA_REVISIONS = {revision.value: revision for revision in Revision if revision.value}
+# Recognised `user-profiles-*` values that select no revision.
+IGNORED_PROFILE_BETAS = frozenset({"user-profiles-billing-2026-10-01"})
+WEBHOOKS_BETA = "webhooks-2026-10-07"
+
+
+def merge_beta_headers(lines: Iterable[str]) -> list[str]:
+    """All `anthropic-beta` lines in order received, split on commas, trimmed, lower-cased, empties dropped."""
+    values = []
+    for line in lines:
+        for item in line.split(","):
+            item = item.strip(" \t").lower()
+            if item:
+                values.append(item)
+    return values
+
+
+def resolve_revision(betas: list[str]) -> Revision:
+    """The first revision value wins; none means GA; an unknown `user-profiles-*` value is a 400."""
+    chosen: Revision | None = None
+    for value in betas:
+        revision = BETA_REVISIONS.get(value)
+        if revision is not None:
+            chosen = chosen or revision
+        elif value.startswith("user-profiles-") and value not in IGNORED_PROFILE_BETAS:
+            raise InvalidRequest(f"anthropic-beta: unsupported beta header value '{value}'")
+    return chosen or Revision.GA

@@ -1,0 +1,16 @@
+"""What the app builds once at start-up and every request shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from uprof.config import Settings
+from uprof.db.unit_of_work import Database
+from uprof.http.pagination import CursorCodec
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    database: Database
+    cursors: CursorCodec

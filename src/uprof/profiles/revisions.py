@@ -1,0 +1,166 @@
+"""The four shapes of a profile (profiles.md §2) and which request fields each revision accepts (§3.2).
+
+The newest shape (GA) is built from the stored row; every older revision is one small function that
+turns the next newer shape into its own. Adding a revision means one more function and one more
+entry in the tables below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from uprof.http.errors import InvalidRequest, quote
+from uprof.http.revisions import Revision
+from uprof.timestamps import format_timestamp
+
+R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
+REVISION_ORDER = (R1, R2, R3, GA)
+
+# Request fields (create, update) → revisions that accept them.
+ACCEPTED_FIELDS: dict[str, frozenset[Revision]] = {
+    "name": frozenset(REVISION_ORDER),
+    "external_id": frozenset({R1, R2}),
+    "relationship": frozenset({R1}),
+    "access_type": frozenset({R2, R3, GA}),
+    "external_user_onboarded_at": frozenset({R2}),
+    "external_user_details": frozenset({R3, GA}),
+    "metadata": frozenset(REVISION_ORDER),
+}
+ACCEPTED_QUERY: dict[str, frozenset[Revision]] = {"enforcement_status": frozenset({GA})}
+READ_ONLY_FIELDS = frozenset(
+    {"id", "type", "trust_grants", "programs", "enforcement_status", "enforcement_actions", "created_at", "updated_at"}
+)
+# Endpoints that only some revisions offer.
+ENROLLMENT_URL_REVISIONS = frozenset({R1, R2, R3})
+
+
+def accepted_list(accepted: frozenset[Revision]) -> str:
+    """E.g. `under user-profiles-2026-09-04, or without a user-profiles beta header`."""
+    betas = [revision.value for revision in REVISION_ORDER if revision in accepted and revision is not GA]
+    text = "under " + ", ".join(betas) if betas else ""
+    if GA in accepted:
+        text = f"{text}, or {GA.described}" if text else GA.described
+    return text
+
+
+def not_accepted(name: str, revision: Revision, accepted: frozenset[Revision]) -> InvalidRequest:
+    return InvalidRequest(f"{name}: not accepted {revision.described}; accepted {accepted_list(accepted)}")
+
+
+def check_field_accepted(name: str, revision: Revision) -> None:
+    """Raise the §3.2 error for a read-only, unknown or other-revision body field."""
+    if name in READ_ONLY_FIELDS:
+        raise InvalidRequest(f"{name}: read-only field")
+    accepted = ACCEPTED_FIELDS.get(name)
+    if accepted is None:
+        raise InvalidRequest(f"{quote(name)}: unknown field")
+    if revision not in accepted:
+        raise not_accepted(name, revision, accepted)
+
+
+def check_query_accepted(name: str, revision: Revision) -> None:
+    accepted = ACCEPTED_QUERY[name]
+    if revision not in accepted:
+        raise not_accepted(name, revision, accepted)
+
+
+def check_enrollment_url_available(revision: Revision) -> None:
+    if revision not in ENROLLMENT_URL_REVISIONS:
+        values = ", ".join(r.value for r in REVISION_ORDER if r in ENROLLMENT_URL_REVISIONS)
+        raise InvalidRequest(f"anthropic-beta: this endpoint requires one of {values}")
+
+
+def _timestamp(value: Any) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def ga_shape(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, Any]:
+    """The newest shape. `complete=False` is the list view: cyber without tiers or requirements, efs null."""
+    return {
+        "id": row["id"],
+        "type": "user_profile",
+        "name": row["name"],
+        "access_type": row["access_type"],
+        "external_user_details": {
+            "account_status": row["account_status"],
+            "country": row["country"],
+            "email_hash": row["email_hash"],
+            "entity_type": row["entity_type"],
+            "name_hash": row["name_hash"],
+            "onboarded_at": _timestamp(row["onboarded_at"]),
+            "reference_id": row["reference_id"],
+        },
+        "metadata": row["metadata"],
+        "programs": {"cyber": _cyber(row["cyber"], complete), "efs": row["efs"] if complete else None},
+        # Enforcement actions arrive with the operator (provider.md); until one is stored, none is open.
+        "enforcement_status": "unrestricted",
+        "enforcement_actions": [],
+        "created_at": format_timestamp(row["created_at"]),
+        "updated_at": format_timestamp(row["updated_at"]),
+    }
+
+
+def _cyber(stored: dict[str, Any] | None, complete: bool) -> dict[str, Any] | None:
+    if stored is None:
+        return None
+    if not complete:
+        return {"status": stored["status"], "tiers": {}, "requirements": None}
+    return {"status": stored["status"], "tiers": stored["tiers"], "requirements": stored["requirements"]}
+
+
+def ga_to_r3(ga: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """R3: `trust_grants` (from program statuses, full standing) instead of programs and enforcement."""
+    shape = {key: value for key, value in ga.items() if key not in ("programs", "enforcement_status", "enforcement_actions")}
+    grants = {name: {"status": row[name]["status"]} for name in ("cyber", "efs") if row[name] is not None}
+    return _insert_before(shape, "created_at", "trust_grants", grants)
+
+
+def r3_to_r2(r3: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """R2: `external_id` and `external_user_onboarded_at` instead of `external_user_details`."""
+    details = r3["external_user_details"]
+    shape: dict[str, Any] = {"id": r3["id"], "type": r3["type"], "external_id": details["reference_id"]}
+    for key, value in r3.items():
+        if key == "external_user_details":
+            shape["external_user_onboarded_at"] = details["onboarded_at"]
+        elif key not in shape:
+            shape[key] = value
+    return shape
+
+
+def r2_to_r1(r2: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """R1: `relationship` instead of `access_type`; no onboarding time."""
+    shape: dict[str, Any] = {}
+    for key, value in r2.items():
+        if key == "access_type":
+            shape["relationship"] = "resold" if value == "passthrough" else "external"
+        elif key != "external_user_onboarded_at":
+            shape[key] = value
+    return shape
+
+
+def _insert_before(shape: dict[str, Any], before: str, key: str, value: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for existing, item in shape.items():
+        if existing == before:
+            result[key] = value
+        result[existing] = item
+    return result
+
+
+Transform = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+# Each revision's transforms, applied in order to the GA shape.
+TRANSFORMS: dict[Revision, tuple[Transform, ...]] = {
+    GA: (),
+    R3: (ga_to_r3,),
+    R2: (ga_to_r3, r3_to_r2),
+    R1: (ga_to_r3, r3_to_r2, r2_to_r1),
+}
+
+
+def render(row: Mapping[str, Any], revision: Revision, *, complete: bool = True) -> dict[str, Any]:
+    """The stored profile `row` in the shape of `revision`."""
+    shape = ga_shape(row, complete=complete)
+    for transform in TRANSFORMS[revision]:
+        shape = transform(shape, row)
+    return shape

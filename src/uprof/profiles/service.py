@@ -1,0 +1,196 @@
+"""Profile use cases: create, retrieve, update, list, delete. Produces stored rows; routes pick the shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from uprof.http.errors import InvalidRequest, NotFound
+from uprof.http.pagination import CursorCodec, InvalidCursor
+from uprof.ids import new_id
+from uprof.profiles import repository
+from uprof.profiles.schemas import MAX_METADATA_KEYS, ListQuery, ProfileInput, invalid_metadata
+from uprof.timestamps import to_micros
+
+DETAIL_COLUMNS = ("account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id")
+# A list with a filter examines at most this many profiles per request (profiles.md §4.4).
+FILTER_SCAN_LIMIT = 1000
+
+
+def profile_not_found() -> NotFound:
+    return NotFound("user profile not found")
+
+
+def name_key(name: str | None) -> str | None:
+    """The order_by=name sort key: ASCII letters folded to lower case, everything else as is."""
+    return None if name is None else name.translate(_ASCII_FOLD)
+
+
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def create(connection: Connection, organization_id: str, changes: ProfileInput, now: datetime) -> dict[str, Any]:
+    """Store a new profile with the defaults of profiles.md §4.1 and return its row."""
+    row: dict[str, Any] = {
+        "id": new_id("uprof_"),
+        "organization_id": organization_id,
+        "name": None,
+        "access_type": "application",
+        **dict.fromkeys(DETAIL_COLUMNS),
+        "metadata": changes.metadata or {},
+        "cyber": None,
+        "efs": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row.update(changes.values)
+    row["name_key"] = name_key(row["name"])
+    repository.insert_profile(connection, row)
+    return row
+
+
+def retrieve(connection: Connection, organization_id: str, profile_id: str) -> Mapping[str, Any]:
+    """The stored profile. Raises NotFound for unknown, deleted and foreign IDs alike."""
+    row = repository.get(connection, organization_id, profile_id)
+    if row is None:
+        raise profile_not_found()
+    return row._mapping
+
+
+def update(
+    connection: Connection, organization_id: str, profile_id: str, changes: ProfileInput, now: datetime
+) -> Mapping[str, Any]:
+    """Apply `changes` to the locked row: metadata merges, `""` deletes; `updated_at` moves only on a real change.
+
+    Raises NotFound, or InvalidRequest (invalid_metadata) when the merge would leave more than 16 keys.
+    """
+    current = repository.get(connection, organization_id, profile_id, for_update=True)
+    if current is None:
+        raise profile_not_found()
+    row = dict(current._mapping)
+    changed = {key: value for key, value in changes.values.items() if row[key] != value}
+    if changes.metadata is not None:
+        merged = merge_metadata(row["metadata"], changes.metadata)
+        if len(merged) > MAX_METADATA_KEYS:
+            raise invalid_metadata([f"metadata: the update would leave {len(merged)} keys; at most 16 are allowed"])
+        if merged != row["metadata"] or list(merged) != list(row["metadata"]):
+            changed["metadata"] = merged
+    if not changed:
+        return row
+    if "name" in changed:
+        changed["name_key"] = name_key(changed["name"])
+    changed["updated_at"] = now
+    repository.update_profile(connection, profile_id, changed)
+    row.update(changed)
+    return row
+
+
+def merge_metadata(current: Mapping[str, str], patch: Mapping[str, str]) -> dict[str, str]:
+    """Keys sent with a value are set, keys sent with `""` removed, keys not sent kept."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def delete(connection: Connection, organization_id: str, profile_id: str) -> None:
+    """Delete the profile and, by cascade, its links. Raises NotFound."""
+    if not repository.delete_profile(connection, organization_id, profile_id):
+        raise profile_not_found()
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Mapping[str, Any]]
+    next_page: str | None
+
+
+def list_page(connection: Connection, organization_id: str, query: ListQuery, cursors: CursorCodec) -> Page:
+    """One page of profiles in the requested order, after the position in `query.page`."""
+    after = _cursor_position(query, cursors)
+    if query.enforcement_statuses is None:
+        rows = _fetch(connection, organization_id, query, after, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return Page(rows, _next_cursor(query, rows[-1], cursors) if more else None)
+    return _filtered_page(connection, organization_id, query, after, cursors)
+
+
+def enforcement_status(row: Mapping[str, Any]) -> str:
+    # No enforcement action can be stored yet (they arrive with the operator, provider.md §5.8).
+    return "unrestricted"
+
+
+def _filtered_page(
+    connection: Connection, organization_id: str, query: ListQuery, after: Any, cursors: CursorCodec
+) -> Page:
+    """Examine at most FILTER_SCAN_LIMIT profiles; a short page still carries a cursor if more remain."""
+    wanted = query.enforcement_statuses or frozenset()
+    found: list[Mapping[str, Any]] = []
+    examined = 0
+    while True:
+        budget = min(200, FILTER_SCAN_LIMIT - examined)
+        batch = _fetch(connection, organization_id, query, after, budget + 1)
+        for index, row in enumerate(batch[:budget]):
+            if enforcement_status(row) in wanted:
+                found.append(row)
+                if len(found) == query.limit:
+                    more = index + 1 < len(batch)
+                    return Page(found, _next_cursor(query, row, cursors) if more else None)
+        if len(batch) <= budget:
+            return Page(found, None)
+        examined += budget
+        last = batch[budget - 1]
+        if examined >= FILTER_SCAN_LIMIT:
+            return Page(found, _next_cursor(query, last, cursors))
+        after = _position(query, last)
+
+
+def _fetch(connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int) -> list[Any]:
+    descending = query.order == "desc"
+    if query.order_by == "created_at":
+        return [r._mapping for r in repository.page_by_created_at(connection, organization_id, descending, after, limit)]
+    rows: list[Any] = []
+    if after is None or after[0] is not None:
+        named_after = None if after is None else (after[0], after[1])
+        rows = [r._mapping for r in repository.page_named(connection, organization_id, descending, named_after, limit)]
+        unnamed_after = None
+    else:
+        unnamed_after = after[1]
+    if len(rows) < limit:
+        rows += [
+            r._mapping
+            for r in repository.page_unnamed(connection, organization_id, descending, unnamed_after, limit - len(rows))
+        ]
+    return rows
+
+
+def _position(query: ListQuery, row: Mapping[str, Any]) -> tuple[Any, str]:
+    if query.order_by == "created_at":
+        return (to_micros(row["created_at"]), row["id"])
+    return (row["name_key"], row["id"])
+
+
+def _next_cursor(query: ListQuery, row: Mapping[str, Any], cursors: CursorCodec) -> str:
+    key, profile_id = _position(query, row)
+    return cursors.encode({"o": query.order, "b": query.order_by, "k": key, "i": profile_id})
+
+
+def _cursor_position(query: ListQuery, cursors: CursorCodec) -> Any:
+    if query.page is None:
+        return None
+    try:
+        fields = cursors.decode(query.page)
+        order, order_by, key, profile_id = fields["o"], fields["b"], fields["k"], fields["i"]
+    except (InvalidCursor, KeyError, ValueError):
+        raise InvalidRequest("page: not a valid cursor") from None
+    if order != query.order or order_by != query.order_by:
+        raise InvalidRequest("page: cursor was issued for a different order or order_by")
+    return (key, profile_id)

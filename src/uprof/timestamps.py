@@ -1,0 +1,25 @@
+"""Time as the API shows it: UTC, microsecond precision, RFC 3339 with a `Z` suffix."""
+
+from datetime import UTC, datetime, timedelta
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Render `moment` as e.g. `2026-11-26T10:15:30.123456Z` (always six fractional digits)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the Unix epoch; exact, unlike float timestamps."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
