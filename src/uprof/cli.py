@@ -78,23 +78,64 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 
 @main.command()
 @click.option("--host", envvar="UPROF_HOST", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", envvar="UPROF_PORT", type=click.IntRange(1, 65535), default=8080, show_default=True,
-              help="TCP port.")
+@click.option(
+    "--port", envvar="UPROF_PORT", type=click.IntRange(1, 65535), default=8080, show_default=True, help="TCP port."
+)
 @database_url_option
-@click.option("--sqlite-synchronous", envvar="UPROF_SQLITE_SYNCHRONOUS", type=click.Choice(["normal", "full"]),
-              default="normal", show_default=True, help="SQLite durability: full survives power loss.")
-@click.option("--workers", envvar="UPROF_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes.")
-@click.option("--public-base-url", envvar="UPROF_PUBLIC_BASE_URL", callback=_validate_public_base_url,
-              help="Absolute URL used in enrollment and portal links  [default: http://HOST:PORT]")
-@click.option("--max-body-bytes", envvar="UPROF_MAX_BODY_BYTES", type=click.IntRange(1), default=1_048_576,
-              show_default=True, help="Request body limit in bytes.")
-@click.option("--link-ttl", envvar="UPROF_LINK_TTL", type=click.IntRange(60, 86_400), default=900,
-              show_default=True, help="Lifetime of enrollment and portal links, in seconds.")
-@click.option("--log-level", envvar="UPROF_LOG_LEVEL", type=click.Choice(["debug", "info", "warning", "error"]),
-              default="info", show_default=True, help="Least severe level logged.")
-@click.option("--log-format", envvar="UPROF_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Log lines as text or as one JSON object each.")
+@click.option(
+    "--sqlite-synchronous",
+    envvar="UPROF_SQLITE_SYNCHRONOUS",
+    type=click.Choice(["normal", "full"]),
+    default="normal",
+    show_default=True,
+    help="SQLite durability: full survives power loss.",
+)
+@click.option(
+    "--workers",
+    envvar="UPROF_WORKERS",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes.",
+)
+@click.option(
+    "--public-base-url",
+    envvar="UPROF_PUBLIC_BASE_URL",
+    callback=_validate_public_base_url,
+    help="Absolute URL used in enrollment and portal links  [default: http://HOST:PORT]",
+)
+@click.option(
+    "--max-body-bytes",
+    envvar="UPROF_MAX_BODY_BYTES",
+    type=click.IntRange(1),
+    default=1_048_576,
+    show_default=True,
+    help="Request body limit in bytes.",
+)
+@click.option(
+    "--link-ttl",
+    envvar="UPROF_LINK_TTL",
+    type=click.IntRange(60, 86_400),
+    default=900,
+    show_default=True,
+    help="Lifetime of enrollment and portal links, in seconds.",
+)
+@click.option(
+    "--log-level",
+    envvar="UPROF_LOG_LEVEL",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Least severe level logged.",
+)
+@click.option(
+    "--log-format",
+    envvar="UPROF_LOG_FORMAT",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as one JSON object each.",
+)
 def serve(**options: Any) -> None:
     """Run the API server (applies pending migrations first)."""
     settings = Settings(**options)
@@ -156,8 +197,9 @@ WORKSPACE_PATTERN = re.compile(r"wrkspc_[A-Za-z0-9]{1,64}", re.ASCII)
 @click.option("--admin", is_flag=True, help="Create an admin key (Admin API, webhooks, console).")
 @click.option("--organization", "organization_name", help="Organization name (created on first use).")
 @database_url_option
-def keys_create(name: str, workspace_id: str | None, admin: bool, organization_name: str | None,
-                database_url: str) -> None:
+def keys_create(
+    name: str, workspace_id: str | None, admin: bool, organization_name: str | None, database_url: str
+) -> None:
     """Create an API key and print it (only the key, on stdout; it is never shown again)."""
     if len(name) > 100:
         raise click.BadParameter("must be at most 100 characters", param_hint="--name")
@@ -189,24 +231,36 @@ def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
     rows = in_transaction(database, lambda c: accounts.list_keys(c, include_revoked=include_revoked))
     if as_json:
         for row in rows:
-            click.echo(json.dumps({
-                "id": row.id,
-                "name": row.name,
-                "kind": row.kind,
-                "workspace_id": row.workspace_id,
-                "hint": row.hint,
-                "created_at": _time(row.created_at),
-                "last_used_at": _time(row.last_used_at),
-                "revoked_at": _time(row.revoked_at),
-            }))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": row.id,
+                        "name": row.name,
+                        "kind": row.kind,
+                        "workspace_id": row.workspace_id,
+                        "hint": row.hint,
+                        "created_at": _time(row.created_at),
+                        "last_used_at": _time(row.last_used_at),
+                        "revoked_at": _time(row.revoked_at),
+                    }
+                )
+            )
         return
     table = [("ID", "NAME", "KIND", "WORKSPACE", "KEY", "CREATED", "LAST USED", "REVOKED")]
     for row in rows:
         prefix = "sk-uprof-admin-" if row.kind == "admin" else "sk-uprof-"
-        table.append((
-            row.id, row.name or "-", row.kind, row.workspace_id or "-", f"{prefix}…{row.hint}",
-            _short_time(row.created_at), _short_time(row.last_used_at), _short_time(row.revoked_at),
-        ))
+        table.append(
+            (
+                row.id,
+                row.name or "-",
+                row.kind,
+                row.workspace_id or "-",
+                f"{prefix}…{row.hint}",
+                _short_time(row.created_at),
+                _short_time(row.last_used_at),
+                _short_time(row.revoked_at),
+            )
+        )
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())

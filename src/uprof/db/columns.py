@@ -33,4 +33,4 @@ class Timestamp(TypeDecorator[datetime]):
 
 def code_point_string(length: int) -> String:
     """A string column that sorts by code point on every backend (PostgreSQL's "C" collation)."""
-    return String(length).with_variant(String(length, collation="C"), "postgresql")  # type: ignore[return-value]
+    return String(length).with_variant(String(length, collation="C"), "postgresql")

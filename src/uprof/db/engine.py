@@ -25,7 +25,7 @@ def normalise_url(url: str) -> str:
     """Map the URLs users write to the driver uprof uses (`postgresql://` → psycopg 3)."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
         return url
     raise DatabaseUrlError(f"unsupported database URL {redact_url(url)!r}: use sqlite:///… or postgresql://…")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ class RequestContext:
     key_id: str | None = None
 
     @classmethod
-    def start(cls, scope: dict[str, Any]) -> RequestContext:
+    def start(cls, scope: MutableMapping[str, Any]) -> RequestContext:
         context = cls(request_id=new_id("req_"))
         scope[SCOPE_KEY] = context
         return context

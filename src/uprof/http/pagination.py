@@ -35,7 +35,7 @@ class CursorCodec:
         """Return the fields of a cursor made by encode(); raise InvalidCursor for anything else."""
         if not text.startswith(PREFIX) or len(text) > 2048:
             raise InvalidCursor(text)
-        body = text[len(PREFIX):]
+        body = text[len(PREFIX) :]
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (ValueError, TypeError) as error:

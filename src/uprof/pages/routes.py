@@ -59,7 +59,7 @@ def _lookup(services: Services, token: str) -> tuple[LinkState, Any]:
 
 def _render(request: Request, template: str, context: dict[str, Any], status: int) -> HTMLResponse:
     response = templates.TemplateResponse(request, template, context, status_code=status, headers=SECURITY_HEADERS)
-    return response  # type: ignore[return-value]
+    return response
 
 
 routes = [Route("/enroll/{token}", enrollment_page, methods=["GET"])]

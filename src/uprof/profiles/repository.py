@@ -64,8 +64,6 @@ def page_unnamed(
 
 
 def _ordered(query: Select[Any], descending: bool, column: Any, limit: int, connection: Connection) -> list[Row[Any]]:
-    if descending:
-        query = query.order_by(column.desc(), t.c.id.desc())
-    else:
-        query = query.order_by(column.asc(), t.c.id.asc())
+    direction = "desc" if descending else "asc"
+    query = query.order_by(getattr(column, direction)(), getattr(t.c.id, direction)())
     return list(connection.execute(query.limit(limit)))

@@ -111,7 +111,9 @@ def _cyber(stored: dict[str, Any] | None, complete: bool) -> dict[str, Any] | No
 
 def ga_to_r3(ga: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     """R3: `trust_grants` (from program statuses, full standing) instead of programs and enforcement."""
-    shape = {key: value for key, value in ga.items() if key not in ("programs", "enforcement_status", "enforcement_actions")}
+    shape = {
+        key: value for key, value in ga.items() if key not in ("programs", "enforcement_status", "enforcement_actions")
+    }
     grants = {name: {"status": row[name]["status"]} for name in ("cyber", "efs") if row[name] is not None}
     return _insert_before(shape, "created_at", "trust_grants", grants)
 

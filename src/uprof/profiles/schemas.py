@@ -56,7 +56,9 @@ def parse_profile_body(body: Mapping[str, Any], revision: Revision, *, creating:
     if "access_type" in body:
         _set_access_type(values, body["access_type"], "access_type", creating)
     if "external_user_onboarded_at" in body:
-        values["onboarded_at"] = _required_timestamp(body["external_user_onboarded_at"], "external_user_onboarded_at", creating, now)
+        values["onboarded_at"] = _required_timestamp(
+            body["external_user_onboarded_at"], "external_user_onboarded_at", creating, now
+        )
     if "external_user_details" in body:
         values.update(_external_user_details(body["external_user_details"], creating, now))
     if "metadata" in body:
@@ -110,8 +112,14 @@ def parse_timestamp(text: str) -> datetime | None:
     year, month, day, hour, minute, second, fraction, zulu, sign, offset_h, offset_m = match.groups()
     try:
         moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second),
-            int((fraction or "0")[:6].ljust(6, "0")), tzinfo=UTC,
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=UTC,
         )
         if not zulu:
             if int(offset_h) > 23 or int(offset_m) > 59:

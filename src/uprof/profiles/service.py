@@ -58,7 +58,7 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> M
     row = repository.get(connection, organization_id, profile_id)
     if row is None:
         raise profile_not_found()
-    return row._mapping
+    return dict(row._mapping)
 
 
 def update(
@@ -156,7 +156,9 @@ def _filtered_page(
 def _fetch(connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int) -> list[Any]:
     descending = query.order == "desc"
     if query.order_by == "created_at":
-        return [r._mapping for r in repository.page_by_created_at(connection, organization_id, descending, after, limit)]
+        return [
+            r._mapping for r in repository.page_by_created_at(connection, organization_id, descending, after, limit)
+        ]
     rows: list[Any] = []
     if after is None or after[0] is not None:
         named_after = None if after is None else (after[0], after[1])
