@@ -115,7 +115,7 @@ def http(server: Server, tenant: Tenant) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def client(server: Server, tenant: Tenant):  # type: ignore[no-untyped-def]
-    """The official SDK (anthropic 0.121.0, which sends the original revision) pointed at uprof."""
+    """The official SDK of this environment (2.14.0, or 0.121.0 under tests/e2e/sdk_legacy) pointed at uprof."""
     import anthropic
 
     with anthropic.Anthropic(api_key=tenant.key, base_url=server.url, max_retries=0) as sdk:
