@@ -12,6 +12,7 @@ from typing import Any
 
 from uprof.http.errors import InvalidRequest, quote
 from uprof.http.revisions import Revision
+from uprof.provider import enforcement
 from uprof.timestamps import format_timestamp
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
@@ -93,9 +94,8 @@ def ga_shape(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, Any]
         },
         "metadata": row["metadata"],
         "programs": {"cyber": _cyber(row["cyber"], complete), "efs": row["efs"] if complete else None},
-        # Enforcement actions arrive with the operator (provider.md); until one is stored, none is open.
-        "enforcement_status": "unrestricted",
-        "enforcement_actions": [],
+        "enforcement_status": enforcement.status(row["enforcement_actions"]),
+        "enforcement_actions": [enforcement.public_view(action) for action in row["enforcement_actions"]],
         "created_at": format_timestamp(row["created_at"]),
         "updated_at": format_timestamp(row["updated_at"]),
     }

@@ -14,7 +14,9 @@ from uprof.http.pagination import CursorCodec, InvalidCursor
 from uprof.ids import new_id
 from uprof.profiles import repository
 from uprof.profiles.schemas import MAX_METADATA_KEYS, ListQuery, ProfileInput, invalid_metadata
-from uprof.timestamps import to_micros
+from uprof.provider import enforcement
+from uprof.provider import repository as enforcement_actions
+from uprof.timestamps import to_micros, utc_now
 
 DETAIL_COLUMNS = ("account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id")
 # A list with a filter examines at most this many profiles per request (profiles.md §4.4).
@@ -50,7 +52,7 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
     row.update(changes.values)
     row["name_key"] = name_key(row["name"])
     repository.insert_profile(connection, row)
-    return row
+    return {**row, "enforcement_actions": []}
 
 
 def retrieve(connection: Connection, organization_id: str, profile_id: str) -> Mapping[str, Any]:
@@ -58,7 +60,16 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> M
     row = repository.get(connection, organization_id, profile_id)
     if row is None:
         raise profile_not_found()
-    return dict(row._mapping)
+    return with_enforcement(connection, [dict(row._mapping)])[0]
+
+
+def with_enforcement(connection: Connection, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, each with `enforcement_actions`: its actions open at this moment, oldest first."""
+    now = utc_now()
+    by_profile = enforcement_actions.open_actions_by_profile(connection, [row["id"] for row in rows], now)
+    return [
+        {**row, "enforcement_actions": enforcement.open_actions(by_profile.get(row["id"], []), now)} for row in rows
+    ]
 
 
 def update(
@@ -80,13 +91,13 @@ def update(
         if merged != row["metadata"] or list(merged) != list(row["metadata"]):
             changed["metadata"] = merged
     if not changed:
-        return row
+        return with_enforcement(connection, [row])[0]
     if "name" in changed:
         changed["name_key"] = name_key(changed["name"])
     changed["updated_at"] = now
     repository.update_profile(connection, profile_id, changed)
     row.update(changed)
-    return row
+    return with_enforcement(connection, [row])[0]
 
 
 def merge_metadata(current: Mapping[str, str], patch: Mapping[str, str]) -> dict[str, str]:
@@ -108,7 +119,7 @@ def delete(connection: Connection, organization_id: str, profile_id: str) -> Non
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Mapping[str, Any]]
+    rows: list[dict[str, Any]]
     next_page: str | None
 
 
@@ -118,14 +129,9 @@ def list_page(connection: Connection, organization_id: str, query: ListQuery, cu
     if query.enforcement_statuses is None:
         rows = _fetch(connection, organization_id, query, after, query.limit + 1)
         more = len(rows) > query.limit
-        rows = rows[: query.limit]
+        rows = with_enforcement(connection, rows[: query.limit])
         return Page(rows, _next_cursor(query, rows[-1], cursors) if more else None)
     return _filtered_page(connection, organization_id, query, after, cursors)
-
-
-def enforcement_status(row: Mapping[str, Any]) -> str:
-    # No enforcement action can be stored yet (they arrive with the operator, provider.md §5.8).
-    return "unrestricted"
 
 
 def _filtered_page(
@@ -133,13 +139,13 @@ def _filtered_page(
 ) -> Page:
     """Examine at most FILTER_SCAN_LIMIT profiles; a short page still carries a cursor if more remain."""
     wanted = query.enforcement_statuses or frozenset()
-    found: list[Mapping[str, Any]] = []
+    found: list[dict[str, Any]] = []
     examined = 0
     while True:
         budget = min(200, FILTER_SCAN_LIMIT - examined)
         batch = _fetch(connection, organization_id, query, after, budget + 1)
-        for index, row in enumerate(batch[:budget]):
-            if enforcement_status(row) in wanted:
+        for index, row in enumerate(with_enforcement(connection, batch[:budget])):
+            if enforcement.status(row["enforcement_actions"]) in wanted:
                 found.append(row)
                 if len(found) == query.limit:
                     more = index + 1 < len(batch)
