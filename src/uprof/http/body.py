@@ -64,8 +64,10 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         raise InvalidRequest(f"body: invalid JSON at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise InvalidRequest("body: nesting too deep") from None
-    except ValueError as error:  # an integer too long to convert, or NaN / Infinity
-        raise InvalidRequest(f"body: {error}") from None
+    except _NonStandardConstant as error:
+        raise InvalidRequest(f"body: {error.args[0]} is not valid JSON") from None
+    except ValueError:  # an integer literal longer than Python converts (4,300 digits)
+        raise InvalidRequest("body: number too large") from None
     if not isinstance(value, dict):
         raise InvalidRequest("body: must be a JSON object")
     _check_tree(value, "", 1)
@@ -90,8 +92,12 @@ def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
+class _NonStandardConstant(ValueError):
+    """NaN, Infinity or -Infinity: Python's json accepts them, JSON does not."""
+
+
 def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _NonStandardConstant(name)
 
 
 def _member_path(parent: str, key: str) -> str:
