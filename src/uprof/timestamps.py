@@ -9,7 +9,8 @@ def utc_now() -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """Render `moment` as e.g. `2026-11-26T10:15:30.123456Z` (always six fractional digits)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, unlike strftime's %Y on glibc, always writes four year digits (year 1 is `0001`).
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def to_micros(moment: datetime) -> int:

@@ -19,7 +19,12 @@ def too_large(limit: int) -> RequestTooLarge:
 
 def check_declared_length(content_length: str | None, limit: int) -> None:
     """Refuse a declared Content-Length over the limit before reading anything (http.md §1 check 3)."""
-    if content_length is not None and content_length.strip().isdigit() and int(content_length) > limit:
+    declared = (content_length or "").strip()
+    if not (declared.isascii() and declared.isdigit()):
+        return  # absent or not a number: the body is measured while it is read
+    digits = declared.lstrip("0")
+    # Lengths first: int() refuses digit strings over 4,300 characters.
+    if len(digits) > len(str(limit)) or int(digits or "0") > limit:
         raise too_large(limit)
 
 

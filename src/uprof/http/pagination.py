@@ -29,7 +29,7 @@ class CursorCodec:
     def encode(self, fields: dict[str, Any]) -> str:
         payload = orjson.dumps(fields)
         tag = hmac.new(self._key, payload, hashlib.sha256).digest()[:_TAG_BYTES]
-        return PREFIX + base64.urlsafe_b64encode(tag + payload).rstrip(b"=").decode()
+        return PREFIX + _base64url(tag + payload)
 
     def decode(self, text: str) -> dict[str, Any]:
         """Return the fields of a cursor made by encode(); raise InvalidCursor for anything else."""
@@ -40,11 +40,21 @@ class CursorCodec:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (ValueError, TypeError) as error:
             raise InvalidCursor(text) from error
+        # The decoder skips stray characters and ignores padding and unused low bits; a cursor has one spelling.
+        if _base64url(raw) != body:
+            raise InvalidCursor(text)
         tag, payload = raw[:_TAG_BYTES], raw[_TAG_BYTES:]
         expected = hmac.new(self._key, payload, hashlib.sha256).digest()[:_TAG_BYTES]
         if not hmac.compare_digest(tag, expected):
             raise InvalidCursor(text)
-        fields = orjson.loads(payload)
+        try:
+            fields = orjson.loads(payload)
+        except orjson.JSONDecodeError as error:
+            raise InvalidCursor(text) from error
         if not isinstance(fields, dict):
             raise InvalidCursor(text)
         return fields
+
+
+def _base64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -12,7 +12,7 @@ from typing import Any
 
 from uprof.http.errors import InvalidRequest, quote
 from uprof.http.revisions import Revision
-from uprof.provider import enforcement
+from uprof.provider import enforcement, standing
 from uprof.timestamps import format_timestamp
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
@@ -93,20 +93,18 @@ def ga_shape(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, Any]
             "reference_id": row["reference_id"],
         },
         "metadata": row["metadata"],
-        "programs": {"cyber": _cyber(row["cyber"], complete), "efs": row["efs"] if complete else None},
-        "enforcement_status": enforcement.status(row["enforcement_actions"]),
-        "enforcement_actions": [enforcement.public_view(action) for action in row["enforcement_actions"]],
+        "programs": {
+            "cyber": standing.ga_view(row["cyber"], "cyber", complete=complete),
+            "efs": standing.ga_view(row["efs"], "efs", complete=complete),
+        },
+        "enforcement_status": enforcement.status(row["enforcement_actions"], row["identity_check_submitted"]),
+        "enforcement_actions": [
+            enforcement.public_view(action, row["identity_check_submitted"], row["read_at"])
+            for action in row["enforcement_actions"]
+        ],
         "created_at": format_timestamp(row["created_at"]),
         "updated_at": format_timestamp(row["updated_at"]),
     }
-
-
-def _cyber(stored: dict[str, Any] | None, complete: bool) -> dict[str, Any] | None:
-    if stored is None:
-        return None
-    if not complete:
-        return {"status": stored["status"], "tiers": {}, "requirements": None}
-    return {"status": stored["status"], "tiers": stored["tiers"], "requirements": stored["requirements"]}
 
 
 def ga_to_r3(ga: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:

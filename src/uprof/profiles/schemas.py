@@ -82,7 +82,7 @@ def _set_access_type(values: dict[str, Any], value: Any, path: str, creating: bo
     if path == "relationship":
         if value == "internal":
             raise InvalidRequest("relationship: internal is not supported; use external or resold")
-        if value not in RELATIONSHIP_TO_ACCESS_TYPE:
+        if not isinstance(value, str) or value not in RELATIONSHIP_TO_ACCESS_TYPE:
             raise InvalidRequest("relationship: must be one of external, resold")
         values["access_type"] = RELATIONSHIP_TO_ACCESS_TYPE[value]
     else:
@@ -224,7 +224,8 @@ def parse_list_query(params: Any, revision: Revision) -> ListQuery:
     limit_text = _single(params, "limit")
     limit = 20
     if limit_text is not None:
-        if not (limit_text.isascii() and limit_text.isdigit() and 1 <= int(limit_text) <= 100):
+        # The length test keeps int() away from digit strings it refuses to convert (over 4,300 digits).
+        if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 3 and 1 <= int(limit_text) <= 100):
             raise InvalidRequest("limit: must be an integer from 1 to 100")
         limit = int(limit_text)
     order = _single(params, "order")

@@ -52,7 +52,7 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
     row.update(changes.values)
     row["name_key"] = name_key(row["name"])
     repository.insert_profile(connection, row)
-    return {**row, "enforcement_actions": []}
+    return {**row, "enforcement_actions": [], "identity_check_submitted": False, "read_at": now}
 
 
 def retrieve(connection: Connection, organization_id: str, profile_id: str) -> Mapping[str, Any]:
@@ -64,11 +64,20 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> M
 
 
 def with_enforcement(connection: Connection, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The rows, each with `enforcement_actions`: its actions open at this moment, oldest first."""
+    """The rows with what enforcement is read from, as of now: `enforcement_actions` (open ones, oldest
+    first), `identity_check_submitted` (one awaits a decision) and `read_at`."""
     now = utc_now()
-    by_profile = enforcement_actions.open_actions_by_profile(connection, [row["id"] for row in rows], now)
+    ids = [row["id"] for row in rows]
+    by_profile = enforcement_actions.open_actions_by_profile(connection, ids, now)
+    checking = enforcement_actions.profiles_with_submitted_check(connection, ids) if by_profile else set()
     return [
-        {**row, "enforcement_actions": enforcement.open_actions(by_profile.get(row["id"], []), now)} for row in rows
+        {
+            **row,
+            "enforcement_actions": enforcement.open_actions(by_profile.get(row["id"], []), now),
+            "identity_check_submitted": row["id"] in checking,
+            "read_at": now,
+        }
+        for row in rows
     ]
 
 
@@ -145,7 +154,7 @@ def _filtered_page(
         budget = min(200, FILTER_SCAN_LIMIT - examined)
         batch = _fetch(connection, organization_id, query, after, budget + 1)
         for index, row in enumerate(with_enforcement(connection, batch[:budget])):
-            if enforcement.status(row["enforcement_actions"]) in wanted:
+            if enforcement.status(row["enforcement_actions"], row["identity_check_submitted"]) in wanted:
                 found.append(row)
                 if len(found) == query.limit:
                     more = index + 1 < len(batch)

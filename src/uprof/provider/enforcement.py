@@ -22,7 +22,7 @@ REASONS = (
 )
 
 
-def is_open(action: Mapping[str, Any], now: datetime) -> bool:
+def is_open(action: Mapping[Any, Any], now: datetime) -> bool:
     return action["resolved_at"] is None and (action["expires_at"] is None or action["expires_at"] > now)
 
 
@@ -31,25 +31,32 @@ def open_actions(actions: Iterable[Mapping[str, Any]], now: datetime) -> list[Ma
     return sorted((a for a in actions if is_open(a, now)), key=lambda a: (a["opened_at"], a["id"]))
 
 
-def public_view(action: Mapping[str, Any]) -> dict[str, Any]:
+def next_step(action: Mapping[str, Any], check_submitted: bool, now: datetime) -> str | None:
+    """`verify` while the end user can clear the action now by passing an identity check."""
+    clearable = action["type"] == "restriction" and action["verifiable"] and is_open(action, now)
+    return "verify" if clearable and not check_submitted else None
+
+
+def public_view(action: Mapping[str, Any], check_submitted: bool, now: datetime) -> dict[str, Any]:
     """An open action as the GA profile lists it."""
     return {
         "id": action["id"],
         "type": action["type"],
-        "action": "verify" if action["type"] == "restriction" and action["verifiable"] else None,
+        "action": next_step(action, check_submitted, now),
         "expires_at": None if action["expires_at"] is None else format_timestamp(action["expires_at"]),
         "opened_at": format_timestamp(action["opened_at"]),
         "reason": action["reason"],
     }
 
 
-def status(open_: list[Mapping[str, Any]]) -> str:
-    """`banned`, `restricted` or `unrestricted` by the rules of profiles.md §2.5.
-
-    Rule 2 (`pending`) needs a submitted identity check, which arrives with the verification portal.
-    """
+def status(open_: list[Mapping[str, Any]], check_submitted: bool) -> str:
+    """The first rule of profiles.md §2.5 that applies: banned, pending, restricted, unrestricted."""
     if any(action["type"] == "ban" for action in open_):
         return "banned"
+    verifiable = any(action["type"] == "restriction" and action["verifiable"] for action in open_)
+    compromised = any(action["reason"] == "account_compromise" for action in open_)
+    if verifiable and check_submitted and not compromised:
+        return "pending"
     if open_:
         return "restricted"
     return "unrestricted"

@@ -1,6 +1,8 @@
-"""The operator's use cases on stored state: program standing and enforcement actions.
+"""The operator's and end user's use cases: program standing, applications, enforcement, identity checks.
 
-The Admin API and console (provider.md §5–6) will call these; until they exist, tests set state here.
+Every change follows provider.md §7: program changes move `updated_at` and queue one
+`program_status_updated`; enforcement changes queue their events and leave `updated_at` alone.
+Events go through the outbox in the caller's transaction. Raises the API errors named per function.
 """
 
 from __future__ import annotations
@@ -8,17 +10,82 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 
-from uprof.http.errors import Conflict, NotFound
+from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
 from uprof.profiles.service import profile_not_found
-from uprof.provider import repository
+from uprof.provider import repository, standing
 from uprof.provider.enforcement import is_open
+from uprof.webhooks import outbox
 
-CYBER_TIERS = ("a", "b", "c")
-EFS_FEATURES = ("data_retention_exemption", "cmek", "storage")
+# --- program standing ---
+
+
+def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
+    """The profile row, locked for the rest of the transaction. Raises NotFound."""
+    row = profiles.get(connection, organization_id, profile_id, for_update=True)
+    if row is None:
+        raise profile_not_found()
+    return dict(row._mapping)
+
+
+def store_standing(
+    connection: Connection, profile: dict[str, Any], program: str, new: dict[str, Any] | None, now: datetime
+) -> bool:
+    """Write a program's standing if it differs: `updated_at` moves and one event is queued."""
+    if profile[program] == new:
+        return False
+    profiles.update_profile(connection, profile["id"], {program: new, "updated_at": now})
+    profile.update({program: new, "updated_at": now})
+    outbox.record(connection, profile["organization_id"], outbox.PROGRAM_STATUS_UPDATED, profile["id"], now)
+    return True
+
+
+def set_program(
+    connection: Connection,
+    organization_id: str,
+    profile_id: str,
+    program: str,
+    *,
+    status: str | None = None,
+    items: dict[str, str] | None = None,
+    requirements: dict[str, bool] | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Set status, tiers/features and (cyber) requirements as provider.md §5.7 says; return the profile row.
+
+    Raises NotFound, or InvalidRequest when no status would result or an item is active without `active`.
+    """
+    profile = locked_profile(connection, organization_id, profile_id)
+    stored = profile[program]
+    new = standing.current(stored, program)
+    field = standing.ITEM_FIELD[program]
+    merged_items = {**new[field], **(items or {})}
+    resulting = status or ("active" if "active" in merged_items.values() else new["status"])
+    if resulting is None:
+        raise InvalidRequest("status: required while the profile has no status in this program")
+    if resulting != "active":
+        for name, state in (items or {}).items():
+            if state == "active":
+                raise InvalidRequest(f"{field}.{name}: can be active only when status is active")
+        merged_items = dict.fromkeys(merged_items, "inactive")
+    new = {**new, "status": resulting, field: merged_items}
+    if program == "cyber" and requirements:
+        new["requirements"] = {**new["requirements"], **requirements}
+    if stored is not None and stored["status"] != resulting or stored is None:
+        repository.supersede_pending(connection, profile_id, program, now)
+    store_standing(connection, profile, program, new, now)
+    return profile
+
+
+def clear_program(connection: Connection, organization_id: str, profile_id: str, program: str, now: datetime) -> None:
+    """Remove all standing in a program; a pending application is superseded. Raises NotFound."""
+    profile = locked_profile(connection, organization_id, profile_id)
+    if profile[program] is not None:
+        repository.supersede_pending(connection, profile_id, program, now)
+        store_standing(connection, profile, program, None, now)
 
 
 def set_cyber(
@@ -31,13 +98,9 @@ def set_cyber(
     requirements: dict[str, bool] | None = None,
     now: datetime,
 ) -> None:
-    """Set cyber standing. `tiers` maps a/b/c to active/inactive (all inactive when left out)."""
-    standing: dict[str, Any] = {"status": status, "tiers": {}, "requirements": None}
-    if tiers:
-        standing["tiers"] = {tier: {"status": tiers.get(tier, "inactive")} for tier in CYBER_TIERS}
-        if any(value == "active" for value in tiers.values()):
-            standing["requirements"] = {"data_retention": True, "human_review": True, **(requirements or {})}
-    _store_program(connection, organization_id, profile_id, "cyber", standing, now)
+    set_program(
+        connection, organization_id, profile_id, "cyber", status=status, items=tiers, requirements=requirements, now=now
+    )
 
 
 def set_efs(
@@ -49,31 +112,90 @@ def set_efs(
     features: dict[str, str] | None = None,
     now: datetime,
 ) -> None:
-    """Set efs standing; features left out are inactive."""
-    standing = {
-        "status": status,
-        "features": {feature: {"status": (features or {}).get(feature, "inactive")} for feature in EFS_FEATURES},
-    }
-    _store_program(connection, organization_id, profile_id, "efs", standing, now)
+    set_program(connection, organization_id, profile_id, "efs", status=status, items=features, now=now)
 
 
-def clear_program(connection: Connection, organization_id: str, profile_id: str, program: str, now: datetime) -> None:
-    _store_program(connection, organization_id, profile_id, program, None, now)
+# --- applications (enrollments) ---
 
 
-def _store_program(
+def submit_application(
     connection: Connection,
     organization_id: str,
     profile_id: str,
+    *,
     program: str,
-    standing: dict[str, Any] | None,
+    source: str,
+    requested: list[str],
+    use_case: str,
+    applicant_organization: str | None,
+    contact_email: str | None,
+    now: datetime,
+) -> str:
+    """Store a pending application; the program becomes `pending`. Raises NotFound, or Conflict when the
+    program already has status `pending` or `active`."""
+    profile = locked_profile(connection, organization_id, profile_id)
+    current = profile[program]
+    if current is not None and current["status"] in ("pending", "active"):
+        raise Conflict(f"the profile's {program} status is {current['status']}")
+    enrollment_id = new_id("enr_")
+    repository.insert_enrollment(
+        connection,
+        id=enrollment_id,
+        organization_id=organization_id,
+        user_profile_id=profile_id,
+        program=program,
+        status="pending",
+        source=source,
+        requested=requested,
+        use_case=use_case,
+        applicant_organization=applicant_organization,
+        contact_email=contact_email,
+        submitted_at=now,
+    )
+    store_standing(connection, profile, program, standing.with_status(current, program, "pending"), now)
+    return enrollment_id
+
+
+def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
+    row = repository.get_enrollment(connection, organization_id, enrollment_id)
+    if row is None:
+        raise NotFound("enrollment not found")
+    if row.status != "pending":
+        raise Conflict(f"enrollment is not pending (status: {row.status})", headers={"x-should-retry": "false"})
+    return row
+
+
+def approve_enrollment(
+    connection: Connection,
+    organization_id: str,
+    enrollment_id: str,
+    *,
+    items: list[str] | None,
+    requirements: dict[str, bool] | None,
+    note: str | None,
     now: datetime,
 ) -> None:
-    current = profiles.get(connection, organization_id, profile_id, for_update=True)
-    if current is None:
-        raise profile_not_found()
-    if current._mapping[program] != standing:
-        profiles.update_profile(connection, profile_id, {program: standing, "updated_at": now})
+    """Approve: the program becomes active with the listed (default: requested) tiers or features."""
+    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
+    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
+    granted = list(enrollment.requested) if items is None else items
+    new = standing.activate(profile[enrollment.program], enrollment.program, granted, requirements)
+    store_standing(connection, profile, enrollment.program, new, now)
+
+
+def reject_enrollment(
+    connection: Connection, organization_id: str, enrollment_id: str, *, note: str | None, now: datetime
+) -> None:
+    """Reject: the program becomes `rejected`, every tier or feature inactive."""
+    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
+    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
+    new = standing.with_status(profile[enrollment.program], enrollment.program, "rejected")
+    store_standing(connection, profile, enrollment.program, new, now)
+
+
+# --- enforcement actions ---
 
 
 def open_enforcement_action(
@@ -88,7 +210,7 @@ def open_enforcement_action(
     expires_at: datetime | None = None,
     note: str | None = None,
 ) -> str:
-    """Open a restriction or ban at once and return its ID; `updated_at` does not move."""
+    """Open a restriction or ban at once and return its ID; `updated_at` does not move. Raises NotFound."""
     if profiles.get(connection, organization_id, profile_id) is None:
         raise profile_not_found()
     action_id = new_id("enac_")
@@ -104,14 +226,104 @@ def open_enforcement_action(
         opened_at=now,
         note=note,
     )
+    outbox.record(
+        connection, organization_id, outbox.ENFORCEMENT_ACTION_OPENED, profile_id, now, enforcement_action_id=action_id
+    )
     return action_id
 
 
-def resolve_enforcement_action(connection: Connection, organization_id: str, action_id: str, now: datetime) -> None:
+def resolve_enforcement_action(
+    connection: Connection, organization_id: str, action_id: str, now: datetime, note: str | None = None
+) -> None:
     """Resolve an open action by operator decision. Raises NotFound, or Conflict when it is not open."""
     action = repository.get_action(connection, organization_id, action_id)
     if action is None:
         raise NotFound("enforcement action not found")
-    if not is_open(dict(action._mapping), now):
-        raise Conflict("enforcement action is already resolved")
-    repository.set_resolved(connection, action_id, resolved_at=now, resolution="operator")
+    if not is_open(action._mapping, now):
+        raise Conflict("enforcement action is already resolved", headers={"x-should-retry": "false"})
+    _resolve(connection, action, "operator", now, note=note)
+
+
+def _resolve(connection: Connection, action: Row[Any], resolution: str, at: datetime, note: str | None = None) -> None:
+    repository.set_resolved(connection, action.id, resolved_at=at, resolution=resolution, note=note)
+    outbox.record(
+        connection,
+        action.organization_id,
+        outbox.ENFORCEMENT_ACTION_RESOLVED,
+        action.user_profile_id,
+        at,
+        enforcement_action_id=action.id,
+    )
+
+
+def expire_actions(connection: Connection, now: datetime, batch: int = 500) -> int:
+    """Resolve actions past their `expires_at` (resolution `expired`); return how many."""
+    expired = repository.expired_unresolved(connection, now, batch)
+    for action in expired:
+        _resolve(connection, action, "expired", action.expires_at)
+    return len(expired)
+
+
+# --- identity checks ---
+
+
+def submit_identity_check(
+    connection: Connection, organization_id: str, profile_id: str, fields: dict[str, str], now: datetime
+) -> str:
+    """Record a submitted check. Raises Conflict unless an open verifiable restriction awaits one."""
+    locked_profile(connection, organization_id, profile_id)
+    if repository.profiles_with_submitted_check(connection, [profile_id]):
+        raise Conflict("an identity check is already awaiting a decision")
+    if not _verifiable_open(connection, organization_id, profile_id, now):
+        raise Conflict("no restriction can be cleared by an identity check")
+    check_id = new_id("idc_")
+    repository.insert_identity_check(
+        connection,
+        id=check_id,
+        organization_id=organization_id,
+        user_profile_id=profile_id,
+        status="submitted",
+        submitted_at=now,
+        **fields,
+    )
+    return check_id
+
+
+def _verifiable_open(connection: Connection, organization_id: str, profile_id: str, now: datetime) -> list[Row[Any]]:
+    return [
+        action
+        for action in repository.actions_of_profile(connection, organization_id, profile_id)
+        if action.type == "restriction" and action.verifiable and is_open(action._mapping, now)
+    ]
+
+
+def submitted_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
+    check = repository.get_identity_check(connection, organization_id, check_id)
+    if check is None:
+        raise NotFound("identity check not found")
+    if check.status != "submitted":
+        raise Conflict(
+            f"identity check is not awaiting a decision (status: {check.status})", headers={"x-should-retry": "false"}
+        )
+    return check
+
+
+def approve_identity_check(
+    connection: Connection, organization_id: str, check_id: str, *, note: str | None, now: datetime
+) -> None:
+    """Approve: every open verifiable restriction of the profile is resolved (`identity_check`)."""
+    check = submitted_check(connection, organization_id, check_id)
+    repository.update_identity_check(connection, check_id, status="approved", decided_at=now, decision_note=note)
+    for action in _verifiable_open(connection, organization_id, check.user_profile_id, now):
+        _resolve(connection, action, "identity_check", now)
+
+
+def reject_identity_check(
+    connection: Connection, organization_id: str, check_id: str, *, allow_retry: bool, note: str | None, now: datetime
+) -> None:
+    """Reject; without `allow_retry` the verifiable restrictions stop being verifiable. No event."""
+    check = submitted_check(connection, organization_id, check_id)
+    repository.update_identity_check(connection, check_id, status="rejected", decided_at=now, decision_note=note)
+    if not allow_retry:
+        actions = _verifiable_open(connection, organization_id, check.user_profile_id, now)
+        repository.set_not_verifiable(connection, [action.id for action in actions])

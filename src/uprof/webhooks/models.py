@@ -1,0 +1,69 @@
+"""Tables of webhook delivery: endpoints, the event outbox, deliveries and their attempts (webhooks.md)."""
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from uprof.db.base import metadata
+from uprof.db.columns import Timestamp, code_point_string
+
+webhook_endpoint = Table(
+    "webhook_endpoint",
+    metadata,
+    Column("id", code_point_string(29), primary_key=True),
+    Column("organization_id", String(36), ForeignKey("organization.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(1000), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("enabled_events", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # "enabled" or "disabled"
+    Column("disabled_reason", String(64), nullable=False),
+    # The secret signs every attempt, so it must be recoverable; after a regeneration the previous
+    # one keeps signing until the end of the overlap window.
+    Column("signing_secret", String(64), nullable=False),
+    Column("previous_signing_secret", String(64), nullable=True),
+    Column("previous_secret_expires_at", Timestamp, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index(None, "organization_id", "created_at", "id"),
+)
+
+webhook_event = Table(
+    "webhook_event",
+    metadata,
+    Column("id", code_point_string(30), primary_key=True),
+    Column("organization_id", String(36), ForeignKey("organization.id"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes every attempt sends
+    Column("created_at", Timestamp, nullable=False),
+)
+
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    Column("id", code_point_string(30), primary_key=True),
+    Column("organization_id", String(36), ForeignKey("organization.id"), nullable=False),
+    Column("endpoint_id", String(29), ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(30), ForeignKey("webhook_event.id"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, succeeded, failed, cancelled
+    Column("attempt_count", Integer, nullable=False),
+    Column("next_attempt_at", Timestamp, nullable=True),
+    Column("lease_expires_at", Timestamp, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp, nullable=True),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "organization_id", "created_at", "id"),
+    Index(None, "endpoint_id"),
+)
+
+webhook_attempt = Table(
+    "webhook_attempt",
+    metadata,
+    Column("delivery_id", String(30), ForeignKey("webhook_delivery.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("started_at", Timestamp, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(32), nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+)

@@ -1,0 +1,66 @@
+"""The transactional outbox: events are stored with the change that caused them (webhooks.md §6).
+
+`record` runs inside the caller's unit of work, so a rolled-back change leaves no event and a
+committed change always has its events and one pending delivery per subscribed, enabled endpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+from sqlalchemy import Connection, insert, select
+
+from uprof.ids import new_id
+from uprof.timestamps import format_timestamp
+from uprof.webhooks.models import webhook_delivery, webhook_endpoint, webhook_event
+
+PROGRAM_STATUS_UPDATED = "user_profile.program_status_updated"
+ENFORCEMENT_ACTION_OPENED = "user_profile.enforcement_action_opened"
+ENFORCEMENT_ACTION_RESOLVED = "user_profile.enforcement_action_resolved"
+
+
+def record(
+    connection: Connection,
+    organization_id: str,
+    event_type: str,
+    profile_id: str,
+    now: datetime,
+    *,
+    enforcement_action_id: str | None = None,
+) -> str:
+    """Store one event and its deliveries; return the event ID."""
+    data: dict[str, str] = {"type": event_type, "id": profile_id}
+    if enforcement_action_id is not None:
+        data["enforcement_action_id"] = enforcement_action_id
+    data["organization_id"] = organization_id
+    event_id = new_id("event_")
+    body = orjson.dumps({"type": "event", "id": event_id, "created_at": format_timestamp(now), "data": data})
+    connection.execute(
+        insert(webhook_event).values(
+            id=event_id, organization_id=organization_id, type=event_type, body=body.decode(), created_at=now
+        )
+    )
+    endpoints = connection.execute(
+        select(webhook_endpoint.c.id, webhook_endpoint.c.enabled_events).where(
+            webhook_endpoint.c.organization_id == organization_id, webhook_endpoint.c.state == "enabled"
+        )
+    )
+    deliveries = [
+        {
+            "id": new_id("whdel_"),
+            "organization_id": organization_id,
+            "endpoint_id": endpoint.id,
+            "event_id": event_id,
+            "event_type": event_type,
+            "status": "pending",
+            "attempt_count": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for endpoint in endpoints
+        if event_type in endpoint.enabled_events
+    ]
+    if deliveries:
+        connection.execute(insert(webhook_delivery), deliveries)
+    return event_id
