@@ -25,6 +25,7 @@ from uprof.http.pagination import CursorCodec
 from uprof.http.services import Services
 from uprof.pages import routes as pages
 from uprof.profiles import routes as profiles
+from uprof.provider import routes as admin
 
 CURSOR_SECRET = "cursor_signing_key"
 
@@ -38,7 +39,7 @@ def build_services(settings: Settings) -> Services:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The uprof application for `settings` (the database must already be migrated)."""
     app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *profiles.routes, *pages.routes],
+        routes=[Route("/healthz", healthz, methods=["GET"]), *profiles.routes, *admin.routes, *pages.routes],
         middleware=[Middleware(Edge)],
         exception_handlers={
             ApiError: render_api_error,

@@ -75,6 +75,8 @@ class RouteRules:
 
 
 PROFILE_ROUTES = RouteRules(resolves_revision=True)
+ADMIN_ROUTES = RouteRules(version_required=False, admin_only=True)
+WEBHOOK_ROUTES = RouteRules(admin_only=True, required_beta=WEBHOOKS_BETA)
 
 
 def json_response(data: Any) -> Response:
@@ -125,7 +127,7 @@ async def _accept(request: Request, rules: RouteRules, operation: Operation) -> 
         raise not_found_route()
     revision = resolve_revision(betas) if rules.resolves_revision else Revision.GA
     if rules.admin_only and not principal.is_admin:
-        raise PermissionDenied("this operation requires an admin API key")
+        raise PermissionDenied("this endpoint requires an admin API key")
     context.workspace_id = acting_workspace(principal, requested_workspace, workspace_known)
     call = ApiCall(request, services, context, principal, revision)
     if operation.takes_body:
@@ -164,7 +166,3 @@ def _check_version(value: str | None, *, required: bool) -> None:
         raise InvalidRequest(
             f"anthropic-version: unsupported value '{value[:64]}'; supported values are {', '.join(SUPPORTED_VERSIONS)}"
         )
-
-
-# Webhook management routes (webhooks issue) will use this rule set.
-WEBHOOK_ROUTES = RouteRules(admin_only=True, required_beta=WEBHOOKS_BETA)

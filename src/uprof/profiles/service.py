@@ -55,7 +55,7 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
     return {**row, "enforcement_actions": [], "identity_check_submitted": False, "read_at": now}
 
 
-def retrieve(connection: Connection, organization_id: str, profile_id: str) -> Mapping[str, Any]:
+def retrieve(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
     """The stored profile. Raises NotFound for unknown, deleted and foreign IDs alike."""
     row = repository.get(connection, organization_id, profile_id)
     if row is None:

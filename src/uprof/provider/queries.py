@@ -1,0 +1,173 @@
+"""The operator's read use cases: lists with keyset cursors and the operator view of a profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from uprof.http.errors import InvalidRequest, NotFound
+from uprof.http.pagination import CursorCodec, InvalidCursor
+from uprof.profiles import repository as profiles
+from uprof.profiles.service import profile_not_found, with_enforcement
+from uprof.provider import repository, standing
+from uprof.provider.enforcement import is_open
+from uprof.timestamps import to_micros, utc_now
+
+ENROLLMENTS_IN_PROFILE_VIEW = 20
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list: `order`, a list name bound into cursors, the cursor given, the page size."""
+
+    name: str
+    order: str
+    page: str | None
+    limit: int
+
+
+def position(listing: Listing, cursors: CursorCodec) -> tuple[int, str] | None:
+    if listing.page is None:
+        return None
+    try:
+        fields = cursors.decode(listing.page)
+        key, row_id, order, name = int(fields["k"]), str(fields["i"]), fields["o"], fields["b"]
+    except (InvalidCursor, KeyError, ValueError, TypeError):
+        raise InvalidRequest("page: not a valid cursor") from None
+    if order != listing.order or name != listing.name:
+        raise InvalidRequest("page: cursor was issued for a different order or order_by")
+    return (key, row_id)
+
+
+def page_of(
+    listing: Listing,
+    cursors: CursorCodec,
+    fetch: Callable[[tuple[int, str] | None, int], list[Row[Any]]],
+    key: str,
+) -> tuple[list[Row[Any]], str | None]:
+    rows = fetch(position(listing, cursors), listing.limit + 1)
+    more = len(rows) > listing.limit
+    rows = rows[: listing.limit]
+    cursor = None
+    if more:
+        last = rows[-1]
+        cursor = cursors.encode(
+            {"o": listing.order, "b": listing.name, "k": to_micros(last._mapping[key]), "i": last.id}
+        )
+    return rows, cursor
+
+
+def list_enrollments(
+    connection: Connection,
+    organization_id: str,
+    listing: Listing,
+    cursors: CursorCodec,
+    *,
+    statuses: list[str],
+    program: str | None,
+    profile_id: str | None,
+    source: str | None,
+) -> tuple[list[Row[Any]], str | None]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+        return repository.enrollment_page(
+            connection,
+            organization_id,
+            statuses=statuses,
+            program=program,
+            profile_id=profile_id,
+            source=source,
+            descending=listing.order == "desc",
+            after=after,
+            limit=limit,
+        )
+
+    return page_of(listing, cursors, fetch, "submitted_at")
+
+
+def list_identity_checks(
+    connection: Connection,
+    organization_id: str,
+    listing: Listing,
+    cursors: CursorCodec,
+    *,
+    statuses: list[str],
+    profile_id: str | None,
+) -> tuple[list[Row[Any]], str | None]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+        return repository.identity_check_page(
+            connection, organization_id, statuses=statuses, profile_id=profile_id, after=after, limit=limit
+        )
+
+    return page_of(listing, cursors, fetch, "submitted_at")
+
+
+def search_profiles(
+    connection: Connection, organization_id: str, listing: Listing, cursors: CursorCodec, q: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Profiles matching `q` (exact ID, exact reference ID, or part of the name), newest first."""
+
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+        return profiles.search(connection, organization_id, q, after, limit)
+
+    rows, cursor = page_of(listing, cursors, fetch, "created_at")
+    return with_enforcement(connection, [dict(row._mapping) for row in rows]), cursor
+
+
+def enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
+    row = repository.get_enrollment(connection, organization_id, enrollment_id)
+    if row is None:
+        raise NotFound("enrollment not found")
+    return row
+
+
+def identity_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
+    row = repository.get_identity_check(connection, organization_id, check_id)
+    if row is None:
+        raise NotFound("identity check not found")
+    return row
+
+
+def action(connection: Connection, organization_id: str, action_id: str) -> tuple[Row[Any], bool]:
+    """The action and whether its profile has an identity check awaiting a decision."""
+    row = repository.get_action(connection, organization_id, action_id)
+    if row is None:
+        raise NotFound("enforcement action not found")
+    return row, bool(repository.profiles_with_submitted_check(connection, [row.user_profile_id]))
+
+
+def actions_of_profile(
+    connection: Connection, organization_id: str, profile_id: str, state: str
+) -> tuple[list[Row[Any]], bool]:
+    if profiles.get(connection, organization_id, profile_id) is None:
+        raise profile_not_found()
+    now = utc_now()
+    rows = repository.actions_of_profile(connection, organization_id, profile_id)
+    if state != "all":
+        rows = [row for row in rows if is_open(row._mapping, now) == (state == "open")]
+    return rows, bool(repository.profiles_with_submitted_check(connection, [profile_id]))
+
+
+@dataclass(frozen=True)
+class OperatorProfile:
+    profile: dict[str, Any]
+    cyber_requirements: dict[str, bool]
+    enrollments: list[Row[Any]]
+    actions: list[Row[Any]]
+    identity_checks: list[Row[Any]]
+
+
+def operator_profile(connection: Connection, organization_id: str, profile_id: str) -> OperatorProfile:
+    row = profiles.get(connection, organization_id, profile_id)
+    if row is None:
+        raise profile_not_found()
+    profile = with_enforcement(connection, [dict(row._mapping)])[0]
+    return OperatorProfile(
+        profile=profile,
+        cyber_requirements=standing.requirements(profile["cyber"]),
+        enrollments=repository.enrollments_of_profile(connection, profile_id, ENROLLMENTS_IN_PROFILE_VIEW),
+        actions=repository.actions_of_profile(connection, organization_id, profile_id),
+        identity_checks=repository.identity_checks_of_profile(connection, profile_id),
+    )

@@ -1,0 +1,64 @@
+"""JSON views of the operator's objects (provider.md §5.2, §5.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from uprof.provider.enforcement import next_step
+from uprof.timestamps import format_timestamp
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_timestamp(value)
+
+
+def enrollment_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "type": "enrollment",
+        "user_profile_id": row["user_profile_id"],
+        "program": row["program"],
+        "status": row["status"],
+        "source": row["source"],
+        "requested": list(row["requested"]),
+        "use_case": row["use_case"],
+        "organization": row["applicant_organization"],
+        "contact_email": row["contact_email"],
+        "submitted_at": format_timestamp(row["submitted_at"]),
+        "decided_at": _time(row["decided_at"]),
+        "decision_note": row["decision_note"],
+    }
+
+
+def action_view(row: Mapping[Any, Any], check_submitted: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "type": row["type"],
+        "user_profile_id": row["user_profile_id"],
+        "action": next_step(row, check_submitted, now),
+        "expires_at": _time(row["expires_at"]),
+        "opened_at": format_timestamp(row["opened_at"]),
+        "reason": row["reason"],
+        "verifiable": row["verifiable"],
+        "resolved_at": _time(row["resolved_at"]),
+        "resolution": row["resolution"],
+        "note": row["note"],
+    }
+
+
+def identity_check_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "type": "identity_check",
+        "user_profile_id": row["user_profile_id"],
+        "status": row["status"],
+        "full_name": row["full_name"],
+        "country": row["country"],
+        "document_type": row["document_type"],
+        "document_last4": row["document_last4"],
+        "submitted_at": format_timestamp(row["submitted_at"]),
+        "decided_at": _time(row["decided_at"]),
+        "decision_note": row["decision_note"],
+    }
