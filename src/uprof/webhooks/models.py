@@ -47,7 +47,11 @@ webhook_delivery = Table(
     Column("event_type", String(64), nullable=False),
     Column("status", String(16), nullable=False),  # pending, succeeded, failed, cancelled
     Column("attempt_count", Integer, nullable=False),
+    # attempt_count when the current attempt budget began: 0, or its value at the last manual
+    # retry. Attempts keep their numbers across retries; the budget and back-off count from here.
+    Column("budget_start", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", Timestamp, nullable=True),
+    # Set while one dispatcher owns the delivery; the exact value doubles as that claim's token.
     Column("lease_expires_at", Timestamp, nullable=True),
     Column("created_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp, nullable=True),

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select
 from uprof.ids import new_id
 from uprof.timestamps import format_timestamp
 from uprof.webhooks.models import webhook_delivery, webhook_endpoint, webhook_event
+from uprof.webhooks.wakeup import note_new_work
 
 PROGRAM_STATUS_UPDATED = "user_profile.program_status_updated"
 ENFORCEMENT_ACTION_OPENED = "user_profile.enforcement_action_opened"
@@ -63,4 +64,5 @@ def record(
     ]
     if deliveries:
         connection.execute(insert(webhook_delivery), deliveries)
+        note_new_work(connection)
     return event_id

@@ -1,0 +1,146 @@
+"""The dispatcher's use cases: claim due deliveries, record what an attempt achieved, release leases,
+and the periodic maintenance (expired enforcement actions, retention). Each runs inside the
+caller's unit of work; none touches the network.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from uprof.provider.service import expire_actions
+from uprof.webhooks import queue, repository
+from uprof.webhooks.schedule import retry_delay
+from uprof.webhooks.sender import Outcome
+from uprof.webhooks.signing import signature_headers
+
+LEASE = timedelta(seconds=60)
+AUTO_DISABLE_AFTER = 5
+AUTO_DISABLED_REASON = "consecutive_delivery_failures"
+PURGE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One leased delivery: everything its attempt needs, read when it was claimed."""
+
+    delivery_id: str
+    endpoint_id: str
+    lease: datetime
+    event_id: str
+    body: str
+    url: str
+    signing_secrets: tuple[str, ...]  # newest first
+
+    def signature(self, timestamp: int) -> dict[str, str]:
+        return signature_headers(self.event_id, self.body, timestamp, self.signing_secrets)
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int
+    retry_base_seconds: float
+
+
+def any_due(connection: Connection, now: datetime) -> bool:
+    """Whether some delivery is due and unleased (a read, before taking the write lock to claim)."""
+    return queue.any_due(connection, now)
+
+
+def claim(connection: Connection, now: datetime, limit: int) -> list[Claim]:
+    """Lease up to `limit` due deliveries for 60 seconds."""
+    lease = now + LEASE
+    return [_claim_of(row, lease, now) for row in queue.claim(connection, now, lease, limit)]
+
+
+def _claim_of(row: Row[Any], lease: datetime, now: datetime) -> Claim:
+    secrets = [row.signing_secret]
+    if row.previous_signing_secret and row.previous_secret_expires_at and row.previous_secret_expires_at > now:
+        secrets.append(row.previous_signing_secret)
+    return Claim(row.id, row.endpoint_id, lease, row.event_id, row.body, row.url, tuple(secrets))
+
+
+def record(
+    connection: Connection,
+    claim: Claim,
+    outcome: Outcome,
+    now: datetime,
+    policy: Policy,
+    rng: random.Random | None = None,
+) -> datetime | None:
+    """Store the attempt and move the delivery on; return when a retry is due, if one was scheduled.
+
+    Nothing happens if the lease was lost (the delivery was deleted, retried by the operator or
+    claimed again after the lease ran out). A delivery cancelled meanwhile keeps its status.
+    """
+    queue.lock_endpoint(connection, claim.endpoint_id)
+    row = queue.leased_delivery(connection, claim.delivery_id, claim.lease)
+    if row is None:
+        return None
+    number = row.attempt_count + 1
+    queue.insert_attempt(
+        connection,
+        delivery_id=claim.delivery_id,
+        number=number,
+        started_at=outcome.started_at,
+        duration_ms=outcome.duration_ms,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        response_excerpt=outcome.response_excerpt,
+    )
+    values: dict[str, Any] = {"attempt_count": number, "lease_expires_at": None}
+    retry_at = None
+    if row.status == "pending":
+        failed_in_budget = number - row.budget_start
+        if outcome.succeeded:
+            values.update(status="succeeded", next_attempt_at=None, finished_at=now)
+        elif failed_in_budget >= policy.max_attempts:
+            values.update(status="failed", next_attempt_at=None, finished_at=now)
+        else:
+            retry_at = now + retry_delay(failed_in_budget, policy.retry_base_seconds, rng)
+            values["next_attempt_at"] = retry_at
+    queue.update_delivery(connection, claim.delivery_id, values)
+    if outcome.succeeded:
+        queue.reset_failures(connection, claim.endpoint_id)
+    elif values.get("status") == "failed":
+        _count_given_up(connection, claim.endpoint_id, now)
+    return retry_at
+
+
+def _count_given_up(connection: Connection, endpoint_id: str, now: datetime) -> None:
+    """Disable the endpoint once enough deliveries in a row were given up; cancel what is pending."""
+    if queue.add_failure(connection, endpoint_id) < AUTO_DISABLE_AFTER:
+        return
+    endpoint = queue.lock_endpoint(connection, endpoint_id)
+    if endpoint is None or endpoint.state != "enabled":
+        return
+    repository.update_endpoint(
+        connection, endpoint_id, {"state": "disabled", "disabled_reason": AUTO_DISABLED_REASON, "updated_at": now}
+    )
+    repository.cancel_pending(connection, endpoint_id, now)
+
+
+def release(connection: Connection, claims: list[Claim]) -> None:
+    """Hand back leases whose attempts were not recorded (the dispatcher is stopping)."""
+    by_lease: dict[datetime, list[str]] = {}
+    for item in claims:
+        by_lease.setdefault(item.lease, []).append(item.delivery_id)
+    for lease, ids in by_lease.items():
+        queue.release(connection, ids, lease)
+
+
+def maintain(connection: Connection, now: datetime, retention_days: int) -> None:
+    """Resolve enforcement actions past `expires_at` and delete deliveries and events past retention.
+
+    On PostgreSQL only one process runs a pass at a time, so no action expires twice.
+    """
+    if not queue.try_maintenance_lock(connection):
+        return
+    expire_actions(connection, now)
+    cutoff = now - timedelta(days=retention_days)
+    queue.purge_finished(connection, cutoff, PURGE_BATCH)
+    queue.purge_events(connection, cutoff, PURGE_BATCH)

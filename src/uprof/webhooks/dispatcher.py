@@ -1,0 +1,187 @@
+"""The webhook dispatcher: one per server worker (or `uprof webhooks dispatch`), delivering due deliveries.
+
+It polls every second, and at once when this process commits new work (wakeup.py). Each claimed
+delivery is attempted in its own task, up to MAX_IN_FLIGHT at a time; the outcome is recorded in
+its own unit of work. Every MAINTENANCE_INTERVAL it also runs the maintenance pass. Database work
+runs on worker threads, so the event loop that serves HTTP never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import httpx
+from sqlalchemy import Connection
+
+from uprof.config import Settings
+from uprof.db.unit_of_work import Database
+from uprof.timestamps import utc_now
+from uprof.webhooks import attempts, sender
+from uprof.webhooks.attempts import Claim, Policy
+from uprof.webhooks.wakeup import WakeOnCommit
+
+log = logging.getLogger("uprof.webhooks")
+
+T = TypeVar("T")
+
+POLL_INTERVAL = 1.0
+MAINTENANCE_INTERVAL = 15.0  # the contract allows at most 30 s
+MAX_IN_FLIGHT = 32
+SHUTDOWN_GRACE = 1.0  # attempts still sending after this are cancelled; their leases are released
+RETRY_SLACK = 0.01
+
+
+class Dispatcher:
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._database = database
+        self._timeout = float(settings.webhook_timeout)
+        self._retention_days = settings.webhook_retention_days
+        self._policy = Policy(settings.webhook_max_attempts, settings.webhook_retry_base_seconds)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sending: dict[asyncio.Task[None], Claim] = {}  # attempts whose POST is under way
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._backlog = False
+        self._retries: list[float] = []  # heap: monotonic times of retries this dispatcher scheduled
+        self._next_maintenance = 0.0
+
+    def wake(self) -> None:
+        """Look for due deliveries now; safe to call from any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                loop.call_soon_threadsafe(self._wake.set)
+
+    def stop(self) -> None:
+        """Ask `run` to finish: no new claims, sending attempts get a short grace, leases are released."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Dispatch until `stop` is called."""
+        self._loop = asyncio.get_running_loop()
+        signal_on_commit = WakeOnCommit(self._database.engine, self.wake)
+        signal_on_commit.install()
+        try:
+            async with sender.make_client(self._timeout) as client:
+                while not self._stopping:
+                    await self._step(client)
+                    await self._pause()
+                await self._finish()
+        finally:
+            signal_on_commit.remove()
+
+    async def _step(self, client: httpx.AsyncClient) -> None:
+        try:
+            if time.monotonic() >= self._next_maintenance:
+                self._next_maintenance = time.monotonic() + MAINTENANCE_INTERVAL
+                now = utc_now()
+                await self._run(lambda c: attempts.maintain(c, now, self._retention_days))
+            room = MAX_IN_FLIGHT - len(self._tasks)
+            now = utc_now()
+            # A read first: an idle dispatcher never takes SQLite's write lock.
+            if room > 0 and await self._run(lambda c: attempts.any_due(c, now), write=False):
+                claims = await self._run(lambda c: attempts.claim(c, now, room))
+                self._backlog = len(claims) == room
+                for item in claims:
+                    self._start(client, item)
+        except Exception:  # the database may be briefly unavailable; the next poll tries again
+            log.exception("webhook dispatcher step failed")
+
+    def _start(self, client: httpx.AsyncClient, item: Claim) -> None:
+        task = asyncio.create_task(self._deliver(client, item))
+        self._tasks.add(task)
+        self._sending[task] = item
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._sending.pop(task, None)
+        if self._backlog:
+            self._wake.set()
+
+    async def _deliver(self, client: httpx.AsyncClient, item: Claim) -> None:
+        try:
+            body = item.body.encode("utf-8")
+            outcome = await sender.post(client, item.url, body, item.signature(int(time.time())), self._timeout)
+            # From here the attempt is only recorded: shutdown lets that finish rather than cancel it.
+            task = asyncio.current_task()
+            if task is not None:
+                self._sending.pop(task, None)
+            log.debug(
+                "webhook delivery %s: %s in %d ms",
+                item.delivery_id,
+                outcome.status_code or outcome.error,
+                outcome.duration_ms,
+            )
+            now = utc_now()
+            retry_at = await self._run(lambda c: attempts.record(c, item, outcome, now, self._policy))
+        except Exception:  # unrecorded: the lease runs out and the attempt is made again
+            log.exception("webhook attempt for delivery %s was not recorded", item.delivery_id)
+            return
+        if retry_at is not None:
+            # A little late rather than early: an early look finds nothing due and waits a whole poll.
+            heapq.heappush(self._retries, time.monotonic() + _seconds_until(retry_at) + RETRY_SLACK)
+
+    async def _pause(self) -> None:
+        """Wait for a wake-up, the next poll, a retry this dispatcher scheduled, or maintenance."""
+        now = time.monotonic()
+        while self._retries and self._retries[0] <= now:
+            heapq.heappop(self._retries)
+        soonest = self._retries[0] if self._retries else float("inf")
+        timeout = max(min(POLL_INTERVAL, soonest - now, self._next_maintenance - now), 0.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _finish(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
+        unrecorded = list(self._sending.values())
+        for task in list(self._sending):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+        if unrecorded:
+            try:
+                await self._run(lambda c: attempts.release(c, unrecorded))
+            except Exception:  # the leases run out on their own within 60 seconds
+                log.exception("could not release webhook delivery leases")
+
+    async def _run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
+        return await asyncio.to_thread(self._database.run, work, write=write)
+
+
+def _seconds_until(moment: datetime) -> float:
+    return max((moment - utc_now()).total_seconds(), 0.0)
+
+
+@contextlib.asynccontextmanager
+async def running(database: Database, settings: Settings) -> AsyncIterator[None]:
+    """Run a dispatcher for the duration of the block (the server's lifespan; it yields no state)."""
+    dispatcher = Dispatcher(database, settings)
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+        await task
+
+
+async def run_until_signalled(database: Database, settings: Settings) -> None:
+    """Run a dispatcher until SIGINT or SIGTERM (`uprof webhooks dispatch`)."""
+    dispatcher = Dispatcher(database, settings)
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, dispatcher.stop)
+    log.info("dispatching webhooks (stop with Ctrl-C or SIGTERM)")
+    await dispatcher.run()

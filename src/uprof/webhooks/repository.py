@@ -1,0 +1,131 @@
+"""Every query on webhook endpoints and on the delivery log as the Admin API reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, select, tuple_, update
+
+from uprof.accounts.models import organization
+from uprof.webhooks.models import webhook_attempt as attempt
+from uprof.webhooks.models import webhook_delivery as delivery
+from uprof.webhooks.models import webhook_endpoint as endpoint
+
+# --- endpoints ---
+
+
+def lock_organization(connection: Connection, organization_id: str) -> None:
+    """Serialise endpoint creation per organization, so concurrent creates respect the limit."""
+    connection.execute(select(organization.c.id).where(organization.c.id == organization_id).with_for_update())
+
+
+def count_endpoints(connection: Connection, organization_id: str) -> int:
+    query = select(func.count()).select_from(endpoint).where(endpoint.c.organization_id == organization_id)
+    return int(connection.scalar(query) or 0)
+
+
+def insert_endpoint(connection: Connection, **values: Any) -> None:
+    connection.execute(insert(endpoint).values(**values))
+
+
+def get_endpoint(
+    connection: Connection, organization_id: str, endpoint_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    query = select(endpoint).where(endpoint.c.id == endpoint_id, endpoint.c.organization_id == organization_id)
+    if for_update:
+        query = query.with_for_update()
+    return connection.execute(query).first()
+
+
+def update_endpoint(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> None:
+    connection.execute(update(endpoint).where(endpoint.c.id == endpoint_id).values(values))
+
+
+def delete_endpoint(connection: Connection, endpoint_id: str) -> None:
+    """Remove the endpoint with its whole delivery log (attempts, then deliveries, then the endpoint)."""
+    deliveries = select(delivery.c.id).where(delivery.c.endpoint_id == endpoint_id)
+    connection.execute(delete(attempt).where(attempt.c.delivery_id.in_(deliveries)))
+    connection.execute(delete(delivery).where(delivery.c.endpoint_id == endpoint_id))
+    connection.execute(delete(endpoint).where(endpoint.c.id == endpoint_id))
+
+
+def endpoint_page(
+    connection: Connection,
+    organization_id: str,
+    *,
+    descending: bool,
+    after: tuple[int, str] | None,
+    before: tuple[int, str] | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Endpoints in list order (`created_at`, then `id`), after or before a position when given."""
+    query = select(endpoint).where(endpoint.c.organization_id == organization_id)
+    position = tuple_(endpoint.c.created_at, endpoint.c.id)
+    if after is not None:
+        query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
+    if before is not None:
+        query = query.where(position > tuple_(*before) if descending else position < tuple_(*before))
+    if descending:
+        query = query.order_by(endpoint.c.created_at.desc(), endpoint.c.id.desc())
+    else:
+        query = query.order_by(endpoint.c.created_at.asc(), endpoint.c.id.asc())
+    return list(connection.execute(query.limit(limit)))
+
+
+def cancel_pending(connection: Connection, endpoint_id: str, now: datetime) -> None:
+    """Cancel the endpoint's pending deliveries. A lease stays, so an attempt in flight is still recorded."""
+    connection.execute(
+        update(delivery)
+        .where(delivery.c.endpoint_id == endpoint_id, delivery.c.status == "pending")
+        .values(status="cancelled", next_attempt_at=None, finished_at=now)
+    )
+
+
+# --- the delivery log ---
+
+
+def delivery_page(
+    connection: Connection,
+    organization_id: str,
+    *,
+    endpoint_id: str | None,
+    statuses: Sequence[str],
+    event_type: str | None,
+    event_id: str | None,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Deliveries newest first (`created_at`, then `id`), filtered, after a position when given."""
+    query = select(delivery).where(delivery.c.organization_id == organization_id)
+    if endpoint_id is not None:
+        query = query.where(delivery.c.endpoint_id == endpoint_id)
+    if statuses:
+        query = query.where(delivery.c.status.in_(statuses))
+    if event_type is not None:
+        query = query.where(delivery.c.event_type == event_type)
+    if event_id is not None:
+        query = query.where(delivery.c.event_id == event_id)
+    if after is not None:
+        query = query.where(tuple_(delivery.c.created_at, delivery.c.id) < tuple_(*after))
+    query = query.order_by(delivery.c.created_at.desc(), delivery.c.id.desc()).limit(limit)
+    return list(connection.execute(query))
+
+
+def get_delivery(
+    connection: Connection, organization_id: str, delivery_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    query = select(delivery).where(delivery.c.id == delivery_id, delivery.c.organization_id == organization_id)
+    if for_update:
+        query = query.with_for_update()
+    return connection.execute(query).first()
+
+
+def attempts_of(connection: Connection, delivery_id: str) -> list[Row[Any]]:
+    query = select(attempt).where(attempt.c.delivery_id == delivery_id).order_by(attempt.c.number)
+    return list(connection.execute(query))
+
+
+def update_delivery(connection: Connection, delivery_id: str, values: dict[str, Any]) -> None:
+    connection.execute(update(delivery).where(delivery.c.id == delivery_id).values(values))

@@ -1,0 +1,125 @@
+"""HTTP handlers for webhook endpoint management (/v1/organizations/webhooks…, webhooks.md §1–3) and the
+delivery log (/v1/admin/webhook_deliveries…, §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.routing import Route
+
+from uprof.http.endpoint import ADMIN_ROUTES, WEBHOOK_ROUTES, ApiCall, Operation, api_route
+from uprof.provider.queries import Listing
+from uprof.provider.schemas import limit, single
+from uprof.timestamps import utc_now
+from uprof.webhooks import delivery_log, schemas, service, views
+
+# --- endpoints ---
+
+
+async def create_endpoint(call: ApiCall) -> dict[str, Any]:
+    new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
+    org, now = call.principal.organization_id, utc_now()
+    row = await call.transact(lambda c: service.create(c, org, new, now), write=True)
+    return views.new_endpoint_view(row._mapping)
+
+
+async def list_endpoints(call: ApiCall) -> dict[str, Any]:
+    query = schemas.endpoint_list_query(call.request.query_params)
+    org = call.principal.organization_id
+    page = await call.transact(lambda c: service.list_page(c, org, query), write=False)
+    data = [views.endpoint_view(row._mapping) for row in page.rows]
+    return {
+        "data": data,
+        "has_more": page.has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
+async def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
+    endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
+    row = await call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
+    return views.endpoint_view(row._mapping)
+
+
+async def update_endpoint(call: ApiCall) -> dict[str, Any]:
+    changes = schemas.endpoint_changes(call.body, allow_http=call.services.settings.webhook_allow_http)
+    endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
+    row = await call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
+    return views.endpoint_view(row._mapping)
+
+
+async def delete_endpoint(call: ApiCall) -> dict[str, Any]:
+    endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
+    await call.transact(lambda c: service.delete(c, org, endpoint_id), write=True)
+    return {"id": endpoint_id, "type": "webhook_endpoint_deleted"}
+
+
+async def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
+    schemas.no_fields(call.body)
+    endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
+    secret = await call.transact(lambda c: service.regenerate_secret(c, org, endpoint_id, now), write=True)
+    return {"signing_secret": secret}
+
+
+# --- the delivery log ---
+
+
+async def list_deliveries(call: ApiCall) -> dict[str, Any]:
+    params = call.request.query_params
+    filters = schemas.delivery_filters(params)
+    listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
+    org, cursors = call.principal.organization_id, call.services.cursors
+    rows, cursor = await call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
+    return {"data": [views.delivery_view(row._mapping) for row in rows], "next_page": cursor}
+
+
+async def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
+    delivery_id, org = call.path_param("delivery_id"), call.principal.organization_id
+    record = await call.transact(lambda c: delivery_log.retrieve(c, org, delivery_id), write=False)
+    return _delivery_with_attempts(record)
+
+
+async def retry_delivery(call: ApiCall) -> dict[str, Any]:
+    schemas.no_fields(call.body)
+    delivery_id, org, now = call.path_param("delivery_id"), call.principal.organization_id, utc_now()
+
+    def work(connection: Connection) -> delivery_log.DeliveryRecord:
+        return delivery_log.retry(connection, org, delivery_id, now)
+
+    return _delivery_with_attempts(await call.transact(work, write=True))
+
+
+def _delivery_with_attempts(record: delivery_log.DeliveryRecord) -> dict[str, Any]:
+    return views.delivery_view(record.delivery._mapping, [attempt._mapping for attempt in record.attempts])
+
+
+routes: list[Route] = [
+    api_route(
+        "/v1/organizations/webhooks",
+        {"GET": Operation(list_endpoints), "POST": Operation(create_endpoint, takes_body=True)},
+        WEBHOOK_ROUTES,
+    ),
+    api_route(
+        "/v1/organizations/webhooks/{webhook_endpoint_id}",
+        {
+            "GET": Operation(retrieve_endpoint),
+            "POST": Operation(update_endpoint, takes_body=True),
+            "DELETE": Operation(delete_endpoint),
+        },
+        WEBHOOK_ROUTES,
+    ),
+    api_route(
+        "/v1/organizations/webhooks/{webhook_endpoint_id}/regenerate_signing_secret",
+        {"POST": Operation(regenerate_signing_secret, takes_body=True)},
+        WEBHOOK_ROUTES,
+    ),
+    api_route("/v1/admin/webhook_deliveries", {"GET": Operation(list_deliveries)}, ADMIN_ROUTES),
+    api_route("/v1/admin/webhook_deliveries/{delivery_id}", {"GET": Operation(retrieve_delivery)}, ADMIN_ROUTES),
+    api_route(
+        "/v1/admin/webhook_deliveries/{delivery_id}/retry",
+        {"POST": Operation(retry_delivery, takes_body=True)},
+        ADMIN_ROUTES,
+    ),
+]

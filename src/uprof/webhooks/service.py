@@ -1,0 +1,146 @@
+"""Use cases of webhook endpoint management (webhooks.md §3): create, retrieve, update, delete, list,
+regenerate the signing secret. Raises the API errors named per function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from uprof.http.errors import InvalidRequest, NotFound
+from uprof.ids import new_id
+from uprof.timestamps import to_micros
+from uprof.webhooks import repository
+from uprof.webhooks.schemas import EndpointListQuery, NewEndpoint
+from uprof.webhooks.signing import new_secret
+
+MAX_ENDPOINTS = 32
+# After a regeneration the previous secret keeps signing this long, beside the new one.
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+def endpoint_not_found() -> NotFound:
+    return NotFound("webhook endpoint not found")
+
+
+def create(connection: Connection, organization_id: str, new: NewEndpoint, now: datetime) -> Row[Any]:
+    """Store an enabled endpoint with a fresh secret and return its row (secret included).
+
+    Raises InvalidRequest when the organization already has the maximum number of endpoints.
+    """
+    repository.lock_organization(connection, organization_id)
+    if repository.count_endpoints(connection, organization_id) >= MAX_ENDPOINTS:
+        raise InvalidRequest(f"body: the organization already has {MAX_ENDPOINTS} webhook endpoints, the maximum")
+    endpoint_id = new_id("whep_")
+    repository.insert_endpoint(
+        connection,
+        id=endpoint_id,
+        organization_id=organization_id,
+        name=new.name,
+        description=new.description,
+        url=new.url,
+        enabled_events=new.enabled_events,
+        state="enabled",
+        disabled_reason="",
+        signing_secret=new_secret(),
+        previous_signing_secret=None,
+        previous_secret_expires_at=None,
+        consecutive_failures=0,
+        created_at=now,
+        updated_at=now,
+    )
+    return retrieve(connection, organization_id, endpoint_id)
+
+
+def retrieve(connection: Connection, organization_id: str, endpoint_id: str) -> Row[Any]:
+    """The endpoint's row. Raises NotFound for unknown, deleted and foreign IDs alike."""
+    row = repository.get_endpoint(connection, organization_id, endpoint_id)
+    if row is None:
+        raise endpoint_not_found()
+    return row
+
+
+def update(
+    connection: Connection, organization_id: str, endpoint_id: str, changes: dict[str, Any], now: datetime
+) -> Row[Any]:
+    """Apply the sent fields; `updated_at` moves only on a real change. Disabling cancels pending
+    deliveries; either state clears `disabled_reason`. Raises NotFound."""
+    row = _locked(connection, organization_id, endpoint_id)
+    values = {field: value for field, value in changes.items() if field != "state" and row._mapping[field] != value}
+    if "state" in changes:
+        if changes["state"] != row.state:
+            values["state"] = changes["state"]
+            # A re-enabled endpoint starts a fresh count towards automatic disabling.
+            values["consecutive_failures"] = 0
+        if row.disabled_reason != "":
+            values["disabled_reason"] = ""
+    if values:
+        values["updated_at"] = now
+        repository.update_endpoint(connection, endpoint_id, values)
+    if values.get("state") == "disabled":
+        repository.cancel_pending(connection, endpoint_id, now)
+    return retrieve(connection, organization_id, endpoint_id)
+
+
+def delete(connection: Connection, organization_id: str, endpoint_id: str) -> None:
+    """Delete the endpoint, cancelling what was pending and removing its delivery log. Raises NotFound."""
+    _locked(connection, organization_id, endpoint_id)
+    repository.delete_endpoint(connection, endpoint_id)
+
+
+def regenerate_secret(connection: Connection, organization_id: str, endpoint_id: str, now: datetime) -> str:
+    """Replace the secret and return the new one; the replaced secret co-signs for the overlap window
+    (an older previous secret is dropped at once). Raises NotFound."""
+    row = _locked(connection, organization_id, endpoint_id)
+    secret = new_secret()
+    repository.update_endpoint(
+        connection,
+        endpoint_id,
+        {
+            "signing_secret": secret,
+            "previous_signing_secret": row.signing_secret,
+            "previous_secret_expires_at": now + SECRET_OVERLAP,
+            "updated_at": now,
+        },
+    )
+    return secret
+
+
+@dataclass(frozen=True)
+class EndpointPage:
+    rows: list[Row[Any]]
+    has_more: bool
+
+
+def list_page(connection: Connection, organization_id: str, query: EndpointListQuery) -> EndpointPage:
+    """One page of endpoints as webhooks.md §3.3 describes; `before_id` counts from the start of the list.
+
+    Raises InvalidRequest when the cursor ID names no endpoint of the organization.
+    """
+    after = _position(connection, organization_id, query.after_id, "after_id")
+    before = _position(connection, organization_id, query.before_id, "before_id")
+    rows = repository.endpoint_page(
+        connection, organization_id, descending=query.descending, after=after, before=before, limit=query.limit + 1
+    )
+    return EndpointPage(rows[: query.limit], len(rows) > query.limit)
+
+
+def _position(
+    connection: Connection, organization_id: str, endpoint_id: str | None, name: str
+) -> tuple[int, str] | None:
+    if endpoint_id is None:
+        return None
+    row = repository.get_endpoint(connection, organization_id, endpoint_id)
+    if row is None:
+        raise InvalidRequest(f"{name}: no webhook endpoint with this ID")
+    return (to_micros(row.created_at), row.id)
+
+
+def _locked(connection: Connection, organization_id: str, endpoint_id: str) -> Row[Any]:
+    row = repository.get_endpoint(connection, organization_id, endpoint_id, for_update=True)
+    if row is None:
+        raise endpoint_not_found()
+    return row
