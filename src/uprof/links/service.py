@@ -70,3 +70,17 @@ def resolve(connection: Connection, token: str, kind: str, now: datetime) -> tup
     if row.expires_at <= now:
         return LinkState.EXPIRED, row
     return LinkState.VALID, row
+
+
+def consume(connection: Connection, token: str, kind: str, now: datetime) -> tuple[LinkState, Row[Any] | None]:
+    """Use up a link inside the caller's unit of work: VALID (and the link) when this call consumed it.
+
+    The conditional update makes two concurrent submissions through one link race for a single
+    row: exactly one of them sees VALID; if the caller's transaction rolls back, the link is live again.
+    """
+    state, row = resolve(connection, token, kind, now)
+    if state is not LinkState.VALID or row is None:
+        return state, row
+    if not repository.mark_used(connection, row.token_sha256, now):
+        return LinkState.USED, row
+    return LinkState.VALID, row

@@ -1,65 +1,191 @@
-"""End-user pages reached through links. For now: the enrollment page shows the profile's standing."""
+"""HTTP handlers of the end-user pages: the enrollment page and the verification portal (provider.md §2–4)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
-from starlette.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from uprof.http.services import Services
 from uprof.links import service as links
 from uprof.links.service import LinkState
-from uprof.profiles import repository as profiles
+from uprof.pages import forms, html
+from uprof.pages import service as pages
+from uprof.pages.html import FormRejected, Submitted
+from uprof.pages.service import LinkUnavailable, LinkView, PreconditionFailed
+from uprof.pages.texts import TEXTS
 from uprof.timestamps import utc_now
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-# Pages must never be framed or run foreign code.
-SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "cache-control": "no-store",
-}
-
-_STATUS_TEXT = {"active": "Active", "pending": "Under review", "rejected": "Not approved"}
+templates = html.make_templates()
+FORBIDDEN = (
+    "This form could not be accepted because its security token is missing or wrong. Reload the page and try again."
+)
 
 
-async def enrollment_page(request: Request) -> HTMLResponse:
+def _services(request: Request) -> Services:
     services: Services = request.app.state.services
+    return services
+
+
+def _csrf_key(request: Request) -> bytes:
+    key: bytes = request.app.state.page_csrf_key
+    return key
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return html.render(templates, request, template, {"texts": TEXTS, **context}, status)
+
+
+def _unavailable(request: Request, state: LinkState) -> Response:
+    status = 404 if state is LinkState.UNKNOWN else 410
+    return _render(request, "link_unavailable.html", status, unknown=state is LinkState.UNKNOWN)
+
+
+def _problem(request: Request, status: int, heading: str, message: str, back: str | None = None) -> Response:
+    return _render(request, "problem.html", status, heading=heading, message=message, back=back)
+
+
+async def _view(request: Request, kind: str) -> LinkView | Response:
     token = request.path_params["token"]
-    state, profile = await run_in_threadpool(_lookup, services, token)
-    if state is not LinkState.VALID or profile is None:
-        status = 404 if state is LinkState.UNKNOWN else 410
-        return _render(request, "link_unavailable.html", {"state": state.value}, status)
-    cyber = profile["cyber"]
-    context = {
-        "profile_name": profile["name"],
-        "cyber_status": _STATUS_TEXT.get(cyber["status"]) if cyber else None,
-    }
-    return _render(request, "enrollment.html", context, 200)
+    try:
+        return await run_in_threadpool(
+            _services(request).database.run, lambda c: pages.open_link(c, token, kind, utc_now()), write=False
+        )
+    except LinkUnavailable as unavailable:
+        return _unavailable(request, unavailable.state)
 
 
-def _lookup(services: Services, token: str) -> tuple[LinkState, Any]:
-    with services.database.unit_of_work(write=False) as connection:
-        state, link = links.resolve(connection, token, links.ENROLLMENT, utc_now())
-        if link is None:
-            return state, None
-        profile = profiles.get(connection, link.organization_id, link.user_profile_id)
-        if profile is None:
-            return LinkState.UNKNOWN, None
-        return state, profile._mapping
+async def _accepted_form(request: Request, kind: str) -> tuple[LinkView, FormData] | Response:
+    """A posted form through a valid link with a correct CSRF token, or the page that says why not."""
+    try:
+        form = await html.read_form(request, _services(request).settings.max_body_bytes)
+    except FormRejected as rejected:
+        return _problem(request, rejected.status, "We could not accept this form", rejected.message)
+    view = await _view(request, kind)
+    if isinstance(view, Response):
+        return view
+    if not pages.csrf_matches(_csrf_key(request), view.token_sha256, forms.text(form, "csrf_token")):
+        return _problem(request, 403, "This form has expired", FORBIDDEN)
+    return view, form
 
 
-def _render(request: Request, template: str, context: dict[str, Any], status: int) -> HTMLResponse:
-    response = templates.TemplateResponse(request, template, context, status_code=status, headers=SECURITY_HEADERS)
-    return response
+async def _submit(request: Request, work: Callable[[Connection], None], done: str) -> Response | None:
+    """Run a submission in one write unit of work and confirm it; None when the profile's state refused it."""
+    try:
+        await run_in_threadpool(_services(request).database.run, work, write=True)
+    except LinkUnavailable as unavailable:
+        return _unavailable(request, unavailable.state)
+    except PreconditionFailed:
+        return None
+    return _render(request, "done.html", done=done)
 
 
-routes = [Route("/enroll/{token}", enrollment_page, methods=["GET"])]
+def _conflict(request: Request) -> Response:
+    token = request.path_params["token"]
+    return _problem(
+        request,
+        409,
+        "This can’t be done right now",
+        "Your account changed since this page was loaded, so the form no longer applies. "
+        "Open the page again to see where things stand.",
+        back=f"/portal/{token}",
+    )
+
+
+# --- enrollment page (§3) ---
+
+
+def _enrollment(request: Request, view: LinkView, status: int = 200, **context: Any) -> Response:
+    csrf = pages.csrf_token(_csrf_key(request), view.token_sha256)
+    return _render(request, "enrollment.html", status, view=view, csrf=csrf, **context)
+
+
+async def enrollment_page(request: Request) -> Response:
+    view = await _view(request, links.ENROLLMENT)
+    return view if isinstance(view, Response) else _enrollment(request, view)
+
+
+async def submit_enrollment(request: Request) -> Response:
+    accepted = await _accepted_form(request, links.ENROLLMENT)
+    if isinstance(accepted, Response):
+        return accepted
+    view, form = accepted
+    if not view.may_apply("cyber"):
+        return _enrollment(request, view)
+    application = forms.application(form, "cyber")
+    if isinstance(application, dict):
+        return _enrollment(request, view, 400, errors=application, values=Submitted(form))
+    token, now = request.path_params["token"], utc_now()
+    shown = await _submit(
+        request, lambda c: pages.apply(c, token, links.ENROLLMENT, application, "enrollment_url", now), "application"
+    )
+    if shown is not None:
+        return shown
+    # Someone applied through another link meanwhile: the status page, nothing changed.
+    current = await _view(request, links.ENROLLMENT)
+    return current if isinstance(current, Response) else _enrollment(request, current)
+
+
+# --- verification portal (§4) ---
+
+
+def _portal(request: Request, view: LinkView, status: int = 200, **context: Any) -> Response:
+    csrf = pages.csrf_token(_csrf_key(request), view.token_sha256)
+    token = request.path_params["token"]
+    return _render(request, "portal.html", status, view=view, csrf=csrf, base=f"/portal/{token}", **context)
+
+
+async def portal_page(request: Request) -> Response:
+    view = await _view(request, links.PORTAL)
+    return view if isinstance(view, Response) else _portal(request, view)
+
+
+async def portal_apply(request: Request) -> Response:
+    accepted = await _accepted_form(request, links.PORTAL)
+    if isinstance(accepted, Response):
+        return accepted
+    view, form = accepted
+    program = forms.text(form, "program")
+    if program not in ("cyber", "efs"):
+        return _problem(request, 400, "We could not accept this form", "Choose a program to apply to.")
+    if not view.may_apply(program):
+        return _conflict(request)
+    application = forms.application(form, program)
+    if isinstance(application, dict):
+        return _portal(request, view, 400, posted=program, errors=application, values=Submitted(form))
+    token, now = request.path_params["token"], utc_now()
+    shown = await _submit(
+        request, lambda c: pages.apply(c, token, links.PORTAL, application, "portal", now), "application"
+    )
+    return shown or _conflict(request)
+
+
+async def portal_verify(request: Request) -> Response:
+    accepted = await _accepted_form(request, links.PORTAL)
+    if isinstance(accepted, Response):
+        return accepted
+    view, form = accepted
+    if not view.can_verify:
+        return _conflict(request)
+    details = forms.identity(form)
+    if isinstance(details, dict):
+        return _portal(request, view, 400, posted="verify", errors=details, values=Submitted(form))
+    token, now = request.path_params["token"], utc_now()
+    shown = await _submit(request, lambda c: pages.verify(c, token, details, now), "identity")
+    return shown or _conflict(request)
+
+
+routes: list[BaseRoute] = [
+    Mount("/static", app=html.StaticWithHeaders(html.STATIC_DIR), name="static"),
+    Route("/enroll/{token}", enrollment_page, methods=["GET"]),
+    Route("/enroll/{token}", submit_enrollment, methods=["POST"]),
+    Route("/portal/{token}", portal_page, methods=["GET"]),
+    Route("/portal/{token}/apply", portal_apply, methods=["POST"]),
+    Route("/portal/{token}/verify", portal_verify, methods=["POST"]),
+]
