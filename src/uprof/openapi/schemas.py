@@ -1,0 +1,156 @@
+"""JSON Schemas of the profile API's wire shapes, per revision (profiles.md §2–§4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uprof.http.revisions import Revision
+from uprof.profiles import revisions as shapes
+from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENFORCEMENT_STATUSES, ENTITY_TYPES
+from uprof.provider.enforcement import REASONS
+from uprof.provider.standing import ITEMS, STATUSES
+
+R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
+TIMESTAMP = {"type": "string", "format": "date-time"}
+NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+
+def enum(values: tuple[str, ...], *, nullable: bool = False) -> dict[str, Any]:
+    return {"enum": [*values, None] if nullable else list(values)}
+
+
+def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """An object with exactly these keys (all required unless `required` says otherwise)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+def _statuses(names: tuple[str, ...]) -> dict[str, Any]:
+    return closed({name: closed({"status": enum(("active", "inactive"))}) for name in names}, required=[])
+
+
+METADATA = {
+    "type": "object",
+    "maxProperties": 16,
+    "propertyNames": {"minLength": 1, "maxLength": 64},
+    "additionalProperties": {"type": "string", "maxLength": 512},
+}
+EXTERNAL_USER_DETAILS = closed(
+    {
+        "account_status": enum(ACCOUNT_STATUSES, nullable=True),
+        "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
+        "email_hash": NULLABLE_TEXT,
+        "entity_type": enum(ENTITY_TYPES, nullable=True),
+        "name_hash": NULLABLE_TEXT,
+        "onboarded_at": NULLABLE_TIMESTAMP,
+        "reference_id": NULLABLE_TEXT,
+    }
+)
+TRUST_GRANTS = {
+    "type": "object",
+    "propertyNames": {"enum": ["cyber", "efs"]},
+    "additionalProperties": closed({"status": enum(STATUSES)}),
+}
+CYBER = {
+    "oneOf": [
+        {"type": "null"},
+        closed(
+            {
+                "status": enum(STATUSES),
+                "tiers": _statuses(ITEMS["cyber"]),
+                "requirements": {
+                    "oneOf": [
+                        {"type": "null"},
+                        closed({"data_retention": {"type": "boolean"}, "human_review": {"type": "boolean"}}),
+                    ]
+                },
+            }
+        ),
+    ]
+}
+EFS = {
+    "oneOf": [
+        {"type": "null"},
+        closed({"status": enum(STATUSES), "features": _statuses(ITEMS["efs"])}),
+    ]
+}
+ENFORCEMENT_ACTION = closed(
+    {
+        "id": {"type": "string", "pattern": "^enac_[0-9A-Za-z]{24}$"},
+        "type": enum(("restriction", "ban")),
+        "action": enum(("verify",), nullable=True),
+        "expires_at": NULLABLE_TIMESTAMP,
+        "opened_at": TIMESTAMP,
+        "reason": enum(REASONS),
+    }
+)
+
+# Every response field in the order of profiles.md §2.1, with the revisions that show it.
+RESPONSE_FIELDS: list[tuple[str, dict[str, Any], frozenset[Revision]]] = [
+    ("id", {"type": "string", "pattern": "^uprof_[0-9A-Za-z]{24}$"}, frozenset({R1, R2, R3, GA})),
+    ("type", {"const": "user_profile"}, frozenset({R1, R2, R3, GA})),
+    ("external_id", NULLABLE_TEXT, frozenset({R1, R2})),
+    ("name", NULLABLE_TEXT, frozenset({R1, R2, R3, GA})),
+    ("relationship", enum(("external", "resold")), frozenset({R1})),
+    ("access_type", enum(ACCESS_TYPES), frozenset({R2, R3, GA})),
+    ("external_user_onboarded_at", NULLABLE_TIMESTAMP, frozenset({R2})),
+    ("external_user_details", EXTERNAL_USER_DETAILS, frozenset({R3, GA})),
+    ("metadata", METADATA, frozenset({R1, R2, R3, GA})),
+    ("trust_grants", TRUST_GRANTS, frozenset({R1, R2, R3})),
+    ("programs", closed({"cyber": CYBER, "efs": EFS}), frozenset({GA})),
+    ("enforcement_status", enum(ENFORCEMENT_STATUSES), frozenset({GA})),
+    ("enforcement_actions", {"type": "array", "items": ENFORCEMENT_ACTION}, frozenset({GA})),
+    ("created_at", TIMESTAMP, frozenset({R1, R2, R3, GA})),
+    ("updated_at", TIMESTAMP, frozenset({R1, R2, R3, GA})),
+]
+
+# Request schemas of the fields in shapes.ACCEPTED_FIELDS.
+REQUEST_FIELDS: dict[str, dict[str, Any]] = {
+    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "external_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "relationship": enum(("external", "resold")),
+    "access_type": enum(ACCESS_TYPES),
+    "external_user_onboarded_at": TIMESTAMP,
+    "external_user_details": {
+        "type": "object",
+        "properties": {
+            key: {**schema, "type": "string"} if key != "onboarded_at" else TIMESTAMP
+            for key, schema in EXTERNAL_USER_DETAILS["properties"].items()
+        },
+        "additionalProperties": False,
+    },
+    "metadata": METADATA,
+}
+
+
+def profile(revision: Revision) -> dict[str, Any]:
+    return closed({name: schema for name, schema, shown in RESPONSE_FIELDS if revision in shown})
+
+
+def profile_body(revision: Revision) -> dict[str, Any]:
+    accepted = {name: REQUEST_FIELDS[name] for name, where in shapes.ACCEPTED_FIELDS.items() if revision in where}
+    return {"type": "object", "properties": accepted, "additionalProperties": False}
+
+
+ERROR = closed(
+    {
+        "type": {"const": "error"},
+        "error": closed(
+            {
+                "type": {"type": "string"},
+                "message": {"type": "string"},
+                "details": closed({"error_code": {"type": "string"}}),
+            },
+            required=["type", "message"],
+        ),
+        "request_id": {"type": "string", "pattern": "^req_[0-9A-Za-z]{24}$"},
+    }
+)
+LINK = closed({"type": {"type": "string"}, "url": {"type": "string", "format": "uri"}, "expires_at": TIMESTAMP})
+DELETED = closed({"id": {"type": "string"}, "type": {"const": "user_profile_deleted"}})
+ACTION_URL_BODY = closed({"action": closed({"type": {"const": "enroll_end_user"}})})
