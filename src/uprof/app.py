@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from uprof import logs
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
+from uprof.console import routes as console
 from uprof.db import server_secret
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
@@ -23,9 +25,13 @@ from uprof.http.edge import Edge
 from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
 from uprof.http.pagination import CursorCodec
 from uprof.http.services import Services
+from uprof.openapi import routes as openapi
 from uprof.pages import routes as pages
+from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
+from uprof.webhooks import dispatcher
+from uprof.webhooks import routes as webhooks
 
 CURSOR_SECRET = "cursor_signing_key"
 
@@ -37,24 +43,45 @@ def build_services(settings: Settings) -> Services:
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
-    """The uprof application for `settings` (the database must already be migrated)."""
+    """The uprof application for `settings` (the database must already be migrated).
+
+    Its lifespan runs this process's webhook dispatcher, stopped (leases released) on shutdown.
+    """
+    services = services or build_services(settings)
+    database = services.database
     app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *profiles.routes, *admin.routes, *pages.routes],
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            *openapi.routes,
+            *profiles.routes,
+            *admin.routes,
+            *webhooks.routes,
+            *pages.routes,
+            *(console.routes if settings.console else []),
+        ],
         middleware=[Middleware(Edge)],
         exception_handlers={
             ApiError: render_api_error,
             HTTPException: render_http_exception,
             DatabaseBusy: render_database_busy,
         },
+        lifespan=lambda _app: dispatcher.running(database, settings),
     )
     app.router.redirect_slashes = False
-    app.state.services = services or build_services(settings)
+    app.state.services = services
+    app.state.page_csrf_key = database.run(link_pages.load_csrf_key, write=True)
+    app.state.openapi_documents = {}  # filled on first request, one document per revision
     return app
 
 
 def create_app_from_environment() -> Starlette:
-    """The factory each `uprof serve --workers N` process calls; settings arrive from the parent process."""
-    return create_app(Settings.from_json(os.environ[WORKER_SETTINGS_VARIABLE]))
+    """The factory each `uprof serve --workers N` process calls; settings arrive from the parent process.
+
+    Worker processes are spawned, not forked, so each sets up its own logging.
+    """
+    settings = Settings.from_json(os.environ[WORKER_SETTINGS_VARIABLE])
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 async def healthz(request: Request) -> Response:

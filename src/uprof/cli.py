@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from uprof.accounts import service as accounts
 from uprof.config import DEFAULT_DATABASE_URL, WORKER_SETTINGS_VARIABLE, Settings
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
-from uprof.db.unit_of_work import Database
+from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.timestamps import format_timestamp
 
 T = TypeVar("T")
@@ -30,6 +31,41 @@ database_url_option = click.option(
     default=DEFAULT_DATABASE_URL,
     show_default=True,
     help="sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB.",
+)
+
+
+# Delivery options shared by `serve` and `webhooks dispatch` (cli.md §1).
+webhook_timeout_option = click.option(
+    "--webhook-timeout",
+    envvar="UPROF_WEBHOOK_TIMEOUT",
+    type=click.IntRange(1, 60),
+    default=10,
+    show_default=True,
+    help="Seconds per webhook delivery attempt.",
+)
+webhook_max_attempts_option = click.option(
+    "--webhook-max-attempts",
+    envvar="UPROF_WEBHOOK_MAX_ATTEMPTS",
+    type=click.IntRange(1, 50),
+    default=15,
+    show_default=True,
+    help="Attempts before a webhook delivery is given up.",
+)
+webhook_retention_days_option = click.option(
+    "--webhook-retention-days",
+    envvar="UPROF_WEBHOOK_RETENTION_DAYS",
+    type=click.IntRange(1, 36_500),
+    default=30,
+    show_default=True,
+    help="Days to keep finished webhook deliveries.",
+)
+# Test-only: shortens the retry schedule (30 s × 2^(n−1)) so tests can watch retries happen.
+webhook_retry_base_option = click.option(
+    "--webhook-retry-base-seconds",
+    envvar="UPROF_WEBHOOK_RETRY_BASE_SECONDS",
+    type=click.FloatRange(0.01, 30.0),
+    default=30.0,
+    hidden=True,
 )
 
 
@@ -48,7 +84,8 @@ def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
         raise click.BadParameter(str(error), param_hint="--database-url") from None
     except migrate.NewerDatabaseError as error:
         fail(f"{error}: it was migrated by a newer uprof")
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, DatabaseBusy) as error:
+        # An unreachable PostgreSQL surfaces as DatabaseBusy (see unit_of_work), not as SQLAlchemyError.
         fail(f"cannot use database {redact_url(url)}: {error.__class__.__name__}: {getattr(error, 'orig', error)}")
     return database
 
@@ -120,6 +157,24 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     show_default=True,
     help="Lifetime of enrollment and portal links, in seconds.",
 )
+@webhook_timeout_option
+@webhook_max_attempts_option
+@click.option(
+    "--webhook-allow-http",
+    envvar="UPROF_WEBHOOK_ALLOW_HTTP",
+    is_flag=True,
+    default=False,
+    help="Accept http:// webhook endpoint URLs for any host (always allowed for loopback).",
+)
+@webhook_retention_days_option
+@webhook_retry_base_option
+@click.option(
+    "--console/--no-console",
+    envvar="UPROF_CONSOLE",
+    default=True,
+    show_default=True,
+    help="Serve the operator console under /console.",
+)
 @click.option(
     "--log-level",
     envvar="UPROF_LOG_LEVEL",
@@ -176,11 +231,25 @@ def _run_server(settings: Settings) -> None:
         "timeout_keep_alive": 5,
         "server_header": False,
     }
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), **common)
-    else:
-        os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
-        uvicorn.run("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **common)
+    try:
+        if settings.workers == 1:
+            app = create_app(settings)
+            # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
+            # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).
+            signal.signal(signal.SIGTERM, _exit_cleanly)
+            uvicorn.run(app, **common)
+        else:
+            os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
+            uvicorn.run("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **common)
+    except SystemExit as exit_:
+        # uvicorn exits 3 when it cannot start (typically: the port is taken); that is an operational failure.
+        if exit_.code not in (None, 0):
+            fail(f"cannot serve on {settings.host}:{settings.port} (see the error above)")
+        raise
+
+
+def _exit_cleanly(_signum: int, _frame: Any) -> None:
+    sys.exit(0)
 
 
 @main.group()
@@ -298,3 +367,30 @@ def db_upgrade(database_url: str) -> None:
     database = open_database(database_url)
     click.echo(f"database is at revision {migrate.head_revision()}")
     database.engine.dispose()
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook delivery."""
+
+
+@webhooks.command("dispatch")
+@database_url_option
+@webhook_timeout_option
+@webhook_max_attempts_option
+@webhook_retention_days_option
+@webhook_retry_base_option
+def webhooks_dispatch(**options: Any) -> None:
+    """Deliver webhooks without serving HTTP, until SIGINT or SIGTERM (servers run their own dispatcher too)."""
+    import asyncio
+
+    from uprof import logs
+    from uprof.webhooks.dispatcher import run_until_signalled
+
+    settings = Settings(**options)
+    database = open_database(settings.database_url)
+    logs.configure("info", "text")
+    try:
+        asyncio.run(run_until_signalled(database, settings))
+    finally:
+        database.engine.dispose()

@@ -24,8 +24,16 @@ class Settings:
     sqlite_synchronous: str = "normal"
     max_body_bytes: int = 1_048_576
     link_ttl: int = 900
+    console: bool = True
     log_level: str = "info"
     log_format: str = "text"
+    webhook_timeout: int = 10
+    webhook_max_attempts: int = 15
+    webhook_allow_http: bool = False
+    webhook_retention_days: int = 30
+    # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
+    # min(base × 2^(n−1), 4 h) schedule doubles from; the contract fixes it at 30 s.
+    webhook_retry_base_seconds: float = 30.0
 
     @property
     def base_url(self) -> str:

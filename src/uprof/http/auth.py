@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 
 from uprof.accounts.service import Principal
-from uprof.http.errors import AuthenticationFailed, NotFound, PermissionDenied
+from uprof.http.errors import AuthenticationFailed, NotFound, PermissionDenied, quote
 
 
 def presented_key(headers: Headers) -> str:
@@ -35,10 +35,10 @@ def acting_workspace(principal: Principal, requested: str | None, requested_exis
             return principal.workspace_id
         raise PermissionDenied(
             f"anthropic-workspace-id: this API key belongs to workspace {principal.workspace_id} "
-            f"and cannot act on {requested}"
+            f"and cannot act on {quote(requested)}"
         )
     if requested is None:
         return None
     if not requested_exists:
-        raise NotFound(f"anthropic-workspace-id: workspace {requested} not found")
+        raise NotFound(f"anthropic-workspace-id: workspace {quote(requested)} not found")
     return requested

@@ -7,6 +7,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
+
 from uprof.http.errors import InvalidRequest, RequestTooLarge
 
 MAX_DEPTH = 32
@@ -69,8 +71,8 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         raise InvalidRequest(f"body: invalid JSON at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise InvalidRequest("body: nesting too deep") from None
-    except _NonStandardConstant as error:
-        raise InvalidRequest(f"body: {error.args[0]} is not valid JSON") from None
+    except _NonStandardConstant:
+        raise _syntax_error(raw) from None
     except ValueError:  # an integer literal longer than Python converts (4,300 digits)
         raise InvalidRequest("body: number too large") from None
     if not isinstance(value, dict):
@@ -95,6 +97,15 @@ def _object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             break
         seen.add(key)
     return marked
+
+
+def _syntax_error(raw: bytes) -> InvalidRequest:
+    """Locate the syntax error with orjson, which refuses NaN and Infinity as RFC 8259 does."""
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return InvalidRequest(f"body: invalid JSON at line {error.lineno}, column {error.colno}")
+    return InvalidRequest("body: invalid JSON")
 
 
 class _NonStandardConstant(ValueError):

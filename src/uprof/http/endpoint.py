@@ -25,7 +25,7 @@ from uprof.accounts.service import Principal
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
-from uprof.http.errors import InvalidRequest, MethodNotAllowed, PermissionDenied, not_found_route
+from uprof.http.errors import InvalidRequest, MethodNotAllowed, PermissionDenied, not_found_route, quote
 from uprof.http.revisions import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.services import Services
 from uprof.timestamps import utc_now
@@ -47,8 +47,12 @@ class ApiCall:
     body: dict[str, Any] = field(default_factory=dict)
 
     def path_param(self, name: str) -> str:
-        """A path parameter, percent-decoded (routing matched the encoded path)."""
-        return unquote(self.request.path_params[name])
+        """A path parameter, percent-decoded (routing matched the encoded path).
+
+        No ID contains U+0000 and PostgreSQL text cannot hold it, so it becomes U+FFFD like an
+        undecodable byte: the lookup finds nothing (404) instead of failing in the driver.
+        """
+        return unquote(self.request.path_params[name]).replace("\x00", "\ufffd")
 
     async def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run `work` in one unit of work on a worker thread: the request owns the transaction."""
@@ -85,10 +89,10 @@ def json_response(data: Any) -> Response:
 
 def api_route(path: str, operations: dict[str, Operation], rules: RouteRules) -> Route:
     """A route whose methods are exactly `operations`; any other method is a 405 listing them."""
-    return Route(path, _ApiEndpoint(operations, rules))
+    return Route(path, ApiEndpoint(operations, rules))
 
 
-class _ApiEndpoint:
+class ApiEndpoint:
     """An ASGI endpoint (not a plain function, so Starlette leaves method dispatch to it)."""
 
     def __init__(self, operations: dict[str, Operation], rules: RouteRules) -> None:
@@ -136,7 +140,16 @@ async def _accept(request: Request, rules: RouteRules, operation: Operation) -> 
         if raw.strip():
             request_body.check_content_type(headers.get("content-type"))
         call.body = request_body.parse_object(raw)
+    _check_query(request)
     return call
+
+
+def _check_query(request: Request) -> None:
+    """No handler sees U+0000 in a query parameter: no stored value can contain it, and PostgreSQL
+    text cannot even be compared with it."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise InvalidRequest(f"{quote(name) or 'query'}: contains a character that is not allowed")
 
 
 def _authenticate(services: Services, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:
@@ -163,6 +176,5 @@ def _check_version(value: str | None, *, required: bool) -> None:
             raise InvalidRequest("anthropic-version: header is required")
         return
     if value not in SUPPORTED_VERSIONS:
-        raise InvalidRequest(
-            f"anthropic-version: unsupported value '{value[:64]}'; supported values are {', '.join(SUPPORTED_VERSIONS)}"
-        )
+        supported = ", ".join(SUPPORTED_VERSIONS)
+        raise InvalidRequest(f"anthropic-version: unsupported value '{quote(value)}'; supported values are {supported}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from uprof.http.errors import InvalidRequest
+from uprof.http.errors import InvalidRequest, quote
 
 
 class Revision(enum.Enum):
@@ -50,5 +50,5 @@ def resolve_revision(betas: list[str]) -> Revision:
         if revision is not None:
             chosen = chosen or revision
         elif value.startswith("user-profiles-") and value not in IGNORED_PROFILE_BETAS:
-            raise InvalidRequest(f"anthropic-beta: unsupported beta header value '{value}'")
+            raise InvalidRequest(f"anthropic-beta: unsupported beta header value '{quote(value)}'")
     return chosen or Revision.GA
