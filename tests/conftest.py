@@ -2,13 +2,22 @@
 
 Every test that takes `database_url` runs twice, once per backend. PostgreSQL gets a fresh
 database per test session, dropped at the end.
+
+Also the compatibility recorder: tests marked `@pytest.mark.compat(client=..., operation=...)`
+report pass/fail per (client, operation, backend), and the session writes them to
+`artifacts/compat/anthropic-<version>.json`; `scripts/compat-matrix` turns every such file into
+`docs/compatibility.md`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -51,3 +60,78 @@ def database(database_url: str) -> Iterator[Database]:
     database = Database(make_engine(database_url))
     yield database
     database.engine.dispose()
+
+
+# --- compatibility matrix -------------------------------------------------------------------
+
+COMPAT_RESULTS = pytest.StashKey[dict[tuple[str, str, str], dict[str, list[str]]]]()
+COMPAT_SDKS = pytest.StashKey[dict[str, str]]()
+BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "compat(client, operation): the test proves `operation` of SDK `client` works against uprof; "
+        "its outcome per backend goes into the compatibility matrix (docs/compatibility.md)",
+    )
+    config.stash[COMPAT_RESULTS] = {}
+    config.stash[COMPAT_SDKS] = {}
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        config.stash[COMPAT_SDKS]["anthropic (Python)"] = importlib.metadata.version("anthropic")
+
+
+def record_sdk(config: pytest.Config, name: str, version: str) -> None:
+    """Name an SDK (besides the Python one of this environment) that this session's compat tests ran."""
+    config.stash[COMPAT_SDKS][name] = version
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Count a compat test as failed if any phase failed, as passed once its call phase passed."""
+    report = yield
+    backend = _backend(item)
+    if backend is not None and (report.failed or (report.when == "call" and report.passed)):
+        for marker in item.iter_markers("compat"):
+            key = (marker.kwargs["client"], marker.kwargs["operation"], backend)
+            outcomes = item.config.stash[COMPAT_RESULTS].setdefault(key, {"passed": [], "failed": []})
+            outcomes["failed" if report.failed else "passed"].append(item.nodeid)
+    return report
+
+
+def _backend(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else BACKENDS.get(callspec.params.get("database_url"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write this environment's compatibility results, if any compat test ran (a partial run writes partial results)."""
+    results = session.config.stash.get(COMPAT_RESULTS, {})
+    if not results:
+        return
+    sdks = session.config.stash[COMPAT_SDKS]
+    environment = f"anthropic-{sdks.get('anthropic (Python)', 'none')}"
+    rows = [
+        {
+            "client": client,
+            "operation": operation,
+            "backend": backend,
+            "outcome": "failed" if outcomes["failed"] else "passed",
+            "failed_tests": sorted(set(outcomes["failed"])),
+            "passed_tests": sorted(set(outcomes["passed"]) - set(outcomes["failed"])),
+        }
+        for (client, operation, backend), outcomes in results.items()
+    ]
+    document = {
+        "environment": environment,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sdks": sdks,
+        "results": rows,
+    }
+    folder = session.config.rootpath / "artifacts" / "compat"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{environment}.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -239,8 +239,10 @@ def test_integers_beyond_4300_digits_are_refused_cleanly(digits: int, sign: byte
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 @pytest.mark.parametrize("template", ['{{"a": {}}}', '{{"a": [1, {}]}}', '{{"a": {{"b": {}}}}}'])
-def test_nan_and_infinity_are_refused(constant: str, template: str) -> None:
-    assert refusal(template.format(constant).encode()).message == f"body: {constant} is not valid JSON"
+def test_nan_and_infinity_are_refused_as_invalid_json(constant: str, template: str) -> None:
+    body = template.format(constant)
+    column = body.index(constant) + 1 + (constant[0] == "-")  # at the constant (after a sign)
+    assert refusal(body.encode()).message == f"body: invalid JSON at line 1, column {column}"
 
 
 def test_nan_and_infinity_inside_strings_are_ordinary_text() -> None:

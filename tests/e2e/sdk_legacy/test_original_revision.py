@@ -10,11 +10,14 @@ import pytest
 
 from tests.e2e.conftest import Server, Tenant
 
+CLIENT = f"anthropic {anthropic.__version__} beta (R1 default)"  # the compatibility matrix row
+
 
 def test_sdk_sends_the_original_revision() -> None:
     assert anthropic.__version__ == "0.121.0"
 
 
+@pytest.mark.compat(client=CLIENT, operation="create")
 def test_create_returns_the_r1_shape(client: anthropic.Anthropic) -> None:
     before = datetime.now(UTC)
     profile = client.beta.user_profiles.create(
@@ -29,28 +32,34 @@ def test_create_returns_the_r1_shape(client: anthropic.Anthropic) -> None:
     assert before - timedelta(seconds=1) <= profile.created_at <= datetime.now(UTC) + timedelta(seconds=1)
 
 
+@pytest.mark.compat(client=CLIENT, operation="create")
 def test_create_defaults(client: anthropic.Anthropic) -> None:
     profile = client.beta.user_profiles.create()
     assert (profile.external_id, profile.name, profile.relationship, profile.metadata) == (None, None, "external", {})
 
 
+@pytest.mark.compat(client=CLIENT, operation="create")
+@pytest.mark.compat(client=CLIENT, operation="retrieve")
 def test_resold_maps_to_passthrough_and_back(client: anthropic.Anthropic) -> None:
     profile = client.beta.user_profiles.create(name="Northwind", relationship="resold")
     assert profile.relationship == "resold"
     assert client.beta.user_profiles.retrieve(profile.id).relationship == "resold"
 
 
+@pytest.mark.compat(client=CLIENT, operation="retrieve")
 def test_retrieve_returns_what_create_returned(client: anthropic.Anthropic) -> None:
     created = client.beta.user_profiles.create(name="Ada", metadata={"a": "1", "b": "2"})
     assert client.beta.user_profiles.retrieve(created.id) == created
 
 
+@pytest.mark.compat(client=CLIENT, operation="retrieve")
 def test_retrieve_unknown_is_not_found(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError) as raised:
         client.beta.user_profiles.retrieve("uprof_000000000000000000000000")
     assert raised.value.body["error"]["message"] == "user profile not found"  # type: ignore[index]
 
 
+@pytest.mark.compat(client=CLIENT, operation="update")
 def test_update_merges_metadata_and_moves_updated_at(client: anthropic.Anthropic) -> None:
     created = client.beta.user_profiles.create(name="Ada", metadata={"plan": "pro", "trial": "yes"})
     updated = client.beta.user_profiles.update(
@@ -64,6 +73,7 @@ def test_update_merges_metadata_and_moves_updated_at(client: anthropic.Anthropic
     assert client.beta.user_profiles.retrieve(created.id) == updated
 
 
+@pytest.mark.compat(client=CLIENT, operation="update")
 def test_update_that_changes_nothing_keeps_updated_at(client: anthropic.Anthropic) -> None:
     created = client.beta.user_profiles.create(name="Ada", metadata={"plan": "pro"})
     same = client.beta.user_profiles.update(created.id, name="Ada", metadata={"plan": "pro", "absent": ""})
@@ -71,17 +81,20 @@ def test_update_that_changes_nothing_keeps_updated_at(client: anthropic.Anthropi
     assert client.beta.user_profiles.update(created.id) == created
 
 
+@pytest.mark.compat(client=CLIENT, operation="update")
 def test_update_null_clears_name_and_external_id(client: anthropic.Anthropic) -> None:
     created = client.beta.user_profiles.create(name="Ada", external_id="x")
     cleared = client.beta.user_profiles.update(created.id, name=None, external_id=None)
     assert (cleared.name, cleared.external_id) == (None, None)
 
 
+@pytest.mark.compat(client=CLIENT, operation="update")
 def test_update_relationship(client: anthropic.Anthropic) -> None:
     created = client.beta.user_profiles.create()
     assert client.beta.user_profiles.update(created.id, relationship="resold").relationship == "resold"
 
 
+@pytest.mark.compat(client=CLIENT, operation="list")
 def test_list_pages_through_everything_newest_first(client: anthropic.Anthropic) -> None:
     ids = [client.beta.user_profiles.create(name=f"p{i}").id for i in range(7)]
     first = client.beta.user_profiles.list(limit=3)
@@ -91,6 +104,7 @@ def test_list_pages_through_everything_newest_first(client: anthropic.Anthropic)
     assert [p.id for p in client.beta.user_profiles.list(limit=2, order="asc")] == ids
 
 
+@pytest.mark.compat(client=CLIENT, operation="list")
 def test_list_last_page_has_no_cursor(client: anthropic.Anthropic) -> None:
     for i in range(2):
         client.beta.user_profiles.create(name=f"p{i}")
@@ -99,11 +113,13 @@ def test_list_last_page_has_no_cursor(client: anthropic.Anthropic) -> None:
     assert client.beta.user_profiles.list().next_page is None
 
 
+@pytest.mark.compat(client=CLIENT, operation="list")
 def test_list_of_empty_organization(client: anthropic.Anthropic) -> None:
     page = client.beta.user_profiles.list()
     assert page.data == [] and page.next_page is None
 
 
+@pytest.mark.compat(client=CLIENT, operation="create_enrollment_url")
 def test_enrollment_url_opens_a_page(client: anthropic.Anthropic, server: Server) -> None:
     profile = client.beta.user_profiles.create(name="Ada Example")
     before = datetime.now(UTC)
@@ -116,10 +132,11 @@ def test_enrollment_url_opens_a_page(client: anthropic.Anthropic, server: Server
     page = httpx.get(link.url)
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
-    assert "Ada Example" in page.text and "Not enrolled" in page.text
+    assert "Ada Example" in page.text and "Apply for the Cyber Verification Program" in page.text
     assert client.beta.user_profiles.retrieve(profile.id).updated_at == profile.updated_at
 
 
+@pytest.mark.compat(client=CLIENT, operation="create_enrollment_url")
 def test_each_enrollment_url_is_new(client: anthropic.Anthropic) -> None:
     profile = client.beta.user_profiles.create()
     first = client.beta.user_profiles.create_enrollment_url(profile.id)
@@ -128,6 +145,7 @@ def test_each_enrollment_url_is_new(client: anthropic.Anthropic) -> None:
     assert httpx.get(first.url).status_code == 200
 
 
+@pytest.mark.compat(client=CLIENT, operation="create_enrollment_url")
 def test_enrollment_url_for_unknown_profile(client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.NotFoundError):
         client.beta.user_profiles.create_enrollment_url("uprof_000000000000000000000000")
@@ -136,9 +154,12 @@ def test_enrollment_url_for_unknown_profile(client: anthropic.Anthropic) -> None
 def test_unknown_enrollment_token_is_a_404_page(server: Server) -> None:
     page = httpx.get(f"{server.url}/enroll/{'A' * 43}")
     assert page.status_code == 404
-    assert "Link not found" in page.text
+    assert "This link is not valid" in page.text
 
 
+@pytest.mark.compat(client=CLIENT, operation="retrieve")
+@pytest.mark.compat(client=CLIENT, operation="update")
+@pytest.mark.compat(client=CLIENT, operation="list")
 def test_organizations_do_not_see_each_other(client: anthropic.Anthropic, server: Server, tenant: Tenant) -> None:
     from uprof.accounts import service as accounts
     from uprof.db.engine import make_engine

@@ -1,0 +1,119 @@
+"""The Alembic migrations build exactly the schema the SQLAlchemy models describe, on SQLite and PostgreSQL.
+
+`compare_metadata` checks tables, columns, types (a TypeDecorator by its implementation type),
+nullability, indexes, unique constraints and foreign keys, but it does not compare collations, so
+the `"C"` collation that makes PostgreSQL sort by code point is checked separately.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, inspect, text
+
+from uprof.db import migrate
+from uprof.db.tables import metadata
+from uprof.db.unit_of_work import Database
+
+
+def schema_drift(connection: Connection, target: MetaData) -> list[Any]:
+    """Every difference Alembic autogenerate finds between the database and `target`."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    return list(compare_metadata(context, target))
+
+
+def collation_drift(connection: Connection, target: MetaData) -> list[tuple[str, str, str | None, str | None]]:
+    """Columns whose collation in the database differs from the model's: (table, column, model, database)."""
+    inspector = inspect(connection)
+    drift = []
+    for table in target.tables.values():
+        stored = {column["name"]: column["type"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in stored:
+                continue  # a missing column is schema_drift's to report
+            expected = getattr(column.type.dialect_impl(connection.dialect), "collation", None)
+            actual = getattr(stored[column.name], "collation", None)
+            if expected != actual:
+                drift.append((table.name, column.name, expected, actual))
+    return drift
+
+
+def table_names(database: Database) -> set[str]:
+    with database.unit_of_work(write=False) as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def test_models_and_migrations_agree(database: Database) -> None:
+    with database.unit_of_work(write=False) as connection:
+        assert schema_drift(connection, metadata) == []
+        assert collation_drift(connection, metadata) == []
+
+
+def test_code_point_columns_carry_the_c_collation_on_postgresql_only(database: Database) -> None:
+    with database.unit_of_work(write=False) as connection:
+        columns = {column["name"]: column["type"] for column in inspect(connection).get_columns("user_profile")}
+        expected = "C" if connection.dialect.name == "postgresql" else None
+        assert getattr(columns["name_key"], "collation", None) == expected
+        assert getattr(columns["id"], "collation", None) == expected
+        assert getattr(columns["name"], "collation", None) is None
+
+
+def test_drift_checks_report_a_model_that_differs_from_the_database(database: Database) -> None:
+    # Guards the two checks above against passing vacuously.
+    drifted = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.tables.values():
+        table.to_metadata(drifted)
+    profile = drifted.tables["user_profile"]
+    profile.c.created_at.type = Integer()
+    profile.c.name_key.type = String(255)
+    profile.c.name.type = String(255).with_variant(String(255, collation="C"), "postgresql", "sqlite")
+    profile.append_column(Column("added_in_model_only", BigInteger, nullable=True))
+    with database.unit_of_work(write=False) as connection:
+        differences = repr(schema_drift(connection, drifted))
+        collations = collation_drift(connection, drifted)
+        postgresql = connection.dialect.name == "postgresql"
+    assert "added_in_model_only" in differences
+    if postgresql:
+        assert "created_at" in differences  # BIGINT in the database, INTEGER in the model
+        assert ("user_profile", "name_key", None, "C") in collations
+    assert ("user_profile", "name", "C", None) in collations
+
+
+def test_upgrade_is_idempotent(database: Database) -> None:
+    tables = table_names(database)
+    assert migrate.upgrade(database) == migrate.head_revision()
+    assert migrate.upgrade(database) == migrate.head_revision()
+    assert table_names(database) == tables
+    with database.unit_of_work(write=False) as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+            migrate.head_revision()
+        ]
+    assert migrate.is_current(database)
+
+
+def test_upgrade_builds_every_table_on_an_empty_database(empty_database: Database) -> None:
+    assert table_names(empty_database) == set()
+    assert not migrate.is_current(empty_database)
+    assert migrate.upgrade(empty_database) == migrate.head_revision()
+    assert table_names(empty_database) == set(metadata.tables) | {"alembic_version"}
+    assert migrate.is_current(empty_database)
+    with empty_database.unit_of_work(write=False) as connection:
+        assert schema_drift(connection, metadata) == []
+        assert collation_drift(connection, metadata) == []
+    assert migrate.upgrade(empty_database) == migrate.head_revision()
+
+
+def test_a_database_from_a_newer_uprof_is_refused_and_left_alone(empty_database: Database) -> None:
+    migrate.upgrade(empty_database)
+    with empty_database.unit_of_work(write=True) as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '2099_12_31_9999'"))
+    tables = table_names(empty_database)
+    with pytest.raises(migrate.NewerDatabaseError, match="2099_12_31_9999"):
+        migrate.upgrade(empty_database)
+    assert not migrate.is_current(empty_database)
+    assert table_names(empty_database) == tables
+    with empty_database.unit_of_work(write=False) as connection:
+        assert migrate.current_revision(connection) == "2099_12_31_9999"
