@@ -6,9 +6,19 @@ import string
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
+# A random byte below 248 (= 4 × 62) maps to a base62 digit without bias; larger bytes are skipped.
+_UNBIASED_LIMIT = 248
+
+
 def random_base62(length: int) -> str:
-    """Return `length` characters drawn uniformly from [0-9A-Za-z] by a CSPRNG."""
-    return "".join(secrets.choice(_BASE62) for _ in range(length))
+    """Return `length` characters drawn uniformly from [0-9A-Za-z] by a CSPRNG.
+
+    One system call per ID (rather than one per character): IDs are minted on every request.
+    """
+    digits: list[str] = []
+    while len(digits) < length:
+        digits += [_BASE62[byte % 62] for byte in secrets.token_bytes(length + 8) if byte < _UNBIASED_LIMIT]
+    return "".join(digits[:length])
 
 
 def new_id(prefix: str) -> str:

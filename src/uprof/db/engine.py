@@ -13,8 +13,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-WRITE_OPTION = "uprof_write"
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+# API requests use the database from at most this many threads at once (http/endpoint.py). The pool
+# keeps that many connections open, plus room for pages, the console and the webhook dispatcher.
+DATABASE_THREADS = 8
+POOL = {"pool_size": DATABASE_THREADS + 4, "max_overflow": 8}
 
 
 class DatabaseUrlError(ValueError):
@@ -48,7 +51,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
@@ -58,22 +61,17 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         # One shared connection: every thread must see the same in-memory database.
         options["poolclass"] = StaticPool
     else:
-        options.update(pool_size=10, max_overflow=10)
+        options.update(POOL)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # uprof emits BEGIN itself (see _on_begin)
+        dbapi_connection.isolation_level = None  # uprof emits BEGIN itself (Database.unit_of_work)
         cursor = dbapi_connection.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine

@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from uprof.db.engine import WRITE_OPTION, is_sqlite
+from uprof.db.engine import is_sqlite
 
 T = TypeVar("T")
 
@@ -43,11 +43,14 @@ class Database:
         lock = self._write_lock if write else self._all_lock
         with lock or nullcontext():
             try:
-                with self.engine.connect() as connection:
-                    if write:
-                        connection = connection.execution_options(**{WRITE_OPTION: True})
-                    with connection.begin():
-                        yield connection
+                with self.engine.connect() as connection, connection.begin():
+                    if self.is_sqlite:
+                        # pysqlite is left in autocommit mode so that uprof chooses the BEGIN: IMMEDIATE
+                        # takes the write lock before the first read. (Done here rather than in an
+                        # engine "begin" event, which would put every statement on SQLAlchemy's slower
+                        # event-dispatching path.)
+                        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    yield connection
             except OperationalError as error:
                 if _is_busy(error):
                     raise DatabaseBusy(str(error.orig)) from error

@@ -3,18 +3,24 @@
 A route declares its operations (method → handler plus a few flags); `api_route` turns that into
 a Starlette route that checks size, credentials, version, beta values, key kind, workspace and
 body in order before the handler sees an `ApiCall`.
+
+The event loop only reads the body; everything else — the key lookup, the checks, the handler and
+its unit of work, the JSON encoding — runs in ONE trip to a worker thread, so a request pays for
+one thread hand-off, and at most `DATABASE_THREADS` requests use the database at once (the pool
+holds that many connections, so none is opened and closed under load).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+import anyio.to_thread
 import orjson
+from anyio import CapacityLimiter
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,10 +28,18 @@ from starlette.types import Receive, Scope, Send
 
 from uprof.accounts import service as accounts
 from uprof.accounts.service import Principal
+from uprof.db.engine import DATABASE_THREADS
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
-from uprof.http.errors import InvalidRequest, MethodNotAllowed, PermissionDenied, not_found_route, quote
+from uprof.http.errors import (
+    InvalidRequest,
+    MethodNotAllowed,
+    PermissionDenied,
+    RequestTooLarge,
+    not_found_route,
+    quote,
+)
 from uprof.http.revisions import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.services import Services
 from uprof.timestamps import utc_now
@@ -37,7 +51,7 @@ SUPPORTED_VERSIONS = ("2023-06-01", "2026-10-21")
 
 @dataclass
 class ApiCall:
-    """Everything a handler needs about an accepted request."""
+    """Everything a handler needs about an accepted request. Handlers run on a worker thread."""
 
     request: Request
     services: Services
@@ -54,12 +68,12 @@ class ApiCall:
         """
         return unquote(self.request.path_params[name]).replace("\x00", "\ufffd")
 
-    async def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        """Run `work` in one unit of work on a worker thread: the request owns the transaction."""
-        return await run_in_threadpool(self.services.database.run, work, write=write)
+    def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """Run `work` in one unit of work: the request owns the transaction."""
+        return self.services.database.run(work, write=write)
 
 
-Handler = Callable[[ApiCall], Awaitable[Any]]
+Handler = Callable[[ApiCall], Any]
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,16 @@ def api_route(path: str, operations: dict[str, Operation], rules: RouteRules) ->
     return Route(path, ApiEndpoint(operations, rules))
 
 
+@dataclass
+class _Received:
+    """The request as the event loop read it, for the worker thread to judge."""
+
+    request: Request
+    operation: Operation
+    raw_body: bytes = b""
+    body_too_large: bool = False
+
+
 class ApiEndpoint:
     """An ASGI endpoint (not a plain function, so Starlette leaves method dispatch to it)."""
 
@@ -107,19 +131,40 @@ class ApiEndpoint:
             raise MethodNotAllowed(
                 f"method {request.method} is not allowed on {request.url.path}", headers={"allow": self.allowed}
             )
-        call = await _accept(request, self.rules, operation)
-        response = json_response(await operation.handler(call))
-        await response(scope, receive, send)
+        services: Services = request.app.state.services
+        limit = services.settings.max_body_bytes
+        request_body.check_declared_length(request.headers.get("content-length"), limit)
+        received = _Received(request, operation)
+        if operation.takes_body:
+            # Read now, judge later: a body over the limit is reported only after the key is checked.
+            try:
+                received.raw_body = await request_body.read_limited(request.stream(), limit)
+            except RequestTooLarge:
+                received.body_too_large = True
+        body = await anyio.to_thread.run_sync(self._respond, received, limiter=_database_threads(request))
+        await Response(body, media_type="application/json")(scope, receive, send)
+
+    def _respond(self, received: _Received) -> bytes:
+        call = _accept(received, self.rules)
+        return orjson.dumps(received.operation.handler(call))
 
 
-async def _accept(request: Request, rules: RouteRules, operation: Operation) -> ApiCall:
+def _database_threads(request: Request) -> CapacityLimiter:
+    """The app's limiter (created in the event loop on first use) for database work."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "database_threads", None)
+    if limiter is None:
+        limiter = state.database_threads = CapacityLimiter(DATABASE_THREADS)
+    return limiter
+
+
+def _accept(received: _Received, rules: RouteRules) -> ApiCall:
+    request = received.request
     services: Services = request.app.state.services
     headers = request.headers
-    limit = services.settings.max_body_bytes
-    request_body.check_declared_length(headers.get("content-length"), limit)
     key = presented_key(headers)
     requested_workspace = headers.get("anthropic-workspace-id", "").strip() or None
-    principal, workspace_known = await run_in_threadpool(_authenticate, services, key, requested_workspace)
+    principal, workspace_known = _authenticate(services, key, requested_workspace)
     if principal is None:
         raise invalid_key()
     context = request_context(request.scope)
@@ -134,12 +179,13 @@ async def _accept(request: Request, rules: RouteRules, operation: Operation) -> 
         raise PermissionDenied("this endpoint requires an admin API key")
     context.workspace_id = acting_workspace(principal, requested_workspace, workspace_known)
     call = ApiCall(request, services, context, principal, revision)
-    if operation.takes_body:
+    if received.operation.takes_body:
         request_body.check_encoding(headers.get("content-encoding"))
-        raw = await request_body.read_limited(request.stream(), limit)
-        if raw.strip():
+        if received.body_too_large:
+            raise request_body.too_large(services.settings.max_body_bytes)
+        if received.raw_body.strip():
             request_body.check_content_type(headers.get("content-type"))
-        call.body = request_body.parse_object(raw)
+        call.body = request_body.parse_object(received.raw_body)
     _check_query(request)
     return call
 

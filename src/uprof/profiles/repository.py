@@ -4,29 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from uprof.profiles.models import user_profile as t
 
+# Statements on the hot path are built once: SQLAlchemy then reuses their cache key and compiled form
+# instead of rebuilding both on every request.
+_INSERT = insert(t)
+_GET = select(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_UPDATE = update(t).where(t.c.id == bindparam("b_id"))
+_DELETE = delete(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
+
 
 def insert_profile(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(t).values(values))
+    connection.execute(_INSERT, values)
 
 
 def get(connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False) -> Row[Any] | None:
     """The profile, or None; `for_update` locks the row until the transaction ends (PostgreSQL)."""
-    query = select(t).where(t.c.id == profile_id, t.c.organization_id == organization_id)
-    if for_update:
-        query = query.with_for_update()
-    return connection.execute(query).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    return connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
 
 
 def update_profile(connection: Connection, profile_id: str, values: dict[str, Any]) -> None:
-    connection.execute(update(t).where(t.c.id == profile_id).values(values))
+    connection.execute(_UPDATE, {**values, "b_id": profile_id})
 
 
 def delete_profile(connection: Connection, organization_id: str, profile_id: str) -> bool:
-    result = connection.execute(delete(t).where(t.c.id == profile_id, t.c.organization_id == organization_id))
+    result = connection.execute(_DELETE, {"b_id": profile_id, "b_organization_id": organization_id})
     return result.rowcount > 0
 
 

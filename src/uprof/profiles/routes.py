@@ -13,59 +13,59 @@ from uprof.profiles import revisions, schemas, service
 from uprof.timestamps import format_timestamp, utc_now
 
 
-async def create_profile(call: ApiCall) -> dict[str, Any]:
+def create_profile(call: ApiCall) -> dict[str, Any]:
     now = utc_now()
     changes = schemas.parse_profile_body(call.body, call.revision, creating=True, now=now)
     organization_id = call.principal.organization_id
-    row = await call.transact(lambda c: service.create(c, organization_id, changes, now), write=True)
+    row = call.transact(lambda c: service.create(c, organization_id, changes, now), write=True)
     return revisions.render(row, call.revision)
 
 
-async def retrieve_profile(call: ApiCall) -> dict[str, Any]:
+def retrieve_profile(call: ApiCall) -> dict[str, Any]:
     profile_id = call.path_param("user_profile_id")
     organization_id = call.principal.organization_id
-    row = await call.transact(lambda c: service.retrieve(c, organization_id, profile_id), write=False)
+    row = call.transact(lambda c: service.retrieve(c, organization_id, profile_id), write=False)
     return revisions.render(row, call.revision)
 
 
-async def update_profile(call: ApiCall) -> dict[str, Any]:
+def update_profile(call: ApiCall) -> dict[str, Any]:
     now = utc_now()
     changes = schemas.parse_profile_body(call.body, call.revision, creating=False, now=now)
     profile_id = call.path_param("user_profile_id")
     organization_id = call.principal.organization_id
-    row = await call.transact(lambda c: service.update(c, organization_id, profile_id, changes, now), write=True)
+    row = call.transact(lambda c: service.update(c, organization_id, profile_id, changes, now), write=True)
     return revisions.render(row, call.revision)
 
 
-async def list_profiles(call: ApiCall) -> dict[str, Any]:
+def list_profiles(call: ApiCall) -> dict[str, Any]:
     query = schemas.parse_list_query(call.request.query_params, call.revision)
     organization_id = call.principal.organization_id
     cursors = call.services.cursors
-    page = await call.transact(lambda c: service.list_page(c, organization_id, query, cursors), write=False)
+    page = call.transact(lambda c: service.list_page(c, organization_id, query, cursors), write=False)
     return {
         "data": [revisions.render(row, call.revision, complete=False) for row in page.rows],
         "next_page": page.next_page,
     }
 
 
-async def delete_profile(call: ApiCall) -> dict[str, Any]:
+def delete_profile(call: ApiCall) -> dict[str, Any]:
     profile_id = call.path_param("user_profile_id")
     organization_id = call.principal.organization_id
-    await call.transact(lambda c: service.delete(c, organization_id, profile_id), write=True)
+    call.transact(lambda c: service.delete(c, organization_id, profile_id), write=True)
     return {"id": profile_id, "type": "user_profile_deleted"}
 
 
-async def create_enrollment_url(call: ApiCall) -> dict[str, Any]:
+def create_enrollment_url(call: ApiCall) -> dict[str, Any]:
     revisions.check_enrollment_url_available(call.revision)
     _refuse_keys(list(call.body), "")
-    link = await _issue_link(call, links.ENROLLMENT)
+    link = _issue_link(call, links.ENROLLMENT)
     return {"type": "enrollment_url", "url": link.url, "expires_at": format_timestamp(link.expires_at)}
 
 
-async def create_action_url(call: ApiCall) -> dict[str, Any]:
+def create_action_url(call: ApiCall) -> dict[str, Any]:
     action = _action(call.body)
     _refuse_keys([key for key in action if key != "type"], "action.")
-    link = await _issue_link(call, links.PORTAL)
+    link = _issue_link(call, links.PORTAL)
     return {"type": "user_profile_action_url", "url": link.url, "expires_at": format_timestamp(link.expires_at)}
 
 
@@ -90,7 +90,7 @@ def _refuse_keys(keys: list[str], prefix: str) -> None:
         raise InvalidRequest(f"{prefix}{quote(keys[0])}: unknown field")
 
 
-async def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
+def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
     profile_id = call.path_param("user_profile_id")
     organization_id = call.principal.organization_id
     settings = call.services.settings
@@ -108,7 +108,7 @@ async def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
             base_url=settings.base_url,
         )
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
 routes: list[Route] = [

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, insert, or_, select, tuple_, update
 
 from uprof.provider.models import enforcement_action as t
 from uprof.provider.models import enrollment, identity_check
@@ -31,6 +31,14 @@ def set_resolved(
     connection.execute(update(t).where(t.c.id == action_id).values(values))
 
 
+# Read on every profile response: built once so SQLAlchemy reuses the compiled statement.
+_OPEN_ACTIONS = select(t).where(
+    t.c.user_profile_id.in_(bindparam("b_ids", expanding=True)),
+    t.c.resolved_at.is_(None),
+    or_(t.c.expires_at.is_(None), t.c.expires_at > bindparam("b_now", type_=t.c.expires_at.type)),
+)
+
+
 def open_actions_by_profile(
     connection: Connection, profile_ids: Sequence[str], now: datetime
 ) -> dict[str, list[dict[str, Any]]]:
@@ -38,12 +46,7 @@ def open_actions_by_profile(
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if not profile_ids:
         return grouped
-    query = select(t).where(
-        t.c.user_profile_id.in_(profile_ids),
-        t.c.resolved_at.is_(None),
-        or_(t.c.expires_at.is_(None), t.c.expires_at > now),
-    )
-    for row in connection.execute(query):
+    for row in connection.execute(_OPEN_ACTIONS, {"b_ids": list(profile_ids), "b_now": now}):
         grouped[row.user_profile_id].append(dict(row._mapping))
     return grouped
 

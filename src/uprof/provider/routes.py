@@ -36,7 +36,7 @@ def _program(call: ApiCall) -> str:
 # --- enrollments ---
 
 
-async def list_enrollments(call: ApiCall) -> dict[str, Any]:
+def list_enrollments(call: ApiCall) -> dict[str, Any]:
     params = call.request.query_params
     listing = _listing(call, "enrollments", "asc")
     statuses = schemas.choices(params, "status", schemas.ENROLLMENT_STATUSES)
@@ -44,7 +44,7 @@ async def list_enrollments(call: ApiCall) -> dict[str, Any]:
     source = schemas.choice(params, "source", schemas.SOURCES)
     profile_id = schemas.single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
-    rows, cursor = await call.transact(
+    rows, cursor = call.transact(
         lambda c: queries.list_enrollments(
             c, org, listing, cursors, statuses=statuses, program=program, profile_id=profile_id, source=source
         ),
@@ -53,13 +53,13 @@ async def list_enrollments(call: ApiCall) -> dict[str, Any]:
     return {"data": [views.enrollment_view(row._mapping) for row in rows], "next_page": cursor}
 
 
-async def get_enrollment(call: ApiCall) -> dict[str, Any]:
+def get_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org = call.path_param("enrollment_id"), call.principal.organization_id
-    row = await call.transact(lambda c: queries.enrollment(c, org, enrollment_id), write=False)
+    row = call.transact(lambda c: queries.enrollment(c, org, enrollment_id), write=False)
     return views.enrollment_view(row._mapping)
 
 
-async def approve_enrollment(call: ApiCall) -> dict[str, Any]:
+def approve_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org, now = call.path_param("enrollment_id"), call.principal.organization_id, utc_now()
 
     def work(connection: Connection) -> dict[str, Any]:
@@ -76,10 +76,10 @@ async def approve_enrollment(call: ApiCall) -> dict[str, Any]:
         )
         return views.enrollment_view(queries.enrollment(connection, org, enrollment_id)._mapping)
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
-async def reject_enrollment(call: ApiCall) -> dict[str, Any]:
+def reject_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org, now = call.path_param("enrollment_id"), call.principal.organization_id, utc_now()
     note = schemas.with_note_only(call.body)
 
@@ -87,23 +87,23 @@ async def reject_enrollment(call: ApiCall) -> dict[str, Any]:
         service.reject_enrollment(connection, org, enrollment_id, note=note, now=now)
         return views.enrollment_view(queries.enrollment(connection, org, enrollment_id)._mapping)
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
 # --- profiles and programs ---
 
 
-async def search_profiles(call: ApiCall) -> dict[str, Any]:
+def search_profiles(call: ApiCall) -> dict[str, Any]:
     listing = _listing(call, "profiles", "desc")
     q = schemas.single(call.request.query_params, "q")
     org, cursors = call.principal.organization_id, call.services.cursors
-    rows, cursor = await call.transact(lambda c: queries.search_profiles(c, org, listing, cursors, q), write=False)
+    rows, cursor = call.transact(lambda c: queries.search_profiles(c, org, listing, cursors, q), write=False)
     return {"data": [_ga(row) for row in rows], "next_page": cursor}
 
 
-async def operator_profile(call: ApiCall) -> dict[str, Any]:
+def operator_profile(call: ApiCall) -> dict[str, Any]:
     profile_id, org = call.path_param("user_profile_id"), call.principal.organization_id
-    view = await call.transact(lambda c: queries.operator_profile(c, org, profile_id), write=False)
+    view = call.transact(lambda c: queries.operator_profile(c, org, profile_id), write=False)
     submitted = view.profile["identity_check_submitted"]
     now = view.profile["read_at"]
     return {
@@ -116,7 +116,7 @@ async def operator_profile(call: ApiCall) -> dict[str, Any]:
     }
 
 
-async def set_program(call: ApiCall) -> dict[str, Any]:
+def set_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     change = schemas.program_change(call.body, program)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
@@ -134,10 +134,10 @@ async def set_program(call: ApiCall) -> dict[str, Any]:
         )
         return retrieve(connection, org, profile_id)
 
-    return _ga(await call.transact(work, write=True))
+    return _ga(call.transact(work, write=True))
 
 
-async def clear_program(call: ApiCall) -> dict[str, Any]:
+def clear_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
@@ -145,20 +145,20 @@ async def clear_program(call: ApiCall) -> dict[str, Any]:
         service.clear_program(connection, org, profile_id, program, now)
         return retrieve(connection, org, profile_id)
 
-    return _ga(await call.transact(work, write=True))
+    return _ga(call.transact(work, write=True))
 
 
 # --- enforcement actions ---
 
 
-async def list_profile_actions(call: ApiCall) -> dict[str, Any]:
+def list_profile_actions(call: ApiCall) -> dict[str, Any]:
     state = schemas.choice(call.request.query_params, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
-    rows, submitted = await call.transact(lambda c: queries.actions_of_profile(c, org, profile_id, state), write=False)
+    rows, submitted = call.transact(lambda c: queries.actions_of_profile(c, org, profile_id, state), write=False)
     return {"data": [views.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
 
 
-async def open_action(call: ApiCall) -> dict[str, Any]:
+def open_action(call: ApiCall) -> dict[str, Any]:
     now = utc_now()
     new = schemas.new_action(call.body, now)
     profile_id, org = call.path_param("user_profile_id"), call.principal.organization_id
@@ -178,16 +178,16 @@ async def open_action(call: ApiCall) -> dict[str, Any]:
         row, submitted = queries.action(connection, org, action_id)
         return views.action_view(row._mapping, submitted, now)
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
-async def get_action(call: ApiCall) -> dict[str, Any]:
+def get_action(call: ApiCall) -> dict[str, Any]:
     action_id, org, now = call.path_param("action_id"), call.principal.organization_id, utc_now()
-    row, submitted = await call.transact(lambda c: queries.action(c, org, action_id), write=False)
+    row, submitted = call.transact(lambda c: queries.action(c, org, action_id), write=False)
     return views.action_view(row._mapping, submitted, now)
 
 
-async def resolve_action(call: ApiCall) -> dict[str, Any]:
+def resolve_action(call: ApiCall) -> dict[str, Any]:
     note = schemas.with_note_only(call.body)
     action_id, org, now = call.path_param("action_id"), call.principal.organization_id, utc_now()
 
@@ -196,35 +196,35 @@ async def resolve_action(call: ApiCall) -> dict[str, Any]:
         row, submitted = queries.action(connection, org, action_id)
         return views.action_view(row._mapping, submitted, now)
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
 # --- identity checks ---
 
 
-async def list_identity_checks(call: ApiCall) -> dict[str, Any]:
+def list_identity_checks(call: ApiCall) -> dict[str, Any]:
     params = call.request.query_params
     listing = Listing("identity_checks", "asc", schemas.single(params, "page"), schemas.limit(params))
     statuses = schemas.choices(params, "status", schemas.CHECK_STATUSES)
     profile_id = schemas.single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
-    rows, cursor = await call.transact(
+    rows, cursor = call.transact(
         lambda c: queries.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
         write=False,
     )
     return {"data": [views.identity_check_view(row._mapping) for row in rows], "next_page": cursor}
 
 
-async def approve_identity_check(call: ApiCall) -> dict[str, Any]:
+def approve_identity_check(call: ApiCall) -> dict[str, Any]:
     note = schemas.with_note_only(call.body)
-    return await _decide_check(
+    return _decide_check(
         call, lambda c, org, check_id, now: service.approve_identity_check(c, org, check_id, note=note, now=now)
     )
 
 
-async def reject_identity_check(call: ApiCall) -> dict[str, Any]:
+def reject_identity_check(call: ApiCall) -> dict[str, Any]:
     allow_retry, note = schemas.identity_rejection(call.body)
-    return await _decide_check(
+    return _decide_check(
         call,
         lambda c, org, check_id, now: service.reject_identity_check(
             c, org, check_id, allow_retry=allow_retry, note=note, now=now
@@ -232,14 +232,14 @@ async def reject_identity_check(call: ApiCall) -> dict[str, Any]:
     )
 
 
-async def _decide_check(call: ApiCall, decide: Any) -> dict[str, Any]:
+def _decide_check(call: ApiCall, decide: Any) -> dict[str, Any]:
     check_id, org, now = call.path_param("check_id"), call.principal.organization_id, utc_now()
 
     def work(connection: Connection) -> dict[str, Any]:
         decide(connection, org, check_id, now)
         return views.identity_check_view(queries.identity_check(connection, org, check_id)._mapping)
 
-    return await call.transact(work, write=True)
+    return call.transact(work, write=True)
 
 
 def _route(path: str, operations: dict[str, Operation]) -> Route:

@@ -17,17 +17,17 @@ from uprof.webhooks import delivery_log, schemas, service, views
 # --- endpoints ---
 
 
-async def create_endpoint(call: ApiCall) -> dict[str, Any]:
+def create_endpoint(call: ApiCall) -> dict[str, Any]:
     new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
     org, now = call.principal.organization_id, utc_now()
-    row = await call.transact(lambda c: service.create(c, org, new, now), write=True)
+    row = call.transact(lambda c: service.create(c, org, new, now), write=True)
     return views.new_endpoint_view(row._mapping)
 
 
-async def list_endpoints(call: ApiCall) -> dict[str, Any]:
+def list_endpoints(call: ApiCall) -> dict[str, Any]:
     query = schemas.endpoint_list_query(call.request.query_params)
     org = call.principal.organization_id
-    page = await call.transact(lambda c: service.list_page(c, org, query), write=False)
+    page = call.transact(lambda c: service.list_page(c, org, query), write=False)
     data = [views.endpoint_view(row._mapping) for row in page.rows]
     return {
         "data": data,
@@ -37,58 +37,58 @@ async def list_endpoints(call: ApiCall) -> dict[str, Any]:
     }
 
 
-async def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
+def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
     endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
-    row = await call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
+    row = call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
     return views.endpoint_view(row._mapping)
 
 
-async def update_endpoint(call: ApiCall) -> dict[str, Any]:
+def update_endpoint(call: ApiCall) -> dict[str, Any]:
     changes = schemas.endpoint_changes(call.body, allow_http=call.services.settings.webhook_allow_http)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
-    row = await call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
+    row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
     return views.endpoint_view(row._mapping)
 
 
-async def delete_endpoint(call: ApiCall) -> dict[str, Any]:
+def delete_endpoint(call: ApiCall) -> dict[str, Any]:
     endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
-    await call.transact(lambda c: service.delete(c, org, endpoint_id), write=True)
+    call.transact(lambda c: service.delete(c, org, endpoint_id), write=True)
     return {"id": endpoint_id, "type": "webhook_endpoint_deleted"}
 
 
-async def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
+def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
     schemas.no_fields(call.body)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
-    secret = await call.transact(lambda c: service.regenerate_secret(c, org, endpoint_id, now), write=True)
+    secret = call.transact(lambda c: service.regenerate_secret(c, org, endpoint_id, now), write=True)
     return {"signing_secret": secret}
 
 
 # --- the delivery log ---
 
 
-async def list_deliveries(call: ApiCall) -> dict[str, Any]:
+def list_deliveries(call: ApiCall) -> dict[str, Any]:
     params = call.request.query_params
     filters = schemas.delivery_filters(params)
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
     org, cursors = call.principal.organization_id, call.services.cursors
-    rows, cursor = await call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
+    rows, cursor = call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
     return {"data": [views.delivery_view(row._mapping) for row in rows], "next_page": cursor}
 
 
-async def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
+def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
     delivery_id, org = call.path_param("delivery_id"), call.principal.organization_id
-    record = await call.transact(lambda c: delivery_log.retrieve(c, org, delivery_id), write=False)
+    record = call.transact(lambda c: delivery_log.retrieve(c, org, delivery_id), write=False)
     return _delivery_with_attempts(record)
 
 
-async def retry_delivery(call: ApiCall) -> dict[str, Any]:
+def retry_delivery(call: ApiCall) -> dict[str, Any]:
     schemas.no_fields(call.body)
     delivery_id, org, now = call.path_param("delivery_id"), call.principal.organization_id, utc_now()
 
     def work(connection: Connection) -> delivery_log.DeliveryRecord:
         return delivery_log.retry(connection, org, delivery_id, now)
 
-    return _delivery_with_attempts(await call.transact(work, write=True))
+    return _delivery_with_attempts(call.transact(work, write=True))
 
 
 def _delivery_with_attempts(record: delivery_log.DeliveryRecord) -> dict[str, Any]:
