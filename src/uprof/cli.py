@@ -157,6 +157,21 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     show_default=True,
     help="Lifetime of enrollment and portal links, in seconds.",
 )
+@click.option(
+    "--rate-limit",
+    envvar="UPROF_RATE_LIMIT",
+    type=click.IntRange(0, 1_000_000),
+    default=0,
+    show_default=True,
+    help="Requests per minute per API key; 0 turns rate limiting off.",
+)
+@click.option(
+    "--rate-limit-burst",
+    envvar="UPROF_RATE_LIMIT_BURST",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Requests a key may make at once after a pause  [default: same as --rate-limit]",
+)
 @webhook_timeout_option
 @webhook_max_attempts_option
 @click.option(

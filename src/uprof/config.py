@@ -24,6 +24,8 @@ class Settings:
     sqlite_synchronous: str = "normal"
     max_body_bytes: int = 1_048_576
     link_ttl: int = 900
+    rate_limit: int = 0  # requests per minute per API key; 0 = off
+    rate_limit_burst: int | None = None  # bucket size; None = rate_limit
     console: bool = True
     log_level: str = "info"
     log_format: str = "text"

@@ -13,6 +13,11 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+def format_seconds(moment: datetime) -> str:
+    """RFC 3339 to the second, e.g. `2026-11-26T10:15:31Z` (rate-limit reset times)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def to_micros(moment: datetime) -> int:
     """Microseconds since the Unix epoch; exact, unlike float timestamps."""
     delta = moment - _EPOCH

@@ -1,6 +1,6 @@
 """Tables for who may call the API: organizations, their workspaces and API keys."""
 
-from sqlalchemy import Boolean, Column, ForeignKey, ForeignKeyConstraint, Index, String, Table
+from sqlalchemy import Boolean, Column, Float, ForeignKey, ForeignKeyConstraint, Index, String, Table
 
 from uprof.db.base import metadata
 from uprof.db.columns import Timestamp
@@ -37,4 +37,13 @@ api_key = Table(
     Column("revoked_at", Timestamp, nullable=True),
     ForeignKeyConstraint(["organization_id", "workspace_id"], ["workspace.organization_id", "workspace.id"]),
     Index(None, "organization_id", "created_at"),
+)
+
+# One token bucket per API key, shared by every server process (http.md §15).
+rate_limit_bucket = Table(
+    "rate_limit_bucket",
+    metadata,
+    Column("api_key_id", String(31), ForeignKey("api_key.id"), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("refilled_at", Timestamp, nullable=False),
 )

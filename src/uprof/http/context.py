@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from uprof.ids import new_id
@@ -17,6 +17,7 @@ class RequestContext:
     organization_id: str | None = None  # set once the API key is accepted
     workspace_id: str | None = None  # set when the request acts in a workspace
     key_id: str | None = None
+    extra_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # e.g. rate-limit state
 
     @classmethod
     def start(cls, scope: MutableMapping[str, Any]) -> RequestContext:

@@ -51,6 +51,7 @@ class Edge:
                     headers.append((b"anthropic-organization-id", context.organization_id.encode()))
                 if context.workspace_id is not None:
                     headers.append((b"anthropic-workspace-id", context.workspace_id.encode()))
+                headers.extend(context.extra_headers)
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -12,6 +12,7 @@ holds that many connections, so none is opened and closed under load).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
 from uprof.accounts.service import Principal
 from uprof.db.engine import DATABASE_THREADS
@@ -36,13 +38,14 @@ from uprof.http.errors import (
     InvalidRequest,
     MethodNotAllowed,
     PermissionDenied,
+    RateLimited,
     RequestTooLarge,
     not_found_route,
     quote,
 )
 from uprof.http.revisions import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.services import Services
-from uprof.timestamps import utc_now
+from uprof.timestamps import format_seconds, utc_now
 
 T = TypeVar("T")
 
@@ -178,6 +181,8 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
     if rules.admin_only and not principal.is_admin:
         raise PermissionDenied("this endpoint requires an admin API key")
     context.workspace_id = acting_workspace(principal, requested_workspace, workspace_known)
+    if services.settings.rate_limit:
+        _take_token(services, context)
     call = ApiCall(request, services, context, principal, revision)
     if received.operation.takes_body:
         request_body.check_encoding(headers.get("content-encoding"))
@@ -188,6 +193,33 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         call.body = request_body.parse_object(received.raw_body)
     _check_query(request)
     return call
+
+
+def _take_token(services: Services, context: RequestContext) -> None:
+    """Check 9: one token per request from the key's bucket; 429 when it is empty (http.md §15)."""
+    settings = services.settings
+    rate = settings.rate_limit
+    burst = settings.rate_limit_burst or rate
+    key_id = context.key_id
+    assert key_id is not None
+    now = utc_now()
+    decision = services.database.run(
+        lambda connection: rate_limit.take(connection, key_id, rate=rate, burst=burst, now=now), write=True
+    )
+    context.extra_headers += [
+        (b"anthropic-ratelimit-requests-limit", str(decision.limit).encode()),
+        (b"anthropic-ratelimit-requests-remaining", str(decision.remaining).encode()),
+        (b"anthropic-ratelimit-requests-reset", format_seconds(decision.full_at).encode()),
+    ]
+    if not decision.allowed:
+        seconds = max(1, math.ceil(decision.retry_after_seconds))
+        raise RateLimited(
+            f"rate limit exceeded; retry after {seconds} seconds",
+            headers={
+                "retry-after": str(seconds),
+                "retry-after-ms": str(math.ceil(decision.retry_after_seconds * 1000)),
+            },
+        )
 
 
 def _check_query(request: Request) -> None:

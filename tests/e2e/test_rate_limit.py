@@ -1,0 +1,62 @@
+"""Per-key rate limiting (http.md §15): a token bucket shared through the database, 429 with retry hints,
+and the official SDK's own retry honouring them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import anthropic
+import httpx
+import pytest
+
+from tests.e2e.conftest import R1_HEADERS, Server, Tenant, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def limited(server: Server) -> Iterator[Server]:
+    """A second server on the same database: 60 requests a minute (one a second), bursts of 2."""
+    running = start_server(server.database_url, "--rate-limit", "60", "--rate-limit-burst", "2")
+    yield running
+    stop_server(running)
+
+
+def test_bucket_empties_then_answers_429_with_retry_hints(limited: Server, tenant: Tenant) -> None:
+    headers = {"x-api-key": tenant.key, **R1_HEADERS}
+    with httpx.Client(base_url=limited.url, headers=headers) as http:
+        first, second, third = (http.get("/v1/user_profiles") for _ in range(3))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.headers["anthropic-ratelimit-requests-limit"] == "2"
+    assert [
+        first.headers["anthropic-ratelimit-requests-remaining"],
+        second.headers["anthropic-ratelimit-requests-remaining"],
+    ] == ["1", "0"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first.headers["anthropic-ratelimit-requests-reset"])
+    assert third.status_code == 429
+    assert third.json()["error"] == {
+        "type": "rate_limit_error",
+        "message": "rate limit exceeded; retry after 1 seconds",
+    }
+    assert third.headers["retry-after"] == "1"
+    assert 0 < int(third.headers["retry-after-ms"]) <= 1000
+    assert third.headers["anthropic-organization-id"] == tenant.organization_id
+
+
+def test_requests_refused_before_the_key_is_accepted_cost_nothing(limited: Server, tenant: Tenant) -> None:
+    with httpx.Client(base_url=limited.url) as http:
+        for _ in range(5):
+            assert (
+                http.get("/v1/user_profiles", headers={"x-api-key": "sk-uprof-wrong", **R1_HEADERS}).status_code == 401
+            )
+        ok = http.get("/v1/user_profiles", headers={"x-api-key": tenant.key, **R1_HEADERS})
+    assert ok.status_code == 200 and ok.headers["anthropic-ratelimit-requests-remaining"] == "1"
+
+
+def test_the_sdk_retries_after_429_on_its_own(limited: Server, server: Server, tenant: Tenant) -> None:
+    with anthropic.Anthropic(api_key=tenant.key, base_url=limited.url, max_retries=3) as client:
+        created = [client.beta.user_profiles.create(name=f"p{i}").id for i in range(4)]  # 2 waits of ~1 s
+    assert len(set(created)) == 4
+    # Read back through the unlimited server: this key's bucket is empty again.
+    with httpx.Client(base_url=server.url, headers={"x-api-key": tenant.key, **R1_HEADERS}) as http:
+        listed = http.get("/v1/user_profiles").json()["data"]
+    assert {profile["id"] for profile in listed} >= set(created)
