@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from uprof import logs
+from uprof import logs, metrics
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
-from uprof.db import server_secret
+from uprof.db import migrate, server_secret
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.http.context import request_context
@@ -52,6 +52,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            *(metrics.routes if settings.metrics else []),
             *openapi.routes,
             *profiles.routes,
             *admin.routes,
@@ -70,6 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.router.redirect_slashes = False
     app.state.services = services
     app.state.page_csrf_key = database.run(link_pages.load_csrf_key, write=True)
+    app.state.metrics_registry = metrics.registry_for(database)
     app.state.openapi_documents = {}  # filled on first request, one document per revision
     return app
 
@@ -82,6 +85,21 @@ def create_app_from_environment() -> Starlette:
     settings = Settings.from_json(os.environ[WORKER_SETTINGS_VARIABLE])
     logs.configure(settings.log_level, settings.log_format)
     return create_app(settings)
+
+
+async def readyz(request: Request) -> Response:
+    """Ready to serve: the database answers, its schema is current, the webhook dispatcher runs."""
+    services: Services = request.app.state.services
+    checks: dict[str, bool] = {}
+    try:
+        checks["database"] = True
+        checks["migrations"] = await run_in_threadpool(migrate.is_current, services.database)
+    except Exception:
+        checks["database"] = checks["migrations"] = False
+    dispatcher_task = getattr(request.state, "webhook_dispatcher", None)
+    checks["webhook_dispatcher"] = dispatcher_task is not None and not dispatcher_task.done()
+    ready = all(checks.values())
+    return _json({"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
 
 
 async def healthz(request: Request) -> Response:

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -191,6 +192,19 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Serve the operator console under /console.",
 )
 @click.option(
+    "--metrics/--no-metrics",
+    envvar="UPROF_METRICS",
+    default=True,
+    show_default=True,
+    help="Serve Prometheus metrics at /metrics.",
+)
+@click.option(
+    "--metrics-token",
+    envvar="UPROF_METRICS_TOKEN",
+    default=None,
+    help="Require `Authorization: Bearer TOKEN` on /metrics.",
+)
+@click.option(
     "--log-level",
     envvar="UPROF_LOG_LEVEL",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -255,6 +269,8 @@ def _run_server(settings: Settings) -> None:
             uvicorn.run(app, **common)
         else:
             os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
+            # Request metrics live in each worker; prometheus-client's multiprocess mode sums them.
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="uprof-metrics-"))
             uvicorn.run("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **common)
     except SystemExit as exit_:
         # uvicorn exits 3 when it cannot start (typically: the port is taken); that is an operational failure.

@@ -26,6 +26,8 @@ class Settings:
     link_ttl: int = 900
     rate_limit: int = 0  # requests per minute per API key; 0 = off
     rate_limit_burst: int | None = None  # bucket size; None = rate_limit
+    metrics: bool = True  # serve Prometheus metrics at /metrics
+    metrics_token: str | None = None  # when set, /metrics requires `Authorization: Bearer <token>`
     console: bool = True
     log_level: str = "info"
     log_format: str = "text"

@@ -13,12 +13,15 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from uprof import metrics
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.context import RequestContext
 from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
 
 log = logging.getLogger("uprof.request")
 
+# Probes and scrapes come every few seconds: they are counted in metrics but not logged.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Link tokens are secrets: the request log shows these paths with the token masked.
 _SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
 
@@ -65,7 +68,11 @@ class Edge:
                 log.exception("unhandled error in request %s", context.request_id)
             await _send_error(send_with_headers, api_error, context.request_id)
         finally:
-            _log_request(scope, context, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            route = scope.get("route")
+            metrics.observe(getattr(route, "path", "unmatched"), scope["method"], status, seconds)
+            if scope["path"] not in _QUIET_PATHS:
+                _log_request(scope, context, status, seconds)
 
 
 async def _send_error(send: Send, error: ApiError, request_id: str) -> None:

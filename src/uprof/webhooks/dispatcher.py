@@ -166,12 +166,13 @@ def _seconds_until(moment: datetime) -> float:
 
 
 @contextlib.asynccontextmanager
-async def running(database: Database, settings: Settings) -> AsyncIterator[None]:
-    """Run a dispatcher for the duration of the block (the server's lifespan; it yields no state)."""
+async def running(database: Database, settings: Settings) -> AsyncIterator[dict[str, asyncio.Task[None]]]:
+    """Run a dispatcher for the duration of the block (the server's lifespan). Its task is yielded as
+    lifespan state, so `/readyz` can tell whether it is still alive."""
     dispatcher = Dispatcher(database, settings)
     task = asyncio.create_task(dispatcher.run())
     try:
-        yield
+        yield {"webhook_dispatcher": task}
     finally:
         dispatcher.stop()
         await task

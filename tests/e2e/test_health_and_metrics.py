@@ -1,0 +1,48 @@
+"""Health, readiness and Prometheus metrics (issue: operations)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.conftest import R1_HEADERS, Server, Tenant, start_server, stop_server
+
+
+def test_healthz_and_readyz_need_no_key(server: Server) -> None:
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{server.url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": True, "migrations": True, "webhook_dispatcher": True},
+    }
+
+
+def test_metrics_count_requests_by_route_and_show_the_webhook_queue(server: Server, tenant: Tenant) -> None:
+    headers = {"x-api-key": tenant.key, **R1_HEADERS}
+    created = httpx.post(f"{server.url}/v1/user_profiles", headers=headers, json={"name": "m"})
+    assert created.status_code == 200
+    assert httpx.get(f"{server.url}/v1/user_profiles/uprof_nope", headers=headers).status_code == 404
+    text = httpx.get(f"{server.url}/metrics").text
+    assert 'uprof_http_requests_total{method="POST",route="/v1/user_profiles",status="200"}' in text
+    assert 'uprof_http_requests_total{method="GET",route="/v1/user_profiles/{user_profile_id}",status="404"}' in text
+    assert "uprof_http_request_duration_seconds_bucket" in text
+    assert 'uprof_webhook_attempts{outcome="success"}' in text
+    assert "uprof_db_pool_connections_in_use" in text
+    assert tenant.key not in text
+
+
+def test_metrics_can_be_protected_or_turned_off(server: Server) -> None:
+    protected = start_server(server.database_url, "--metrics-token", "s3cret")
+    try:
+        assert httpx.get(f"{protected.url}/metrics").status_code == 401
+        scrape = httpx.get(f"{protected.url}/metrics", headers={"authorization": "Bearer s3cret"})
+        assert scrape.status_code == 200 and "uprof_http_requests_total" in scrape.text
+        log = protected.output()
+        assert "/metrics" not in log and "/healthz" not in log  # probes and scrapes stay out of the log
+    finally:
+        stop_server(protected)
+    off = start_server(server.database_url, "--no-metrics")
+    try:
+        assert httpx.get(f"{off.url}/metrics").status_code == 404
+    finally:
+        stop_server(off)
