@@ -90,16 +90,7 @@ async def approve(console: Console) -> Response:
 
     def work(connection: Connection) -> None:
         program = queries.enrollment(connection, org, enrollment_id).program
-        approval = schemas.approval(approval_body(console, program), program)
-        service.approve_enrollment(
-            connection,
-            org,
-            enrollment_id,
-            items=approval.items,
-            requirements=approval.requirements,
-            note=approval.note,
-            now=now,
-        )
+        service.approve_enrollment_with(connection, org, enrollment_id, approval_body(console, program), now)
 
     return await _decide(console, enrollment_id, work, "approved")
 

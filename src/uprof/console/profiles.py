@@ -20,7 +20,6 @@ from uprof.http.revisions import Revision
 from uprof.links import service as links
 from uprof.pages.html import Submitted
 from uprof.profiles import revisions
-from uprof.profiles import service as profiles
 from uprof.provider import queries, schemas, service, standing
 from uprof.provider.enforcement import REASONS
 from uprof.provider.queries import Listing
@@ -123,17 +122,7 @@ async def set_program(console: Console) -> Response:
         return await render_profile(console, profile_id, 404, {"program": "program not found"})
 
     def work(connection: Connection) -> None:
-        change = schemas.program_change(program_body(console, program), program)
-        service.set_program(
-            connection,
-            org,
-            profile_id,
-            program,
-            status=change.status,
-            items=change.items,
-            requirements=change.requirements,
-            now=now,
-        )
+        service.change_program(connection, org, profile_id, program, program_body(console, program), now)
 
     return await _change(console, f"program-{program}", work, "program_saved")
 
@@ -223,16 +212,7 @@ async def create_link(console: Console) -> Response:
         return await render_profile(console, profile_id, 404, {"links": "unknown kind of link"})
 
     def work(connection: Connection) -> links.IssuedLink:
-        profiles.retrieve(connection, org, profile_id)
-        return links.issue(
-            connection,
-            organization_id=org,
-            profile_id=profile_id,
-            kind=kind,
-            now=now,
-            lifetime_seconds=settings.link_ttl,
-            base_url=settings.base_url,
-        )
+        return links.issue_for_profile(connection, org, profile_id, kind, now, settings)
 
     try:
         issued = await console.run(work, write=True)

@@ -92,23 +92,10 @@ def _refuse_keys(keys: list[str], prefix: str) -> None:
 
 def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
     profile_id = call.path_param("user_profile_id")
-    organization_id = call.principal.organization_id
-    settings = call.services.settings
-    now = utc_now()
-
-    def work(connection: Any) -> links.IssuedLink:
-        service.retrieve(connection, organization_id, profile_id)
-        return links.issue(
-            connection,
-            organization_id=organization_id,
-            profile_id=profile_id,
-            kind=kind,
-            now=now,
-            lifetime_seconds=settings.link_ttl,
-            base_url=settings.base_url,
-        )
-
-    return call.transact(work, write=True)
+    organization_id, settings, now = call.principal.organization_id, call.services.settings, utc_now()
+    return call.transact(
+        lambda c: links.issue_for_profile(c, organization_id, profile_id, kind, now, settings), write=True
+    )
 
 
 routes: list[Route] = [

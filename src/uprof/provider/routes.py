@@ -63,17 +63,7 @@ def approve_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org, now = call.path_param("enrollment_id"), call.principal.organization_id, utc_now()
 
     def work(connection: Connection) -> dict[str, Any]:
-        program = queries.enrollment(connection, org, enrollment_id).program
-        approval = schemas.approval(call.body, program)
-        service.approve_enrollment(
-            connection,
-            org,
-            enrollment_id,
-            items=approval.items,
-            requirements=approval.requirements,
-            note=approval.note,
-            now=now,
-        )
+        service.approve_enrollment_with(connection, org, enrollment_id, call.body, now)
         return views.enrollment_view(queries.enrollment(connection, org, enrollment_id)._mapping)
 
     return call.transact(work, write=True)
@@ -118,20 +108,10 @@ def operator_profile(call: ApiCall) -> dict[str, Any]:
 
 def set_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
-    change = schemas.program_change(call.body, program)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
     def work(connection: Connection) -> dict[str, Any]:
-        service.set_program(
-            connection,
-            org,
-            profile_id,
-            program,
-            status=change.status,
-            items=change.items,
-            requirements=change.requirements,
-            now=now,
-        )
+        service.change_program(connection, org, profile_id, program, call.body, now)
         return retrieve(connection, org, profile_id)
 
     return _ga(call.transact(work, write=True))

@@ -7,6 +7,7 @@ Events go through the outbox in the caller's transaction. Raises the API errors 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from sqlalchemy import Connection, Row
 from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
-from uprof.profiles.service import profile_not_found
-from uprof.provider import repository, standing
+from uprof.profiles.service import next_updated_at, profile_not_found
+from uprof.provider import repository, schemas, standing
 from uprof.provider.enforcement import is_open
 from uprof.webhooks import outbox
 
@@ -37,8 +38,9 @@ def store_standing(
     """Write a program's standing if it differs: `updated_at` moves and one event is queued."""
     if profile[program] == new:
         return False
-    profiles.update_profile(connection, profile["id"], {program: new, "updated_at": now})
-    profile.update({program: new, "updated_at": now})
+    updated_at = next_updated_at(profile["updated_at"], now)
+    profiles.update_profile(connection, profile["id"], {program: new, "updated_at": updated_at})
+    profile.update({program: new, "updated_at": updated_at})
     outbox.record(connection, profile["organization_id"], outbox.PROGRAM_STATUS_UPDATED, profile["id"], now)
     return True
 
@@ -78,6 +80,29 @@ def set_program(
         repository.supersede_pending(connection, profile_id, program, now)
     store_standing(connection, profile, program, new, now)
     return profile
+
+
+def change_program(
+    connection: Connection,
+    organization_id: str,
+    profile_id: str,
+    program: str,
+    body: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Validate a program-editor body (provider.md §5.7) and apply it: the Admin API and the console
+    share this. Raises InvalidRequest, NotFound."""
+    change = schemas.program_change(body, program)
+    return set_program(
+        connection,
+        organization_id,
+        profile_id,
+        program,
+        status=change.status,
+        items=change.items,
+        requirements=change.requirements,
+        now=now,
+    )
 
 
 def clear_program(connection: Connection, organization_id: str, profile_id: str, program: str, now: datetime) -> None:
@@ -182,6 +207,26 @@ def approve_enrollment(
     granted = list(enrollment.requested) if items is None else items
     new = standing.activate(profile[enrollment.program], enrollment.program, granted, requirements)
     store_standing(connection, profile, enrollment.program, new, now)
+
+
+def approve_enrollment_with(
+    connection: Connection, organization_id: str, enrollment_id: str, body: Mapping[str, Any], now: datetime
+) -> None:
+    """Validate an approval body against the enrollment's program (provider.md §5.5) and approve: the
+    Admin API and the console share this. Raises NotFound, InvalidRequest, Conflict."""
+    enrollment = repository.get_enrollment(connection, organization_id, enrollment_id)
+    if enrollment is None:
+        raise NotFound("enrollment not found")
+    approval = schemas.approval(body, enrollment.program)
+    approve_enrollment(
+        connection,
+        organization_id,
+        enrollment_id,
+        items=approval.items,
+        requirements=approval.requirements,
+        note=approval.note,
+        now=now,
+    )
 
 
 def reject_enrollment(
