@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -103,10 +103,20 @@ def update(
         return with_enforcement(connection, [row])[0]
     if "name" in changed:
         changed["name_key"] = name_key(changed["name"])
-    changed["updated_at"] = now
+    changed["updated_at"] = next_updated_at(row["updated_at"], now)
     repository.update_profile(connection, profile_id, changed)
     row.update(changed)
     return with_enforcement(connection, [row])[0]
+
+
+def next_updated_at(stored: datetime, now: datetime) -> datetime:
+    """`now`, or one microsecond after the stored `updated_at` when `now` is not later.
+
+    A request reads the clock before it waits for the row lock, so a change that commits after
+    another may carry an earlier `now`; this way `updated_at` never goes back, and a profile's
+    changes are ordered by it exactly as they committed.
+    """
+    return max(now, stored + timedelta(microseconds=1))
 
 
 def merge_metadata(current: Mapping[str, str], patch: Mapping[str, str]) -> dict[str, str]:
