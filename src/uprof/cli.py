@@ -400,6 +400,67 @@ def db_upgrade(database_url: str) -> None:
     database.engine.dispose()
 
 
+# Export and import (cli.md §6-7): the work is in uprof.portability, imported when needed.
+progress_option = click.option(
+    "--no-progress",
+    "progress",
+    flag_value=False,
+    default=True,
+    envvar="UPROF_PROGRESS",
+    help="Draw no progress bar (one is drawn on stderr only when it is a terminal).",
+)
+
+
+@main.command("export", short_help="Write the whole database as JSON Lines.")
+@click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
+@database_url_option
+@progress_option
+def export_command(file: str, database_url: str, progress: bool) -> None:
+    """Write the whole database as JSON Lines to FILE (stdout when FILE is absent or -).
+
+    Reads one consistent snapshot, so it may run while servers are serving. The file holds key
+    hashes and webhook signing secrets: treat it as a secret.
+    """
+    from uprof.portability import export
+    from uprof.portability.progress import wanted
+
+    database = open_database(database_url)
+    try:
+        count = export.export_to(database, file, show_progress=wanted(progress))
+    except (SQLAlchemyError, DatabaseBusy, OSError) as error:
+        fail(f"export failed: {getattr(error, 'orig', error)}")
+    finally:
+        database.engine.dispose()
+    click.echo(f"exported {count} records", err=True)
+
+
+@main.command("import", short_help="Load an export into an empty database.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@database_url_option
+@progress_option
+def import_command(file: str, database_url: str, progress: bool) -> None:
+    """Load FILE, written by `uprof export` (- for stdin), into an empty database: all or nothing.
+
+    IDs, timestamps, key hashes and signing secrets are kept, so existing keys keep working.
+    """
+    from uprof.portability.importer import ImportRejected, TargetNotEmpty, import_from
+    from uprof.portability.progress import wanted
+
+    database = open_database(database_url)
+    try:
+        count = import_from(database, file, show_progress=wanted(progress))
+    except ImportRejected as error:
+        click.echo(str(error), err=True)
+        fail("import rejected; the database is unchanged")
+    except TargetNotEmpty as error:
+        fail(f"import rejected: {error}; import into a new database prepared with `uprof db upgrade`")
+    except (SQLAlchemyError, DatabaseBusy, OSError) as error:
+        fail(f"import failed, the database is unchanged: {getattr(error, 'orig', error)}")
+    finally:
+        database.engine.dispose()
+    click.echo(f"imported {count} records", err=True)
+
+
 @main.group()
 def webhooks() -> None:
     """Webhook delivery."""

@@ -1,0 +1,159 @@
+"""`uprof export`: the whole database as JSON Lines, read from one consistent snapshot (cli.md §6).
+
+Rows are streamed in batches (server-side cursors on PostgreSQL), so memory stays flat however
+large the database is. The snapshot is one read transaction: on SQLite (WAL) a deferred
+transaction sees the database as of its first read; on PostgreSQL it is REPEATABLE READ, READ
+ONLY. Writers are never blocked, so an export may run while servers are serving.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from sqlalchemy import Column, Connection, Select, Table, exists, func, select
+
+from uprof.accounts.models import api_key, organization, workspace
+from uprof.db.server_secret import server_secret
+from uprof.db.unit_of_work import Database
+from uprof.portability import progress, records
+from uprof.profiles.models import user_profile
+from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.timestamps import utc_now
+from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
+
+BATCH = 1000
+
+# The table each data kind is read from, in file order.
+TABLES: dict[str, Table] = {
+    "organization": organization,
+    "workspace": workspace,
+    "api_key": api_key,
+    "user_profile": user_profile,
+    "enrollment": enrollment,
+    "enforcement_action": enforcement_action,
+    "identity_check": identity_check,
+    "webhook_endpoint": webhook_endpoint,
+    "webhook_event": webhook_event,
+    "webhook_delivery": webhook_delivery,
+    "server_secret": server_secret,
+}
+# Simple kinds: one row, one record.
+CONVERTERS: dict[str, Callable[[records.Row], dict[str, Any]]] = {
+    "organization": records.organization,
+    "workspace": records.workspace,
+    "api_key": records.api_key,
+    "user_profile": records.user_profile,
+    "enrollment": records.enrollment,
+    "identity_check": records.identity_check,
+    "webhook_endpoint": records.webhook_endpoint,
+    "webhook_event": records.webhook_event,
+    "server_secret": records.server_secret,
+}
+ORDER: dict[str, tuple[str, ...]] = {"workspace": ("organization_id", "id"), "server_secret": ("name",)}
+ATTEMPT_COLUMNS = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
+
+
+def export_to(database: Database, path: str, *, show_progress: bool) -> int:
+    """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count."""
+    if path == "-":
+        counts = export(database, sys.stdout.buffer, show_progress=show_progress)
+    else:
+        with open(path, "wb", buffering=1 << 20) as sink:
+            counts = export(database, sink, show_progress=show_progress)
+    return sum(counts.values())
+
+
+def export(database: Database, sink: BinaryIO, *, show_progress: bool) -> dict[str, int]:
+    """Write every record to `sink`: header, the data kinds in order, footer. Return the count per kind."""
+    with snapshot(database) as connection:
+        exported_at = utc_now()
+        total = count(connection) if show_progress else None
+        counts = dict.fromkeys(records.DATA_KINDS, 0)
+        sink.write(records.encode(records.header(exported_at)))
+        with progress.bar(show_progress, "exporting", total, unit="records") as advance:
+            for kind in records.DATA_KINDS:
+                for record in _records(connection, kind, exported_at):
+                    sink.write(records.encode(record))
+                    counts[kind] += 1
+                    advance(1)
+        sink.write(records.encode(records.footer(counts)))
+    sink.flush()
+    return counts
+
+
+@contextmanager
+def snapshot(database: Database) -> Iterator[Connection]:
+    """A read-only transaction that sees one consistent state of the whole database."""
+    with database.unit_of_work(write=False) as connection:
+        if not database.is_sqlite:
+            # Must be the transaction's first statement; SQLite's deferred BEGIN already gives a snapshot.
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield connection
+
+
+def count(connection: Connection) -> int:
+    """The number of data records an export of this snapshot writes."""
+    return sum(connection.scalar(select(func.count()).select_from(table)) or 0 for table in TABLES.values())
+
+
+def _records(connection: Connection, kind: str, now: datetime) -> Iterator[dict[str, Any]]:
+    if kind == "enforcement_action":
+        for row in _stream(connection, _actions_query(connection)):
+            yield records.enforcement_action(row, now)
+    elif kind == "webhook_delivery":
+        yield from _deliveries(connection)
+    else:
+        convert = CONVERTERS[kind]
+        table = TABLES[kind]
+        query = select(table).order_by(*_code_point(connection, table, ORDER.get(kind, ("id",))))
+        for row in _stream(connection, query):
+            yield convert(row)
+
+
+def _stream(connection: Connection, query: Select[Any]) -> Iterator[records.Row]:
+    for row in connection.execute(query.execution_options(yield_per=BATCH)):
+        yield row._mapping
+
+
+def _code_point(connection: Connection, table: Table, names: tuple[str, ...]) -> list[Any]:
+    """Sort keys compared by code point on every backend (PostgreSQL's default collation is not)."""
+    columns: list[Column[Any]] = [table.c[name] for name in names]
+    if connection.dialect.name == "postgresql":
+        return [column.collate("C") for column in columns]
+    return list(columns)
+
+
+def _actions_query(connection: Connection) -> Select[Any]:
+    # The admin view's `action` depends on whether the profile has an identity check awaiting a decision.
+    submitted = exists().where(
+        identity_check.c.user_profile_id == enforcement_action.c.user_profile_id,
+        identity_check.c.status == "submitted",
+    )
+    return select(enforcement_action, submitted.label("check_submitted")).order_by(
+        *_code_point(connection, enforcement_action, ("id",))
+    )
+
+
+def _deliveries(connection: Connection) -> Iterator[dict[str, Any]]:
+    """Deliveries with their attempts, read in one ordered join and grouped here."""
+    attempt = webhook_attempt
+    query = (
+        select(webhook_delivery, *(attempt.c[name] for name in ATTEMPT_COLUMNS))
+        .select_from(webhook_delivery.outerjoin(attempt, attempt.c.delivery_id == webhook_delivery.c.id))
+        .order_by(*_code_point(connection, webhook_delivery, ("id",)), attempt.c.number)
+    )
+    current: records.Row | None = None
+    attempts: list[records.Row] = []
+    for row in _stream(connection, query):
+        if current is not None and row["id"] != current["id"]:
+            yield records.webhook_delivery(current, attempts)
+            attempts = []
+        current = row
+        if row["number"] is not None:
+            attempts.append(row)
+    if current is not None:
+        yield records.webhook_delivery(current, attempts)
