@@ -259,6 +259,8 @@ def _run_server(settings: Settings) -> None:
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": 5,
         "server_header": False,
+        # httptools, with requests it cannot parse answered in the error envelope (http/protocol.py).
+        "http": "uprof.http.protocol:EnvelopeHttpToolsProtocol",
     }
     try:
         if settings.workers == 1:

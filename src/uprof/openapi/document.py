@@ -38,7 +38,8 @@ def _list_parameters(revision: Revision) -> list[dict[str, Any]]:
 def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
     """What is known of each profile operation beyond its path: summary, body, 200 schema."""
     profile = schemas.profile(revision)
-    body = schemas.profile_body(revision)
+    body = schemas.profile_body(revision, creating=True)
+    changes = schemas.profile_body(revision, creating=False)
     listing = schemas.closed({"data": {"type": "array", "items": profile}, "next_page": {"type": ["string", "null"]}})
     return {
         ("/v1/user_profiles", "POST"): {"summary": "Create a user profile", "body": body, "ok": profile},
@@ -48,7 +49,7 @@ def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
             "parameters": _list_parameters(revision),
         },
         (PROFILE, "GET"): {"summary": "Retrieve a user profile", "ok": profile},
-        (PROFILE, "POST"): {"summary": "Update a user profile", "body": body, "ok": profile},
+        (PROFILE, "POST"): {"summary": "Update a user profile", "body": changes, "ok": profile},
         (PROFILE, "DELETE"): {"summary": "Delete a user profile", "ok": schemas.DELETED},
         (PROFILE + "/enrollment_url", "POST"): {
             "summary": "Create an enrollment URL (beta revisions only; 400 under GA)",

@@ -109,31 +109,55 @@ RESPONSE_FIELDS: list[tuple[str, dict[str, Any], frozenset[Revision]]] = [
     ("updated_at", TIMESTAMP, frozenset({R1, R2, R3, GA})),
 ]
 
-# Request schemas of the fields in shapes.ACCEPTED_FIELDS.
-REQUEST_FIELDS: dict[str, dict[str, Any]] = {
-    "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-    "external_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-    "relationship": enum(("external", "resold")),
-    "access_type": enum(ACCESS_TYPES),
-    "external_user_onboarded_at": TIMESTAMP,
-    "external_user_details": {
-        "type": "object",
-        "properties": {
-            key: {**schema, "type": "string"} if key != "onboarded_at" else TIMESTAMP
-            for key, schema in EXTERNAL_USER_DETAILS["properties"].items()
-        },
-        "additionalProperties": False,
-    },
-    "metadata": METADATA,
+# Request schemas of the fields in shapes.ACCEPTED_FIELDS, for create and for update (profiles.md §3.1,
+# §3.3, §3.4): on update `null` leaves `relationship` and `access_type` unchanged, no detail may be
+# cleared, and a metadata value of "" removes its key.
+TEXT_1_255 = {"type": "string", "minLength": 1, "maxLength": 255}
+DETAIL_REQUEST = {
+    "account_status": enum(ACCOUNT_STATUSES),
+    "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    "email_hash": TEXT_1_255,
+    "entity_type": enum(ENTITY_TYPES),
+    "name_hash": TEXT_1_255,
+    "onboarded_at": TIMESTAMP,
+    "reference_id": TEXT_1_255,
 }
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "enum" in schema:
+        return enum(tuple(schema["enum"]), nullable=True)
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _request_fields(*, creating: bool) -> dict[str, dict[str, Any]]:
+    details = {
+        key: _nullable(schema) if creating and key != "onboarded_at" else schema
+        for key, schema in DETAIL_REQUEST.items()
+    }
+    value = {"type": "string", "maxLength": 512, **({"minLength": 1} if creating else {})}
+    return {
+        "name": _nullable(TEXT_1_255),
+        "external_id": _nullable(TEXT_1_255),
+        "relationship": enum(("external", "resold"), nullable=not creating),
+        "access_type": enum(ACCESS_TYPES, nullable=not creating),
+        "external_user_onboarded_at": TIMESTAMP,
+        "external_user_details": {"type": "object", "properties": details, "additionalProperties": False},
+        "metadata": {**METADATA, "additionalProperties": value},
+    }
+
+
+REQUEST_FIELDS = {"create": _request_fields(creating=True), "update": _request_fields(creating=False)}
 
 
 def profile(revision: Revision) -> dict[str, Any]:
     return closed({name: schema for name, schema, shown in RESPONSE_FIELDS if revision in shown})
 
 
-def profile_body(revision: Revision) -> dict[str, Any]:
-    accepted = {name: REQUEST_FIELDS[name] for name, where in shapes.ACCEPTED_FIELDS.items() if revision in where}
+def profile_body(revision: Revision, *, creating: bool) -> dict[str, Any]:
+    """The create (`creating`) or update body that `revision` accepts."""
+    fields = REQUEST_FIELDS["create" if creating else "update"]
+    accepted = {name: fields[name] for name, where in shapes.ACCEPTED_FIELDS.items() if revision in where}
     return {"type": "object", "properties": accepted, "additionalProperties": False}
 
 

@@ -1,0 +1,534 @@
+"""Hostile input the transport rules of test_http_rules.py do not reach: oversized headers and request
+lines, JSON nested 10,000 levels deep on every route that takes a body, clients that send part of a
+request and stall, path tricks in IDs (traversal, encodings, Unicode look-alikes of real IDs), and list
+cursors replayed, spliced or forged across organizations (http.md §17, §7, profiles.md §4.4).
+
+Each answer must be a 4xx in the JSON envelope (never a 5xx, never another body), nothing stored may
+change, and the server must keep answering others. Requests whose path an HTTP client would
+normalise or refuse go through `http.client`, which sends the request line as given.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.e2e.conftest import Server
+from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
+from uprof.db.unit_of_work import Database
+from uprof.profiles.models import user_profile
+
+REQUEST_ID = re.compile(r"req_[0-9A-Za-z]{24}")
+KIB = 1024
+R1 = {"anthropic-version": "2023-06-01", "anthropic-beta": "user-profiles-2026-03-24"}
+ATTACKS: list[dict[str, Any]] = []  # what each test tried and got, for artifacts/reliability/hostile.json
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def envelope(answer: Answer | httpx.Response, status: int, error_type: str, message: str | None = None) -> None:
+    """The error envelope of http.md §11 with `status`, and the request ID of the response header."""
+    body = answer.body if isinstance(answer, Answer) else answer.content
+    headers = {name.lower(): value for name, value in answer.headers.items()}
+    got = answer.status_code if isinstance(answer, httpx.Response) else answer.status
+    assert got == status, body[:300]
+    assert headers.get("content-type") == "application/json", (headers, body[:300])
+    parsed = json.loads(body)
+    assert list(parsed) == ["type", "error", "request_id"]
+    assert parsed["type"] == "error" and parsed["error"]["type"] == error_type
+    if message is not None:
+        assert parsed["error"]["message"] == message
+    assert REQUEST_ID.fullmatch(parsed["request_id"]) and headers.get("request-id") == parsed["request_id"]
+
+
+def noted(attack: str, answer: Answer | httpx.Response) -> None:
+    status = answer.status if isinstance(answer, Answer) else answer.status_code
+    body = answer.body if isinstance(answer, Answer) else answer.content
+    try:
+        summary = json.loads(body)["error"]["message"][:100]
+    except (ValueError, KeyError, TypeError):
+        summary = body[:100].decode(errors="replace")
+    ATTACKS.append({"attack": attack, "status": status, "answer": summary})
+
+
+def raw(server: Server, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Answer:
+    """One request with the request line exactly as given (no normalisation, no length limit)."""
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
+
+
+def healthy(server: Server) -> bool:
+    return httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+
+
+@dataclass
+class Organization:
+    keys: Keys
+    profiles: list[dict[str, Any]]
+
+    def headers(self, admin: bool = False, base: dict[str, str] = GA) -> dict[str, str]:
+        return {"x-api-key": self.keys.admin if admin else self.keys.standard, **base}
+
+
+def new_organization(server: Server, database: Database, names: list[str]) -> Organization:
+    keys = new_keys(database)
+    created = []
+    for name in names:
+        response = httpx.post(
+            f"{server.url}/v1/user_profiles",
+            headers={"x-api-key": keys.standard, **GA},
+            json={"name": name, "metadata": {"plan": "pro"}},
+        )
+        assert response.status_code == 200, response.text
+        created.append(response.json())
+    return Organization(keys, created)
+
+
+@pytest.fixture
+def org(server: Server, database: Database) -> Organization:
+    return new_organization(server, database, ["Ada", "Grace"])
+
+
+def stored_profiles(database: Database, organization_id: str) -> list[dict[str, Any]]:
+    query = select(user_profile).where(user_profile.c.organization_id == organization_id).order_by(user_profile.c.id)
+    return database.run(lambda c: [dict(row) for row in c.execute(query).mappings()], write=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def attack_log(database_url: str) -> Iterator[None]:
+    ATTACKS.clear()
+    yield
+    record_figures("hostile", backend_of(database_url), {"attacks": len(ATTACKS), "answers": list(ATTACKS)})
+
+
+# --- oversized headers and request lines --------------------------------------------------------------
+
+
+BIG = 64 * KIB
+LONG_HEADERS = [
+    pytest.param("x-padding", "p" * BIG, 200, None, None, id="unknown-header"),
+    pytest.param("x-api-key", "k" * BIG, 401, "authentication_error", "invalid API key", id="x-api-key"),
+    pytest.param(
+        "authorization", "Bearer " + "k" * BIG, 401, "authentication_error", "invalid API key", id="authorization"
+    ),
+    pytest.param(
+        "anthropic-version",
+        "v" * BIG,
+        400,
+        "invalid_request_error",
+        f"anthropic-version: unsupported value '{'v' * 64}...'; supported values are 2023-06-01, 2026-10-21",
+        id="anthropic-version",
+    ),
+    pytest.param(
+        "anthropic-beta",
+        "user-profiles-" + "b" * BIG,
+        400,
+        "invalid_request_error",
+        f"anthropic-beta: unsupported beta header value 'user-profiles-{'b' * 50}...'",
+        id="anthropic-beta",
+    ),
+    pytest.param(
+        "anthropic-workspace-id",
+        "wrkspc_" + "w" * BIG,
+        404,
+        "not_found_error",
+        f"anthropic-workspace-id: workspace wrkspc_{'w' * 57}... not found",
+        id="anthropic-workspace-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "status", "error_type", "message"), LONG_HEADERS)
+def test_a_64_kib_header_gets_a_plain_answer(
+    server: Server,
+    database: Database,
+    org: Organization,
+    name: str,
+    value: str,
+    status: int,
+    error_type: str | None,
+    message: str | None,
+) -> None:
+    before = stored_profiles(database, org.keys.organization_id)
+    sent = {**org.headers(), "content-type": "application/json"}
+    if name in ("x-api-key", "authorization"):
+        del sent["x-api-key"]
+    sent[name] = value
+    answer = raw(server, "POST", "/v1/user_profiles", sent, b'{"name": "x"}')
+    noted(f"64 KiB {name} header", answer)
+    if status == 200:
+        assert answer.status == 200 and answer.json()["name"] == "x"
+    else:
+        envelope(answer, status, error_type or "", message)
+        assert stored_profiles(database, org.keys.organization_id) == before
+    assert healthy(server)
+
+
+def test_a_megabyte_of_headers_is_no_5xx(server: Server, org: Organization) -> None:
+    """One 1 MiB header, then 4,000 small ones: answered like any request, and the server carries on."""
+    one = raw(server, "GET", "/v1/user_profiles", {**org.headers(), "x-padding": "p" * (1024 * KIB)})
+    noted("1 MiB header", one)
+    many = raw(server, "GET", "/v1/user_profiles", {**org.headers(), **{f"x-h{n}": "v" * 200 for n in range(4000)}})
+    noted("4,000 headers", many)
+    for answer in (one, many):
+        assert answer.status == 200 and len(answer.json()["data"]) == 2
+    assert healthy(server)
+
+
+def test_a_long_id_just_below_the_request_line_limit_is_not_found(server: Server, org: Organization) -> None:
+    answer = raw(server, "GET", "/v1/user_profiles/" + "a" * (60 * KIB), org.headers())
+    noted("60 KiB ID in the path", answer)
+    envelope(answer, 404, "not_found_error", "user profile not found")
+
+
+def test_a_100_kib_path_is_refused_in_the_json_envelope(server: Server, org: Organization) -> None:
+    """http.md §17: every /v1/ error is the JSON envelope, errors raised before routing included."""
+    answer = raw(server, "GET", "/v1/user_profiles/" + "a" * (100 * KIB), org.headers())
+    noted("100 KiB path", answer)
+    assert 400 <= answer.status < 500
+    assert answer.headers.get("content-type") == "application/json", (answer.status, answer.headers, answer.body)
+    envelope(answer, answer.status, "not_found_error" if answer.status == 404 else "invalid_request_error")
+    assert healthy(server)
+
+
+# --- JSON nested 10,000 levels deep ---------------------------------------------------------------------
+
+
+def nested_objects(levels: int) -> bytes:
+    return b'{"a": ' * levels + b"1" + b"}" * levels
+
+
+def nested_in(key: str, levels: int) -> bytes:
+    """`{"<key>": {"a": {"a": … 1 …}}}` with `levels` levels in all."""
+    return b'{"' + key.encode() + b'": ' + nested_objects(levels - 1) + b"}"
+
+
+def nested_mixed(levels: int) -> bytes:
+    """Objects and arrays alternating: `{"a": [{"a": [ … ]}]}`."""
+    opening = b"".join(b'{"a": ' if level % 2 == 0 else b"[" for level in range(levels))
+    closing = b"".join(b"}" if level % 2 == 0 else b"]" for level in reversed(range(levels)))
+    return opening + b"null" + closing
+
+
+DEEP = 10_000
+DEEP_BODIES = {
+    "objects": nested_objects(DEEP),
+    "in-metadata": nested_in("metadata", DEEP),
+    "in-metadata-value": b'{"metadata": {"k": ' + nested_objects(DEEP - 2) + b"}}",
+    "arrays-at-the-top": b"[" * DEEP + b"]" * DEEP,
+    "mixed": nested_mixed(DEEP),
+}
+DEEP_ROUTES = [
+    ("POST", "/v1/user_profiles", "standard", R1),
+    ("POST", "/v1/user_profiles/{id}", "standard", GA),
+    ("POST", "/v1/user_profiles/{id}/enrollment_url", "standard", R1),
+    ("POST", "/v1/user_profiles/{id}/action_urls", "standard", GA),
+    ("POST", "/v1/admin/user_profiles/{id}/programs/cyber", "admin", GA),
+    ("POST", "/v1/admin/user_profiles/{id}/enforcement_actions", "admin", GA),
+    ("POST", "/v1/organizations/webhooks", "admin", WEBHOOKS),
+]
+
+
+@pytest.mark.parametrize("shape", list(DEEP_BODIES))
+def test_json_nested_10000_levels_is_refused_on_every_route(
+    server: Server, database: Database, org: Organization, shape: str
+) -> None:
+    before = stored_profiles(database, org.keys.organization_id)
+    profile_id = org.profiles[0]["id"]
+    for method, path, key, base in DEEP_ROUTES:
+        sent = {**org.headers(admin=key == "admin", base=base), "content-type": "application/json"}
+        answer = raw(server, method, path.replace("{id}", profile_id), sent, DEEP_BODIES[shape])
+        noted(f"JSON nested {DEEP} levels ({shape}) on {method} {path}", answer)
+        envelope(answer, 400, "invalid_request_error", "body: nesting too deep")
+    assert stored_profiles(database, org.keys.organization_id) == before
+    assert healthy(server)
+
+
+# --- clients that stall -------------------------------------------------------------------------------
+
+
+STALLED = 24  # connections of each kind held open at once
+
+
+def stalled_connections(server: Server, key: str) -> list[socket.socket]:
+    """Half send part of the header block and stop; half send the headers and 10 of 1,000 body bytes."""
+    address = urlsplit(server.url)
+    sockets = []
+    for n in range(STALLED * 2):
+        sock = socket.create_connection((address.hostname, address.port), timeout=10)
+        if n % 2 == 0:
+            sock.sendall(f"POST /v1/user_profiles HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nanthropic-ver".encode())
+        else:
+            sock.sendall(
+                f"POST /v1/user_profiles HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nanthropic-version: 2023-06-01\r\n"
+                f'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{{"name": "'.encode()
+            )
+        sockets.append(sock)
+    return sockets
+
+
+def test_stalled_clients_do_not_hold_up_others(server: Server, database: Database, org: Organization) -> None:
+    sockets = stalled_connections(server, org.keys.standard)
+    try:
+        time.sleep(0.3)  # the server has read what they sent
+        timings = []
+        with httpx.Client(base_url=server.url, headers=org.headers(), timeout=10) as client:
+            for n in range(10):
+                began = time.monotonic()
+                created = client.post("/v1/user_profiles", json={"name": f"meanwhile-{n}"})
+                read = client.get(f"/v1/user_profiles/{created.json()['id']}")
+                timings.append(time.monotonic() - began)
+                assert (created.status_code, read.status_code) == (200, 200)
+            with ThreadPoolExecutor(4) as pool:  # and several at once
+                statuses = list(pool.map(lambda _: client.get("/v1/user_profiles").status_code, range(20)))
+        assert statuses == [200] * 20
+        assert max(timings) < 2.0, timings
+        ATTACKS.append(
+            {
+                "attack": f"{STALLED} connections stalled mid-headers and {STALLED} mid-body, held open",
+                "status": 200,
+                "answer": f"other clients served meanwhile, slowest create+read {max(timings) * 1000:.0f} ms",
+            }
+        )
+        # A stalled body that finally arrives is handled normally.
+        late = sockets[1]
+        late.sendall(b"late" + b'"}' + b" " * (1000 - len(b'{"name": "') - len(b'late"}')))
+        reply = late.recv(65536)
+        assert reply.startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in sockets:
+            sock.close()
+    names = {row["name"] for row in stored_profiles(database, org.keys.organization_id)}
+    assert names == {"Ada", "Grace", "late", *(f"meanwhile-{n}" for n in range(10))}
+    assert healthy(server)
+
+
+# --- path tricks in IDs -------------------------------------------------------------------------------
+
+FULLWIDTH = {chr(code): chr(code + 0xFEE0) for code in range(0x21, 0x7F)}  # NFKC maps them back to ASCII
+
+
+def look_alikes(profile_id: str) -> dict[str, str]:
+    """Spellings that a normalising or case-insensitive lookup would confuse with the real ID."""
+    body = profile_id.removeprefix("uprof_")
+    return {
+        "cyrillic-p": "u\u0440rof_" + body,  # р, CYRILLIC SMALL LETTER ER
+        "cyrillic-o": "upr\u043ef_" + body,  # о, CYRILLIC SMALL LETTER O
+        "fullwidth": "".join(FULLWIDTH.get(c, c) for c in profile_id),
+        "fullwidth-prefix": "\uff55prof_" + body,
+        "math-bold-u": "\U0001d42eprof_" + body,
+        "swapped-case": "uprof_" + body.swapcase(),
+        "zero-width-space": profile_id + "\u200b",
+        "combining-mark": profile_id + "\u0301",
+        "trailing-nbsp": profile_id + "\u00a0",
+        "dotless-i": profile_id.replace("i", "\u0131") if "i" in body else "upr\u0131of_" + body,
+    }
+
+
+def test_unicode_look_alikes_of_a_real_id_never_reach_it(server: Server, database: Database, org: Organization) -> None:
+    target = org.profiles[0]
+    before = stored_profiles(database, org.keys.organization_id)
+    with httpx.Client(base_url=server.url, headers=org.headers(), timeout=10) as client:
+        for name, spelled in look_alikes(target["id"]).items():
+            path = f"/v1/user_profiles/{quote(spelled, safe='')}"
+            for method, body in (("GET", None), ("POST", {"name": "hijacked"}), ("DELETE", None)):
+                answer = client.request(method, path, json=body)
+                noted(f"look-alike ID ({name}), {method}", answer)
+                envelope(answer, 404, "not_found_error", "user profile not found")
+            action = client.post(f"{path}/action_urls", json={"action": {"type": "enroll_end_user"}})
+            envelope(action, 404, "not_found_error", "user profile not found")
+            admin = client.post(
+                f"/v1/admin/user_profiles/{quote(spelled, safe='')}/programs/cyber",
+                json={"status": "active"},
+                headers={"x-api-key": org.keys.admin},
+            )
+            envelope(admin, 404, "not_found_error", "user profile not found")
+    assert stored_profiles(database, org.keys.organization_id) == before
+
+
+TRAVERSALS = [
+    # (path, expected status, expected message): routing matches the encoded path, so an encoded
+    # slash stays inside the ID (404 for the profile) and a raw `..` segment matches no route.
+    ("/v1/user_profiles/..%2F..%2Fadmin%2Fuser_profiles", 404, "user profile not found"),
+    ("/v1/user_profiles/..%2f..%2fv1%2fadmin%2fuser_profiles", 404, "user profile not found"),
+    ("/v1/user_profiles/%2e%2e%2f%2e%2e%2fadmin%2fuser_profiles", 404, "user profile not found"),
+    ("/v1/user_profiles/%252e%252e%252fadmin", 404, "user profile not found"),
+    ("/v1/user_profiles/..%5C..%5Cadmin", 404, "user profile not found"),
+    ("/v1/user_profiles/{id}%2F..%2F{other}", 404, "user profile not found"),
+    ("/v1/user_profiles/{id};{other}", 404, "user profile not found"),
+    ("/v1/user_profiles/../admin/user_profiles", 404, "not found"),
+    ("/v1/user_profiles/%2e%2e/%2e%2e/admin/user_profiles", 404, "not found"),
+    ("/v1/admin/../user_profiles", 404, "not found"),
+    ("/v1/admin/user_profiles/../../user_profiles", 404, "not found"),
+    ("/v1/./user_profiles", 404, "not found"),
+    ("/v1/user_profiles/{id}/../../admin/user_profiles/{id}", 404, "not found"),
+    ("/v1/user_profiles/{id}/%2e%2e/{other}", 404, "not found"),
+]
+
+
+@pytest.mark.parametrize(("path", "status", "message"), TRAVERSALS)
+def test_path_traversal_in_ids_goes_nowhere(
+    server: Server, database: Database, org: Organization, path: str, status: int, message: str
+) -> None:
+    """Sent with a standard key: a traversal that reached the Admin API would answer 403, one that
+    reached another profile or the list would answer 200."""
+    before = stored_profiles(database, org.keys.organization_id)
+    concrete = path.replace("{id}", org.profiles[0]["id"]).replace("{other}", org.profiles[1]["id"])
+    for method in ("GET", "POST", "DELETE"):
+        body = b'{"name": "moved"}' if method == "POST" else None
+        answer = raw(server, method, concrete, {**org.headers(), "content-type": "application/json"}, body)
+        noted(f"traversal {path} ({method})", answer)
+        envelope(answer, status, "not_found_error", message)
+    assert stored_profiles(database, org.keys.organization_id) == before
+
+
+def test_path_tricks_in_webhook_and_admin_ids(server: Server, org: Organization) -> None:
+    hooks = httpx.Client(base_url=server.url, headers=org.headers(admin=True, base=WEBHOOKS), timeout=10)
+    with hooks:
+        created = hooks.post(
+            "/v1/organizations/webhooks",
+            json={
+                "url": "http://127.0.0.1:9/hooks",
+                "enabled_events": ["user_profile.program_status_updated"],
+            },
+        )
+        assert created.status_code == 200, created.text
+        endpoint_id = created.json()["id"]
+        disable = hooks.post(f"/v1/organizations/webhooks/{endpoint_id}", json={"state": "disabled"})
+        assert disable.status_code == 200  # no delivery is ever attempted
+        for spelled in (
+            endpoint_id.swapcase(),
+            "".join(FULLWIDTH.get(c, c) for c in endpoint_id),
+            f"{endpoint_id}%2F..",
+            "..%2F" + endpoint_id,
+        ):
+            answer = hooks.get(f"/v1/organizations/webhooks/{spelled}")
+            noted("webhook endpoint ID trick", answer)
+            envelope(answer, 404, "not_found_error", "webhook endpoint not found")
+        assert hooks.delete(f"/v1/organizations/webhooks/{endpoint_id}").status_code == 200
+    for path in (
+        "/v1/admin/enforcement_actions/enac_%2F..%2F..",
+        "/v1/admin/enrollments/..%2Fenrollments",
+        "/v1/admin/webhook_deliveries/whdel_%2e%2e",
+    ):
+        answer = httpx.get(f"{server.url}{path}", headers=org.headers(admin=True), timeout=10)
+        noted(f"admin ID trick {path}", answer)
+        envelope(answer, 404, "not_found_error")
+
+
+# --- cursors across organizations ---------------------------------------------------------------------
+
+
+def page(server: Server, org: Organization, **params: Any) -> httpx.Response:
+    return httpx.get(f"{server.url}/v1/user_profiles", params=params, headers=org.headers(), timeout=10)
+
+
+def cursor_fields(cursor: str) -> tuple[bytes, dict[str, Any]]:
+    body = cursor.removeprefix("page_")
+    raw_bytes = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return raw_bytes[:16], json.loads(raw_bytes[16:])
+
+
+def spelled(tag: bytes, fields: dict[str, Any]) -> str:
+    payload = json.dumps(fields, separators=(",", ":")).encode()
+    return "page_" + base64.urlsafe_b64encode(tag + payload).rstrip(b"=").decode()
+
+
+def test_cursors_replayed_across_organizations_reveal_nothing(server: Server, database: Database) -> None:
+    alpha = new_organization(server, database, [f"alpha-{n}" for n in range(4)])
+    beta = new_organization(server, database, [f"beta-{n}" for n in range(3)])
+    alpha_ids = {p["id"] for p in alpha.profiles}
+    beta_ids = {p["id"] for p in beta.profiles}
+    cursors = {
+        order_by: page(server, alpha, limit=1, order_by=order_by, order="asc").json()["next_page"]
+        for order_by in ("created_at", "name")
+    }
+    assert all(cursors.values())
+    for order_by, cursor in cursors.items():
+        replayed = page(server, beta, limit=100, order_by=order_by, order="asc", page=cursor)
+        noted(f"organization A's {order_by} cursor used by organization B", replayed)
+        assert replayed.status_code == 200
+        shown = {item["id"] for item in replayed.json()["data"]}
+        assert shown <= beta_ids and not shown & alpha_ids
+        assert not any(profile_id in replayed.text for profile_id in alpha_ids)
+        assert "alpha-" not in replayed.text
+        wrong_order = page(server, beta, order_by=order_by, order="desc", page=cursor)
+        envelope(wrong_order, 400, "invalid_request_error", "page: cursor was issued for a different order or order_by")
+        twice = [page(server, alpha, limit=1, order_by=order_by, order="asc", page=cursor).json() for _ in range(2)]
+        assert twice[0] == twice[1] and {item["id"] for item in twice[0]["data"]} <= alpha_ids  # replay is harmless
+
+    # Forgeries: fields changed under the old tag, another cursor's tag spliced on, no tag at all.
+    tag, fields = cursor_fields(cursors["created_at"])
+    assert spelled(tag, fields) == cursors["created_at"]  # the helpers spell cursors as the server does
+    beta_tag, _ = cursor_fields(page(server, beta, limit=1, order="asc").json()["next_page"])
+    forged = {
+        "changed position": spelled(tag, {**fields, "i": sorted(alpha_ids - {fields["i"]})[0]}),
+        "changed order": spelled(tag, {**fields, "o": "desc"}),
+        "other organization's tag": spelled(beta_tag, fields),
+        "no tag": "page_" + base64.urlsafe_b64encode(json.dumps(fields).encode()).rstrip(b"=").decode(),
+        "zero tag": spelled(b"\0" * 16, fields),
+    }
+    for name, cursor in forged.items():
+        for who in (alpha, beta):
+            answer = page(server, who, order="asc", page=cursor)
+            noted(f"forged cursor ({name})", answer)
+            envelope(answer, 400, "invalid_request_error", "page: not a valid cursor")
+
+    # A cursor of the operator's search, or of another list, is refused by the public list.
+    admin_cursor = httpx.get(
+        f"{server.url}/v1/admin/user_profiles", params={"limit": 1}, headers=alpha.headers(admin=True)
+    ).json()["next_page"]
+    assert admin_cursor
+    for order in ("asc", "desc"):
+        answer = page(server, beta, order=order, page=admin_cursor)
+        noted("admin search cursor on the public list", answer)
+        envelope(answer, 400, "invalid_request_error", "page: cursor was issued for a different order or order_by")
+    searched = httpx.get(
+        f"{server.url}/v1/admin/user_profiles",
+        params={"limit": 100, "page": admin_cursor},
+        headers=beta.headers(admin=True),
+    )
+    noted("organization A's admin search cursor used by organization B's admin", searched)
+    assert searched.status_code == 200
+    assert {item["id"] for item in searched.json()["data"]} <= beta_ids and "alpha-" not in searched.text
+
+
+def test_a_cursor_for_a_deleted_or_foreign_position_is_harmless(server: Server, database: Database) -> None:
+    """A cursor whose last profile was deleted since still pages on, filtered or not."""
+    own = new_organization(server, database, [f"own-{n}" for n in range(3)])
+    first = page(server, own, limit=1, order="asc").json()
+    deleted = httpx.delete(f"{server.url}/v1/user_profiles/{first['data'][0]['id']}", headers=own.headers())
+    assert deleted.status_code == 200
+    rest = page(server, own, limit=10, order="asc", page=first["next_page"])
+    noted("cursor of a deleted profile", rest)
+    assert rest.status_code == 200
+    assert [item["id"] for item in rest.json()["data"]] == [p["id"] for p in own.profiles[1:]]
+    filtered = page(server, own, limit=10, order="asc", page=first["next_page"], enforcement_status="banned")
+    assert filtered.status_code == 200 and filtered.json() == {"data": [], "next_page": None}
