@@ -639,3 +639,33 @@ def test_odd_console_forms_never_fail_the_server(console: httpx.Client, path: st
     response = post(console, path, fields)
     assert 400 <= response.status_code < 500, response.text
     assert_page(response, response.status_code)
+
+
+def test_webhook_delivery_log_with_attempts_and_retry(console: httpx.Client, admin: httpx.Client) -> None:
+    hooks = {"anthropic-version": "2023-06-01", "anthropic-beta": "webhooks-2026-10-07"}
+    endpoint = admin.post(
+        "/v1/organizations/webhooks",
+        headers=hooks,
+        json={"url": "http://127.0.0.1:9/hook", "enabled_events": ["user_profile.program_status_updated"]},
+    ).json()
+    profile = admin.post("/v1/user_profiles", headers={"anthropic-version": "2023-06-01"}, json={}).json()
+    assert admin.post(f"/v1/admin/user_profiles/{profile['id']}/programs/cyber", json={"status": "active"}).is_success
+    disabled = admin.post(f"/v1/organizations/webhooks/{endpoint['id']}", headers=hooks, json={"state": "disabled"})
+    assert disabled.json()["state"] == "disabled"  # disabling cancels the pending delivery
+    delivery = admin.get("/v1/admin/webhook_deliveries", params={"endpoint_id": endpoint["id"]}).json()["data"][0]
+    assert delivery["status"] == "cancelled"
+
+    page = console.get("/console/webhooks")
+    assert page.status_code == 200
+    assert delivery["id"] in page.text and "user_profile.program_status_updated" in page.text
+    assert 'aria-current="page">Webhooks' in page.text
+
+    refused = post(console, f"/console/webhooks/deliveries/{delivery['id']}/retry", page="/console/webhooks")
+    assert refused.status_code == 409 and "Not done:" in refused.text  # the endpoint is disabled
+
+    admin.post(f"/v1/organizations/webhooks/{endpoint['id']}", headers=hooks, json={"state": "enabled"})
+    retried = post(console, f"/console/webhooks/deliveries/{delivery['id']}/retry", page="/console/webhooks")
+    assert retried.status_code == 303 and "notice=delivery_retried" in retried.headers["location"]
+    after = admin.get(f"/v1/admin/webhook_deliveries/{delivery['id']}").json()
+    assert after["status"] in ("pending", "failed")  # back in the queue (it may already have failed again)
+    assert post(console, "/console/webhooks/deliveries/whdel_000000000000000000000000/retry").status_code == 404

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from uprof.console import enrollments, identity_checks, profiles, service
+from uprof.console import enrollments, identity_checks, profiles, service, webhooks
 from uprof.console import session as sessions
 from uprof.console.session import SignInRefused
 from uprof.console.web import (
@@ -122,5 +122,6 @@ routes = [
     Route("/console/logout", logout, methods=["POST"]),
     *enrollments.routes,
     *identity_checks.routes,
+    *webhooks.routes,
     *profiles.routes,
 ]

@@ -51,6 +51,7 @@ NOTICES = {
     "program_cleared": "Program standing removed.",
     "action_opened": "Enforcement action opened.",
     "action_resolved": "Enforcement action resolved.",
+    "delivery_retried": "Delivery queued for another attempt.",
 }
 
 
