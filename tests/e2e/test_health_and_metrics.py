@@ -46,3 +46,23 @@ def test_metrics_can_be_protected_or_turned_off(server: Server) -> None:
         assert httpx.get(f"{off.url}/metrics").status_code == 404
     finally:
         stop_server(off)
+
+
+def test_json_logs_carry_request_id_route_status_latency_and_key_id(server: Server, tenant: Tenant) -> None:
+    import json
+
+    logged = start_server(server.database_url, "--log-format", "json")
+    try:
+        response = httpx.get(
+            f"{logged.url}/v1/user_profiles/uprof_000000000000000000000000",
+            headers={"x-api-key": tenant.key, **R1_HEADERS},
+        )
+        assert response.status_code == 404
+        lines = [json.loads(line) for line in logged.output().splitlines() if line.startswith("{")]
+    finally:
+        stop_server(logged)
+    entry = next(line for line in lines if line.get("request_id") == response.headers["request-id"])
+    assert entry["route"] == "/v1/user_profiles/{user_profile_id}"
+    assert entry["status"] == 404 and entry["method"] == "GET" and entry["duration_ms"] > 0
+    assert entry["key_id"] == tenant.key_id
+    assert tenant.key not in logged.output()

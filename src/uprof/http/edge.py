@@ -69,10 +69,10 @@ class Edge:
             await _send_error(send_with_headers, api_error, context.request_id)
         finally:
             seconds = time.perf_counter() - started
-            route = scope.get("route")
-            metrics.observe(getattr(route, "path", "unmatched"), scope["method"], status, seconds)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.observe(route, scope["method"], status, seconds)
             if scope["path"] not in _QUIET_PATHS:
-                _log_request(scope, context, status, seconds)
+                _log_request(scope, context, route, status, seconds)
 
 
 async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
@@ -82,7 +82,7 @@ async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _log_request(scope: Scope, context: RequestContext, status: int, seconds: float) -> None:
+def _log_request(scope: Scope, context: RequestContext, route: str, status: int, seconds: float) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
     path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", scope["path"])
@@ -90,6 +90,7 @@ def _log_request(scope: Scope, context: RequestContext, status: int, seconds: fl
         "request_id": context.request_id,
         "method": scope["method"],
         "path": path,
+        "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
         "key_id": context.key_id,
