@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection, func, insert, select, update
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.databases import fresh_database, opened
 from uprof.accounts import service as accounts
-from uprof.db import migrate, server_secret
-from uprof.db.engine import make_engine
+from uprof.db import server_secret
 from uprof.db.tables import metadata
-from uprof.db.unit_of_work import Database
 from uprof.ids import new_id, new_link_token
 from uprof.links.models import link
 from uprof.portability.export import export
@@ -40,44 +36,11 @@ T = TypeVar("T")
 # --- databases ------------------------------------------------------------------------------
 
 
-def backend_of(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgresql"
-
-
 @contextmanager
 def new_databases(folder: Path) -> Iterator[Any]:
     """Yield `make(backend, migrated=True) -> url`: brand-new databases, the PostgreSQL ones dropped afterwards."""
-    dropped: list[str] = []
-
-    def make(backend: str, migrated: bool = True) -> str:
-        if backend == "sqlite":
-            url = f"sqlite:///{folder / f'portability-{secrets.token_hex(4)}.db'}"
-        else:
-            name = f"uprof_portability_{secrets.token_hex(6)}"
-            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')
-            dropped.append(name)
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        if migrated:
-            with opened(url) as database:
-                migrate.upgrade(database)
-        return url
-
-    try:
-        yield make
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            for name in dropped:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def opened(url: str) -> Iterator[Database]:
-    database = Database(make_engine(url))
-    try:
-        yield database
-    finally:
-        database.engine.dispose()
+    with ExitStack() as stack:
+        yield lambda backend, migrated=True: stack.enter_context(fresh_database(backend, folder, migrated=migrated))
 
 
 def row_counts(url: str) -> dict[str, int]:

@@ -5,7 +5,6 @@ figures each test writes to `artifacts/reliability/<name>.json` for docs/reliabi
 from __future__ import annotations
 
 import json
-import secrets
 import signal
 import threading
 import time
@@ -18,14 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.databases import backend_of, fresh_database
 from tests.e2e.conftest import Server
 from uprof.accounts import service as accounts
-from uprof.db import migrate
-from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
 
 T = TypeVar("T")
@@ -34,43 +30,11 @@ GA = {"anthropic-version": "2023-06-01"}
 WEBHOOKS = {"anthropic-version": "2023-06-01", "anthropic-beta": "webhooks-2026-10-07"}
 
 
-def backend_of(database_url: str) -> str:
-    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
-
-
 @contextmanager
 def own_database(database_url: str, folder: Path) -> Iterator[str]:
     """A new, migrated database on the backend of `database_url`, dropped afterwards."""
-    if backend_of(database_url) == "sqlite":
-        url = f"sqlite:///{folder / f'reliability-{secrets.token_hex(4)}.db'}"
-        _migrate(url)
+    with fresh_database(backend_of(database_url), folder) as url:
         yield url
-        return
-    name = f"uprof_reliability_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        _migrate(url)
-        yield url
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _migrate(url: str) -> None:
-    database = Database(make_engine(url))
-    migrate.upgrade(database)
-    database.engine.dispose()
-
-
-@contextmanager
-def opened(url: str) -> Iterator[Database]:
-    database = Database(make_engine(url))
-    try:
-        yield database
-    finally:
-        database.engine.dispose()
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -23,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.databases import fresh_database
 from tests.e2e.conftest import Server, Tenant, free_port, start_server
 from uprof import __version__
 from uprof.db import migrate
@@ -124,15 +122,8 @@ def profiles_status(url: str, key: str) -> int:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database nothing has touched yet, on each backend in turn; a PostgreSQL one is dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"uprof_test_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(request.param, tmp_path, migrated=False) as url:
+        yield url
 
 
 # -- a server whose stdout and stderr are kept apart ----------------------------------------------------

@@ -20,8 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.databases import backend_of
 from tests.e2e.conftest import Server, Tenant, start_server, stop_server
-from tests.e2e.reliability_support import GA, backend_of, record_figures
+from tests.e2e.reliability_support import GA, record_figures
 from uprof.profiles.service import merge_metadata
 
 THREADS = 8

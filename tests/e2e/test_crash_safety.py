@@ -38,16 +38,15 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from tests.databases import backend_of, opened
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.reliability_support import (
     GA,
     WEBHOOKS,
     Keys,
     Receiver,
-    backend_of,
     kill,
     new_keys,
-    opened,
     own_database,
     record_figures,
     wait_until,

@@ -29,15 +29,14 @@ from click.testing import CliRunner
 from sqlalchemy import JSON, BigInteger, Connection, String, cast, insert, literal, select
 from standardwebhooks import Webhook
 
+from tests.databases import backend_of, opened
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.page_support import VALID_APPLICATION, VALID_IDENTITY, csrf_of
 from tests.e2e.portability_support import (
     T0,
-    backend_of,
     base_environment,
     export_of,
     new_databases,
-    opened,
     row_counts,
     run_all,
     seed,

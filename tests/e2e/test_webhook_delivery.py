@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -35,16 +34,14 @@ from typing import Any
 
 import anthropic
 import httpx
-import psycopg
 import pytest
 from anthropic.types.beta import BetaWebhookEvent
 from sqlalchemy import Connection, select, update
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.databases import backend_of, fresh_database
 from tests.e2e.conftest import Server, start_server, stop_server
 from uprof.accounts import service as accounts
-from uprof.db import migrate
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
 from uprof.profiles import service as profiles
@@ -70,27 +67,8 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 @contextmanager
 def own_database(database_url: str, folder: Path) -> Iterator[str]:
     """A new, migrated database on the backend of `database_url`, dropped afterwards."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{folder / f'webhooks-{secrets.token_hex(4)}.db'}"
-        _migrate(url)
+    with fresh_database(backend_of(database_url), folder) as url:
         yield url
-        return
-    name = f"uprof_webhooks_{secrets.token_hex(6)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        _migrate(url)
-        yield url
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _migrate(url: str) -> None:
-    database = Database(make_engine(url))
-    migrate.upgrade(database)
-    database.engine.dispose()
 
 
 @dataclass

@@ -6,21 +6,16 @@ The module uses a database of its own: the servers other tests start dispatch fr
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import Connection, select, update
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.databases import backend_of, fresh_database, opened
 from uprof.accounts import service as accounts
-from uprof.db import migrate
-from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
 from uprof.webhooks import attempts, outbox, service
 from uprof.webhooks.attempts import Policy
@@ -35,21 +30,8 @@ START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def isolated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{Path(tmp_path_factory.mktemp('queue')) / 'queue.db'}"
-        name = None
-    else:
-        name = f"uprof_queue_{secrets.token_hex(6)}"
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    database = Database(make_engine(url))
-    migrate.upgrade(database)
-    yield database
-    database.engine.dispose()
-    if name is not None:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(backend_of(database_url), tmp_path_factory.mktemp("queue")) as url, opened(url) as database:
+        yield database
 
 
 @pytest.fixture
