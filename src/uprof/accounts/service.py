@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from uprof.accounts import repository
 from uprof.ids import new_id, random_base62
@@ -51,10 +52,7 @@ def ensure_default_organization(connection: Connection) -> str:
     """Return the default organization's ID, creating it (random UUID) the first time."""
     organization_id = repository.default_organization_id(connection)
     if organization_id is None:
-        organization_id = str(uuid.uuid4())
-        repository.insert_organization(
-            connection, id=organization_id, name=DEFAULT_ORGANIZATION_NAME, is_default=True, created_at=utc_now()
-        )
+        organization_id = _create_organization(connection, DEFAULT_ORGANIZATION_NAME, is_default=True)
     return organization_id
 
 
@@ -64,10 +62,33 @@ def organization_for(connection: Connection, name: str | None) -> str:
         return ensure_default_organization(connection)
     organization_id = repository.organization_id_by_name(connection, name)
     if organization_id is None:
-        organization_id = str(uuid.uuid4())
-        repository.insert_organization(
-            connection, id=organization_id, name=name, is_default=False, created_at=utc_now()
-        )
+        organization_id = _create_organization(connection, name, is_default=False)
+    return organization_id
+
+
+def _create_organization(connection: Connection, name: str, *, is_default: bool) -> str:
+    """Insert the organization named `name` and return its ID, or the ID of the one another
+    transaction created under that name meanwhile.
+
+    On PostgreSQL two first uses of a name can both find no row and both insert; the unique name
+    makes the second insert wait for the first transaction and then fail. The savepoint keeps that
+    failure from aborting the caller's transaction, which then reads the winner's row. (SQLite's
+    writers are serial, so there the lookup before already saw it.)
+    """
+    organization_id = str(uuid.uuid4())
+    try:
+        with connection.begin_nested():
+            repository.insert_organization(
+                connection, id=organization_id, name=name, is_default=is_default, created_at=utc_now()
+            )
+    except IntegrityError:
+        if is_default:
+            existing = repository.default_organization_id(connection)
+        else:
+            existing = repository.organization_id_by_name(connection, name)
+        if existing is None:  # the conflict was not the name: not ours to hide
+            raise
+        return existing
     return organization_id
 
 
