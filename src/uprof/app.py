@@ -30,8 +30,10 @@ from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
+from uprof.secret_key import load_keys
 from uprof.webhooks import dispatcher
 from uprof.webhooks import routes as webhooks
+from uprof.webhooks.secret_box import SecretBox
 
 CURSOR_SECRET = "cursor_signing_key"
 
@@ -43,10 +45,13 @@ def build_services(settings: Settings) -> Services:
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
-    """The uprof application for `settings` (the database must already be migrated).
+    """The uprof application for `settings` (the database must already be migrated, the key file
+    created: `uprof serve` does both).
 
     Its lifespan runs this process's webhook dispatcher, stopped (leases released) on shutdown.
+    Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key.
     """
+    box = SecretBox(load_keys(settings, create=False).keys)
     services = services or build_services(settings)
     database = services.database
     app = Starlette(
@@ -67,10 +72,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             HTTPException: render_http_exception,
             DatabaseBusy: render_database_busy,
         },
-        lifespan=lambda _app: dispatcher.running(database, settings),
+        lifespan=lambda _app: dispatcher.running(database, settings, box),
     )
     app.router.redirect_slashes = False
     app.state.services = services
+    app.state.secret_box = box  # seals webhook signing secrets (webhooks/routes.py)
     app.state.page_csrf_key = database.run(link_pages.load_csrf_key, write=True)
     app.state.metrics_registry = metrics.registry_for(database)
     app.state.openapi_documents = {}  # filled on first request, one document per revision

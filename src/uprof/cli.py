@@ -18,11 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from uprof import __version__
 from uprof.accounts import service as accounts
-from uprof.config import DEFAULT_DATABASE_URL, WORKER_SETTINGS_VARIABLE, Settings
+from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, WORKER_SETTINGS_VARIABLE, Settings
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
 from uprof.db.unit_of_work import Database, DatabaseBusy
+from uprof.secret_key import SecretKeyError, load_keys
 from uprof.timestamps import format_timestamp
+from uprof.webhooks import service as webhook_endpoints
+from uprof.webhooks.secret_box import SecretBox
 
 T = TypeVar("T")
 
@@ -32,6 +35,23 @@ database_url_option = click.option(
     default=DEFAULT_DATABASE_URL,
     show_default=True,
     help="sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB.",
+)
+
+
+# The key that encrypts webhook signing secrets: `serve`, `webhooks dispatch`, `export` and `import`.
+secret_key_option = click.option(
+    "--secret-key",
+    envvar="UPROF_SECRET_KEY",
+    default=None,
+    help="Fernet key(s) that encrypt webhook signing secrets, comma-separated: the first encrypts, all "
+    "decrypt. Prefer the variable to the flag  [default: the key in --secret-key-file]",
+)
+secret_key_file_option = click.option(
+    "--secret-key-file",
+    envvar="UPROF_SECRET_KEY_FILE",
+    default=DEFAULT_SECRET_KEY_FILE,
+    show_default=True,
+    help="File with the secret key when --secret-key is not given; `serve` and `import` create it if missing.",
 )
 
 
@@ -89,6 +109,37 @@ def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
         # An unreachable PostgreSQL surfaces as DatabaseBusy (see unit_of_work), not as SQLAlchemyError.
         fail(f"cannot use database {redact_url(url)}: {error.__class__.__name__}: {getattr(error, 'orig', error)}")
     return database
+
+
+def open_secret_box(settings: Settings, *, create: bool) -> SecretBox:
+    """The box of the configured secret key (exit 2 when the settings name no usable key); with
+    `create`, a missing key file is made, and said so."""
+    try:
+        keys = load_keys(settings, create=create)
+    except SecretKeyError as error:
+        hint = "--secret-key / UPROF_SECRET_KEY" if settings.secret_key else "--secret-key-file"
+        raise click.BadParameter(str(error), param_hint=hint) from None
+    if keys.created_file is not None:
+        click.echo(
+            f"uprof: created the secret key file {keys.created_file}: it encrypts the webhook signing secrets,"
+            " back it up with the database (they cannot be recovered without it)",
+            err=True,
+        )
+    return SecretBox(keys.keys)
+
+
+def reseal_secrets(database: Database, box: SecretBox) -> None:
+    """Encrypt stored signing secrets still in plaintext (or under an older key), in one transaction."""
+    resealed = in_transaction(database, lambda c: webhook_endpoints.reseal_secrets(c, box))
+    if resealed.count:
+        click.echo(f"uprof: encrypted {resealed.count} stored webhook signing secrets with the secret key", err=True)
+    if resealed.unreadable:
+        click.echo(
+            f"uprof: warning: no configured secret key decrypts the signing secrets of webhook endpoints "
+            f"{', '.join(resealed.unreadable)}; their deliveries fail until the key they were encrypted with "
+            "is configured or their secrets are regenerated",
+            err=True,
+        )
 
 
 def in_transaction(database: Database, work: Callable[[Connection], T]) -> T:
@@ -184,6 +235,8 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 )
 @webhook_retention_days_option
 @webhook_retry_base_option
+@secret_key_option
+@secret_key_file_option
 @click.option(
     "--console/--no-console",
     envvar="UPROF_CONSOLE",
@@ -221,15 +274,20 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Log lines as text or as one JSON object each.",
 )
 def serve(**options: Any) -> None:
-    """Run the API server (applies pending migrations first)."""
+    """Run the API server (applies pending migrations first).
+
+    Before serving it encrypts any webhook signing secrets still stored in plaintext.
+    """
     settings = Settings(**options)
     if settings.workers > 1 and settings.database_url.endswith(":memory:"):
         raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
+    box = open_secret_box(settings, create=True)
     database = open_database(settings.database_url, settings.sqlite_synchronous)
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)
         click.echo(f"uprof: first start — created admin API key {created.id}; it will not be shown again", err=True)
+    reseal_secrets(database, box)
     database.engine.dispose()
     _run_server(settings)
 
@@ -416,19 +474,26 @@ progress_option = click.option(
 @main.command("export", short_help="Write the whole database as JSON Lines.")
 @click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
 @database_url_option
+@secret_key_option
+@secret_key_file_option
 @progress_option
-def export_command(file: str, database_url: str, progress: bool) -> None:
+def export_command(file: str, database_url: str, secret_key: str | None, secret_key_file: str, progress: bool) -> None:
     """Write the whole database as JSON Lines to FILE (stdout when FILE is absent or -).
 
     Reads one consistent snapshot, so it may run while servers are serving. The file holds key
-    hashes and webhook signing secrets: treat it as a secret.
+    hashes and the webhook signing secrets, decrypted with the server's secret key: treat it as a secret.
     """
     from uprof.portability import export
     from uprof.portability.progress import wanted
+    from uprof.webhooks.secret_box import SecretUnreadable
 
+    settings = Settings(database_url=database_url, secret_key=secret_key, secret_key_file=secret_key_file)
+    box = open_secret_box(settings, create=False)
     database = open_database(database_url)
     try:
-        count = export.export_to(database, file, show_progress=wanted(progress))
+        count = export.export_to(database, file, box, show_progress=wanted(progress))
+    except SecretUnreadable as error:
+        fail(f"export failed: {error}; give the secret key the server uses")
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:
         fail(f"export failed: {getattr(error, 'orig', error)}")
     finally:
@@ -439,18 +504,23 @@ def export_command(file: str, database_url: str, progress: bool) -> None:
 @main.command("import", short_help="Load an export into an empty database.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @database_url_option
+@secret_key_option
+@secret_key_file_option
 @progress_option
-def import_command(file: str, database_url: str, progress: bool) -> None:
+def import_command(file: str, database_url: str, secret_key: str | None, secret_key_file: str, progress: bool) -> None:
     """Load FILE, written by `uprof export` (- for stdin), into an empty database: all or nothing.
 
-    IDs, timestamps, key hashes and signing secrets are kept, so existing keys keep working.
+    IDs, timestamps, key hashes and signing secrets are kept, so existing keys keep working. The
+    signing secrets are encrypted with the secret key of the server that will serve the database.
     """
     from uprof.portability.importer import ImportRejected, TargetNotEmpty, import_from
     from uprof.portability.progress import wanted
 
+    settings = Settings(database_url=database_url, secret_key=secret_key, secret_key_file=secret_key_file)
+    box = open_secret_box(settings, create=True)
     database = open_database(database_url)
     try:
-        count = import_from(database, file, show_progress=wanted(progress))
+        count = import_from(database, file, box, show_progress=wanted(progress))
     except ImportRejected as error:
         click.echo(str(error), err=True)
         fail("import rejected; the database is unchanged")
@@ -474,17 +544,24 @@ def webhooks() -> None:
 @webhook_max_attempts_option
 @webhook_retention_days_option
 @webhook_retry_base_option
+@secret_key_option
+@secret_key_file_option
 def webhooks_dispatch(**options: Any) -> None:
-    """Deliver webhooks without serving HTTP, until SIGINT or SIGTERM (servers run their own dispatcher too)."""
+    """Deliver webhooks without serving HTTP, until SIGINT or SIGTERM (servers run their own dispatcher too).
+
+    Needs the secret key the servers use; encrypts plaintext webhook secrets first, as `serve` does.
+    """
     import asyncio
 
     from uprof import logs
     from uprof.webhooks.dispatcher import run_until_signalled
 
     settings = Settings(**options)
+    box = open_secret_box(settings, create=False)
     database = open_database(settings.database_url)
+    reseal_secrets(database, box)
     logs.configure("info", "text")
     try:
-        asyncio.run(run_until_signalled(database, settings))
+        asyncio.run(run_until_signalled(database, settings, box))
     finally:
         database.engine.dispose()

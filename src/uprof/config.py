@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite:///./uprof.db"
+# Like the default database, the default key file lives in the working directory.
+DEFAULT_SECRET_KEY_FILE = "./uprof.key"
 
 # Environment variable that carries serialised Settings from `uprof serve` to its worker processes.
 WORKER_SETTINGS_VARIABLE = "UPROF__WORKER_SETTINGS"
@@ -31,6 +33,10 @@ class Settings:
     console: bool = True
     log_level: str = "info"
     log_format: str = "text"
+    # Fernet key(s) that encrypt webhook signing secrets at rest, comma-separated: the first encrypts,
+    # all decrypt. None: the key in `secret_key_file` (created on a first start).
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
+    secret_key_file: str = DEFAULT_SECRET_KEY_FILE
     webhook_timeout: int = 10
     webhook_max_attempts: int = 15
     webhook_allow_http: bool = False

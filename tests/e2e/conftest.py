@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.secret_keys import SECRET_KEY_ENVIRONMENT
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 
@@ -43,6 +44,7 @@ class Server:
 
 
 def start_server(database_url: str, *extra: str, env: dict[str, str] | None = None) -> Server:
+    """`uprof serve` on a free port, with the session's secret key unless `env` gives another."""
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="uprof-serve-")) / "output.log"
     with log.open("wb") as sink:
@@ -50,7 +52,7 @@ def start_server(database_url: str, *extra: str, env: dict[str, str] | None = No
             [sys.executable, "-m", "uprof", "serve", "--port", str(port), "--database-url", database_url, *extra],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **SECRET_KEY_ENVIRONMENT, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select, update
 
 from tests.databases import fresh_database, opened
+from tests.secret_keys import SECRET_KEY_ENVIRONMENT, session_box
 from uprof.accounts import service as accounts
 from uprof.db import server_secret
 from uprof.db.tables import metadata
@@ -52,12 +53,21 @@ def row_counts(url: str) -> dict[str, int]:
         }
 
 
+def stored_secrets(url: str) -> list[str]:
+    """The signing secret columns of every endpoint as stored (current and previous, when set)."""
+    query = select(webhook_endpoint.c.signing_secret, webhook_endpoint.c.previous_signing_secret)
+    with opened(url) as database, database.unit_of_work(write=False) as connection:
+        return [value for row in connection.execute(query) for value in row if value is not None]
+
+
 # --- the command ----------------------------------------------------------------------------
 
 
 def base_environment() -> dict[str, str]:
-    """This process's environment without any UPROF_* setting that could leak into the command."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("UPROF_")}
+    """This process's environment without any UPROF_* setting that could leak into the command, and
+    with the session's secret key (an empty UPROF_SECRET_KEY in a test's `env` counts as unset)."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("UPROF_")}
+    return {**inherited, **SECRET_KEY_ENVIRONMENT}
 
 
 def uprof(
@@ -82,7 +92,7 @@ def export_of(url: str) -> bytes:
     """An export made in this process (where the command itself is not what a test is about)."""
     sink = io.BytesIO()
     with opened(url) as database:
-        export(database, sink, show_progress=False)
+        export(database, sink, session_box(), show_progress=False)
     return sink.getvalue()
 
 
@@ -274,6 +284,7 @@ def _webhooks(c: Connection, org: str, org2: str, profile: str) -> str:
     """Two endpoints (one disabled), four events, three deliveries in three states; return the leased one."""
     common = {"organization_id": org, "created_at": T0, "updated_at": T0}
     live, dead = new_id("whep_"), new_id("whep_")
+    box = session_box()
     c.execute(
         insert(webhook_endpoint),
         [
@@ -286,8 +297,8 @@ def _webhooks(c: Connection, org: str, org2: str, profile: str) -> str:
                 "enabled_events": [outbox.PROGRAM_STATUS_UPDATED, outbox.ENFORCEMENT_ACTION_OPENED],
                 "state": "enabled",
                 "disabled_reason": "",
-                "signing_secret": new_secret(),
-                "previous_signing_secret": new_secret(),
+                "signing_secret": box.seal(new_secret()),
+                "previous_signing_secret": box.seal(new_secret()),
                 "previous_secret_expires_at": FAR,
                 "consecutive_failures": 2,
             },
@@ -300,6 +311,7 @@ def _webhooks(c: Connection, org: str, org2: str, profile: str) -> str:
                 "enabled_events": ["external_key.failed"],
                 "state": "disabled",
                 "disabled_reason": "consecutive_delivery_failures",
+                # In plaintext, as stored before secrets were encrypted (until a server start seals it).
                 "signing_secret": new_secret(),
                 "previous_signing_secret": None,
                 "previous_secret_expires_at": None,

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -23,10 +24,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tests.databases import fresh_database
 from tests.e2e.conftest import Server, Tenant, free_port, start_server
+from tests.secret_keys import SECRET_KEY_ENVIRONMENT, TEST_SECRET_KEY
 from uprof import __version__
 from uprof.db import migrate
 from uprof.db.engine import make_engine
@@ -47,8 +49,10 @@ FUTURE_REVISION = "2099_12_31_9999"
 
 
 def base_environment() -> dict[str, str]:
-    """This process's environment without any UPROF_* setting that could leak into the command."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("UPROF_")}
+    """This process's environment without any UPROF_* setting that could leak into the command, and
+    with the session's secret key (an empty UPROF_SECRET_KEY in a test's `env` counts as unset)."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("UPROF_")}
+    return {**inherited, **SECRET_KEY_ENVIRONMENT}
 
 
 def uprof(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -154,7 +158,7 @@ class Launched:
             raise
 
 
-def launch(folder: Path, port: int, *args: str, env: dict[str, str] | None = None) -> Launched:
+def launch(folder: Path, port: int, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Launched:
     """`uprof serve ARGS` with stdout and stderr in separate files; returns once /healthz answers 200."""
     folder.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = folder / "stdout", folder / "stderr"
@@ -164,6 +168,7 @@ def launch(folder: Path, port: int, *args: str, env: dict[str, str] | None = Non
             stdout=stdout,
             stderr=stderr,
             env={**base_environment(), **(env or {})},
+            cwd=cwd,
         )
     launched = Launched(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
     deadline = time.monotonic() + 60
@@ -498,6 +503,64 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
         assert "listening on" not in result.stderr
     assert "in-memory" in results[-1].stderr
     assert list(tmp_path.iterdir()) == []  # validation comes before connecting
+
+
+# -- the secret key that encrypts webhook signing secrets ----------------------------------------------
+
+NO_SECRET_KEY = {"UPROF_SECRET_KEY": ""}  # empty: unset, so the key file counts
+
+
+def test_the_first_start_creates_the_key_file_in_the_working_directory(empty_database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "deployment"
+    folder.mkdir()
+    key_file = folder / "uprof.key"
+    url = ["--database-url", empty_database_url]
+    port = free_port()
+    first = launch(tmp_path / "first", port, "--port", str(port), *url, env=NO_SECRET_KEY, cwd=folder)
+    assert first.stop() == 0, first.stderr
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}=\n", key)
+    [announced] = [line for line in first.stderr.splitlines() if "secret key file" in line]
+    assert announced.startswith("uprof: created the secret key file ") and announced.endswith(
+        "/deployment/uprof.key: it encrypts the webhook signing secrets, back it up with the database"
+        " (they cannot be recovered without it)"
+    )
+    port = free_port()
+    second = launch(tmp_path / "second", port, "--port", str(port), *url, env=NO_SECRET_KEY, cwd=folder)
+    assert second.stop() == 0, second.stderr
+    assert "secret key file" not in second.stderr and key_file.read_text() == key  # read, not replaced
+    assert sorted(path.name for path in folder.iterdir()) == ["uprof.key"]
+
+
+def test_an_unusable_secret_key_is_a_usage_error(empty_database_url: str, tmp_path: Path) -> None:
+    url = ["--database-url", empty_database_url]
+    (tmp_path / "garbled.key").write_text("this is not a key\n")
+    garbled = {**NO_SECRET_KEY, "UPROF_SECRET_KEY_FILE": str(tmp_path / "garbled.key")}
+    serve = ["serve", "--port", str(free_port()), *url]
+    cases = [
+        (Call(serve, garbled), "--secret-key-file", "garbled.key is not a Fernet key"),
+        (Call([*serve, "--secret-key", "c2hvcnQ="]), "--secret-key / UPROF_SECRET_KEY", "is not a Fernet key"),
+        (
+            Call(serve, {"UPROF_SECRET_KEY": f"{TEST_SECRET_KEY},nope"}),
+            "--secret-key / UPROF_SECRET_KEY",
+            "key 2 of the secret key",
+        ),
+        (Call(["webhooks", "dispatch", *url], NO_SECRET_KEY), "--secret-key-file", "uprof.key does not exist"),
+        (Call(["export", *url], NO_SECRET_KEY), "--secret-key-file", "does not exist: give the key the server uses"),
+        (Call(["import", "-", *url], garbled), "--secret-key-file", "is not a Fernet key"),
+    ]
+    results = run_all([call for call, _, _ in cases], cwd=tmp_path)
+    for (call, option, problem), result in zip(cases, results, strict=True):
+        assert result.returncode == 2, (call, result.stderr)
+        assert result.stdout == "" and "Traceback" not in result.stderr, (call, result.stderr)
+        assert f"Invalid value for {option}" in result.stderr and problem in result.stderr, (call, result.stderr)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["garbled.key"]  # no key file was made
+    engine = make_engine(empty_database_url)
+    try:
+        assert inspect(engine).get_table_names() == []  # refused before the database was touched
+    finally:
+        engine.dispose()
 
 
 def test_serve_accepts_the_documented_boolean_spellings() -> None:

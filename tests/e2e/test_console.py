@@ -33,6 +33,7 @@ from tests.e2e.page_support import (
     r1,
     text_of,
 )
+from tests.secret_keys import SECRET_KEY_ENVIRONMENT, TEST_SECRET_KEY
 from uprof import cli
 from uprof.accounts import service as accounts
 from uprof.app import create_app
@@ -189,7 +190,10 @@ def in_process(settings: Settings) -> Iterator[TestClient]:
 
 
 def test_the_cookie_is_secure_behind_an_https_base_url(database_url: str, org: Org) -> None:
-    with in_process(Settings(database_url=database_url, public_base_url="https://uprof.example.com")) as client:
+    settings = Settings(
+        database_url=database_url, public_base_url="https://uprof.example.com", secret_key=TEST_SECRET_KEY
+    )
+    with in_process(settings) as client:
         login = client.get("/console/login")
         assert "secure" in login.headers["set-cookie"].lower()
         # The test client keeps Secure cookies for https, so the double-submit cookie goes back by hand.
@@ -216,7 +220,8 @@ def test_the_console_can_be_turned_off(
 ) -> None:
     started: list[Settings] = []
     monkeypatch.setattr(cli, "_run_server", started.append)  # everything `uprof serve` does but listening
-    result = CliRunner().invoke(cli.main, ["serve", "--database-url", database_url, *arguments], env=environment)
+    arguments = ["serve", "--database-url", database_url, *arguments]
+    result = CliRunner().invoke(cli.main, arguments, env={**environment, **SECRET_KEY_ENVIRONMENT})
     assert result.exit_code == 0, result.output
     [settings] = started
     assert settings.console is enabled

@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tests.e2e.conftest import Server, Tenant
+from tests.secret_keys import TEST_SECRET_KEY
 from uprof.app import create_app
 from uprof.config import Settings
 from uprof.http.endpoint import ApiEndpoint
@@ -56,7 +57,7 @@ def test_default_revision_is_ga(server: Server) -> None:
 @pytest.mark.parametrize("revision", list(REVISION_HEADERS))
 def test_every_api_route_and_method_is_documented(server: Server, revision: str) -> None:
     document = _document(server, revision)
-    app = create_app(Settings(database_url=server.database_url))
+    app = create_app(Settings(database_url=server.database_url, secret_key=TEST_SECRET_KEY))
     app.state.services.database.engine.dispose()
     served = {
         (route.path, method.lower())

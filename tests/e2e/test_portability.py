@@ -40,9 +40,11 @@ from tests.e2e.portability_support import (
     row_counts,
     run_all,
     seed,
+    stored_secrets,
     uprof,
     without_header,
 )
+from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, session_box
 from uprof.accounts import service as accounts
 from uprof.accounts.models import organization
 from uprof.cli import main
@@ -52,6 +54,7 @@ from uprof.portability.records import DATA_KINDS
 from uprof.profiles.models import user_profile
 from uprof.timestamps import to_micros
 from uprof.webhooks.models import webhook_delivery
+from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 
 GA = {"anthropic-version": "2023-06-01"}
 R1 = {**GA, "anthropic-beta": "user-profiles-2026-03-24"}
@@ -96,13 +99,26 @@ def test_export_then_import_then_export_gives_the_same_bytes(
         if kind != "workspace":  # sorted by organization, then ID
             assert ids == sorted(ids), f"{kind} records are not in code-point order of their IDs"
 
-    imported = uprof("import", "-", "--database-url", target, stdin=exported.stdout)  # `-`: stdin
+    # The target belongs to another deployment, with a secret key of its own.
+    target_key = {"UPROF_SECRET_KEY": OTHER_SECRET_KEY}
+    imported = uprof("import", "-", "--database-url", target, stdin=exported.stdout, env=target_key)  # `-`: stdin
     assert imported.returncode == 0, imported.stderr
     assert (imported.stdout, imported.stderr.decode()) == (b"", f"imported {total} records\n")
 
     again = tmp_path / "again.jsonl"
-    assert uprof("export", str(again), "--database-url", target).returncode == 0
+    assert uprof("export", str(again), "--database-url", target, env=target_key).returncode == 0
     assert without_header(again.read_bytes()) == without_header(exported.stdout)
+    # The file holds the secrets in plaintext; the target stores them encrypted with its own key.
+    secrets = {r["signing_secret"] for r in records if r["kind"] == "webhook_endpoint"}
+    assert len(secrets) == 2 and all(secret.startswith("whsec_") for secret in secrets)
+    stored = stored_secrets(target)
+    assert all(not value.startswith("whsec_") for value in stored)
+    assert {SecretBox([OTHER_SECRET_KEY]).open(value) for value in stored} >= secrets
+    with pytest.raises(SecretUnreadable):
+        session_box().open(stored[0])
+    unreadable = uprof("export", "--database-url", target)  # with the source's key
+    assert unreadable.returncode == 1
+    assert b"no configured secret key decrypts the signing secrets of webhook endpoint whep_" in unreadable.stderr
 
     # Links are not exported; a delivery's lease is not carried over, so it resumes on the new database.
     source_rows, target_rows = row_counts(source), row_counts(target)
@@ -137,7 +153,7 @@ def test_the_export_is_one_snapshot_while_others_write(database_url: str, make_d
 
     sink = Sink()
     with opened(url) as database:
-        counts = export(database, sink, show_progress=False)
+        counts = export(database, sink, session_box(), show_progress=False)
     assert committed.is_set()
     assert counts == seeded.counts and records_of(sink.getvalue())[-1]["counts"] == seeded.counts
     assert late_profile.encode() not in sink.getvalue() and b'"name":"late"' not in sink.getvalue()
@@ -222,7 +238,8 @@ def test_every_rejection_names_its_line_and_leaves_the_target_untouched(
     for name, (content, line, problem) in _rejected_files(good).items():
         path = tmp_path / f"{name}.jsonl"
         path.write_bytes(content)
-        result = runner.invoke(main, ["import", str(path), "--database-url", target], env={"UPROF_PROGRESS": "1"})
+        env = {"UPROF_PROGRESS": "1", **SECRET_KEY_ENVIRONMENT}
+        result = runner.invoke(main, ["import", str(path), "--database-url", target], env=env)
         assert result.exit_code == 1, (name, result.output)
         first, second = result.stderr.splitlines()
         assert first.startswith(f"line {line}: {problem}"), (name, first)
@@ -231,7 +248,8 @@ def test_every_rejection_names_its_line_and_leaves_the_target_untouched(
         assert row_counts(target) == untouched, name
     # The same target takes the good file afterwards.
     (tmp_path / "good.jsonl").write_bytes(good)
-    assert runner.invoke(main, ["import", str(tmp_path / "good.jsonl"), "--database-url", target]).exit_code == 0
+    good_file = ["import", str(tmp_path / "good.jsonl"), "--database-url", target]
+    assert runner.invoke(main, good_file, env=SECRET_KEY_ENVIRONMENT).exit_code == 0
 
 
 def test_a_target_that_holds_data_is_refused_unchanged(
@@ -495,14 +513,16 @@ def test_a_live_dataset_moves_to_the_other_backend_and_its_keys_keep_working(
         pending = [r for r in records if r["kind"] == "webhook_delivery" and r["status"] == "pending"]
         assert len(pending) == story.events and all(r["attempts"] for r in pending)
 
-        target = make_database(other)
-        imported = uprof("import", str(file), "--database-url", target)
+        # The new deployment has a secret key of its own: the import encrypts the secrets with it.
+        target, target_key = make_database(other), {"UPROF_SECRET_KEY": OTHER_SECRET_KEY}
+        imported = uprof("import", str(file), "--database-url", target, env=target_key)
         assert imported.returncode == 0, imported.stderr
         # The same bytes from the other backend: the file does not depend on where the data lived.
-        assert without_header(uprof("export", "--database-url", target).stdout) == without_header(file.read_bytes())
+        again = uprof("export", "--database-url", target, env=target_key).stdout
+        assert without_header(again) == without_header(file.read_bytes())
 
         receiver.failing.clear()
-        server = start_server(target, *options, env=env)
+        server = start_server(target, *options, env={**env, **target_key})
         try:
             with Clients(server, keys) as clients:
                 assert clients.views(story.profiles) == views

@@ -41,6 +41,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.databases import backend_of, fresh_database
 from tests.e2e.conftest import Server, start_server, stop_server
+from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, TEST_SECRET_KEY, session_box
 from uprof.accounts import service as accounts
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
@@ -50,6 +51,7 @@ from uprof.provider import service as provider
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.models import webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import NewEndpoint
+from uprof.webhooks.signing import new_secret
 
 OPENED = "user_profile.enforcement_action_opened"
 RESOLVED = "user_profile.enforcement_action_resolved"
@@ -383,7 +385,9 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
 ) -> None:
     created = operator.endpoint(receiver.url("/rotating"))
     old = created.signing_secret
+    assert stored_secrets(shared.database, created.id) == (old, None)
     new = operator.sdk.beta.organization.webhooks.regenerate_signing_secret(created.id).signing_secret
+    assert stored_secrets(shared.database, created.id) == (new, old)
     receiver.route("/rotating", new, old)
     profile = operator.profile()
     operator.set_cyber(profile)
@@ -398,6 +402,7 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
             operator.sdk.beta.webhooks.unwrap(first.body.decode(), headers=alone, key=(old, new)[position])
 
     newest = operator.sdk.beta.organization.webhooks.regenerate_signing_secret(created.id).signing_secret
+    assert stored_secrets(shared.database, created.id) == (newest, new)
     receiver.route("/rotating", newest)
     operator.set_cyber(profile, "pending")
     second = receiver.wait("/rotating", 2)[1]
@@ -412,6 +417,18 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
     third = receiver.wait("/rotating", 3)[2]
     assert third.verified_with == [newest]
     assert third.headers["webhook-signature"].count("v1,") == 1
+
+
+def stored_secrets(database: Database, endpoint_id: str) -> tuple[str, str | None]:
+    """The endpoint's current and previous secret as the database holds them, checked to be
+    encrypted (never the `whsec_…` itself) and decrypted with the session's key."""
+    columns = select(webhook_endpoint.c.signing_secret, webhook_endpoint.c.previous_signing_secret)
+    query = columns.where(webhook_endpoint.c.id == endpoint_id)
+    current, previous = database.run(lambda c: c.execute(query).one(), write=False)
+    box = session_box()
+    for value in (current, previous):
+        assert value is None or (value.startswith("gAAAAA") and "whsec_" not in value), value
+    return box.open(current), None if previous is None else box.open(previous)
 
 
 # --- retries and the delivery log --------------------------------------------------------------
@@ -756,13 +773,14 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
         def cause_event(connection: Connection) -> tuple[str, str, str]:
             organization_id = accounts.organization_for(connection, name)
             new = NewEndpoint(receiver.url("/standalone"), [UPDATED], "", "")
-            endpoint = endpoints.create(connection, organization_id, new, now)
+            endpoint = endpoints.create(connection, organization_id, new, now, session_box())
+            # As stored before secrets were encrypted: the command encrypts it before dispatching.
+            store_plaintext(connection, endpoint.row.id, endpoint.signing_secret)
             profile = profiles.create(connection, organization_id, ProfileInput(), now)
             provider.set_cyber(connection, organization_id, profile["id"], status="active", now=now)
-            return endpoint.signing_secret, profile["id"], organization_id
+            return endpoint.row.id, endpoint.signing_secret, profile["id"], organization_id
 
-        secret, profile_id, organization_id = database.run(cause_event, write=True)
-        database.engine.dispose()
+        endpoint_id, secret, profile_id, organization_id = database.run(cause_event, write=True)
         receiver.route("/standalone", secret)
         log = tmp_path / "dispatch.log"
         with log.open("wb") as sink:
@@ -770,13 +788,109 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
                 [sys.executable, "-m", "uprof", "webhooks", "dispatch", "--database-url", url],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **FAST_RETRIES},
+                env={**os.environ, **SECRET_KEY_ENVIRONMENT, **FAST_RETRIES},
             )
         try:
             [item] = receiver.wait("/standalone", 1, timeout=30)
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0, log.read_text()
+        assert stored_secrets(database, endpoint_id) == (secret, None)
+        database.engine.dispose()
     assert item.verified_with == [secret]
     assert json.loads(item.body)["data"] == {"type": UPDATED, "id": profile_id, "organization_id": organization_id}
+    assert "encrypted 1 stored webhook signing secrets" in log.read_text()
     assert "dispatching webhooks" in log.read_text()
+
+
+def store_plaintext(connection: Connection, endpoint_id: str, current: str, previous: str | None = None) -> None:
+    """Put the endpoint's secrets back in plaintext, as uprof stored them before encrypting them."""
+    values: dict[str, Any] = {"signing_secret": current}
+    if previous is not None:
+        values["previous_signing_secret"] = previous
+        values["previous_secret_expires_at"] = datetime.now(UTC) + timedelta(hours=1)
+    connection.execute(update(webhook_endpoint).where(webhook_endpoint.c.id == endpoint_id).values(values))
+
+
+# --- signing secrets at rest (the rotation test and the dispatch command's test check them too) ---
+
+
+@contextmanager
+def own_server(url: str, key: str) -> Iterator[Server]:
+    server = start_server(url, *SERVER_OPTIONS, env={**FAST_RETRIES, "UPROF_SECRET_KEY": key})
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def test_plaintext_secrets_stored_before_encryption_are_encrypted_when_a_server_starts(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    with own_database(database_url, tmp_path) as url:
+        database = Database(make_engine(url))
+        try:
+            with own_server(url, TEST_SECRET_KEY) as server:
+                operator = new_operator(database, server)
+                created = operator.endpoint(receiver.url("/legacy"), [UPDATED])
+                operator.close()
+            current, previous = new_secret(), new_secret()
+            database.run(lambda c: store_plaintext(c, created.id, current, previous), write=True)
+
+            with own_server(url, TEST_SECRET_KEY) as server:
+                assert "uprof: encrypted 2 stored webhook signing secrets with the secret key" in server.output()
+                assert stored_secrets(database, created.id) == (current, previous)
+                receiver.route("/legacy", current, previous)
+                operator = operator.at(server)
+                operator.set_cyber(operator.profile())
+                [item] = receiver.wait("/legacy", 1)
+                operator.close()
+            assert item.verified_with == [current, previous]
+            with own_server(url, TEST_SECRET_KEY) as server:  # nothing is left to encrypt
+                assert "encrypted" not in server.output()
+        finally:
+            database.engine.dispose()
+
+
+def test_a_secret_no_configured_key_decrypts_fails_its_attempts_not_the_server(
+    database_url: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    """The server runs with the wrong key: deliveries to the endpoint whose secret it cannot decrypt
+    fail without being sent, and everything else goes on."""
+    with own_database(database_url, tmp_path) as url:
+        database = Database(make_engine(url))
+        try:
+            with own_server(url, OTHER_SECRET_KEY) as server:
+                operator = new_operator(database, server)
+                lost = operator.endpoint(receiver.url("/lost"), [UPDATED])
+                operator.close()
+            with own_server(url, TEST_SECRET_KEY) as server:
+                assert (
+                    f"uprof: warning: no configured secret key decrypts the signing secrets of webhook endpoints "
+                    f"{lost.id}; their deliveries fail" in server.output()
+                )
+                operator = operator.at(server)
+                working = operator.endpoint(receiver.url("/working"), [UPDATED])
+                receiver.route("/working", working.signing_secret)
+                operator.set_cyber(operator.profile())
+                [failed] = settled(operator, lost.id, 1, "failed")
+                settled(operator, working.id, 1, "succeeded")
+                attempts = operator.delivery(failed["id"])["attempts"]
+                assert [(a["error"], a["status_code"], a["response_excerpt"]) for a in attempts] == [
+                    ("secret_unreadable", None, None)
+                ] * 3
+                assert receiver.at("/lost") == []  # never sent, signed or not
+                assert f"not sent: no configured secret key decrypts the signing secret of endpoint {lost.id}" in (
+                    server.output()
+                )
+                # Regenerating recovers the endpoint: the secret nobody can read is not kept as the previous one.
+                renewed = operator.sdk.beta.organization.webhooks.regenerate_signing_secret(lost.id).signing_secret
+                assert stored_secrets(database, lost.id) == (renewed, None)
+                receiver.route("/lost", renewed)
+                retried = operator.http.post(f"/v1/admin/webhook_deliveries/{failed['id']}/retry")
+                assert retried.status_code == 200, retried.text
+                [item] = receiver.wait("/lost", 1)
+                operator.close()
+            assert item.verified_with == [renewed]
+        finally:
+            database.engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, inspect, text
@@ -117,3 +118,33 @@ def test_a_database_from_a_newer_uprof_is_refused_and_left_alone(empty_database:
     assert table_names(empty_database) == tables
     with empty_database.unit_of_work(write=False) as connection:
         assert migrate.current_revision(connection) == "2099_12_31_9999"
+
+
+def test_widening_the_secret_columns_keeps_every_endpoint_delivery_and_attempt(empty_database: Database) -> None:
+    """0006 rebuilds `webhook_endpoint` on SQLite; with foreign keys on, dropping the old table would
+    have deleted every delivery and attempt that refers to it (ON DELETE CASCADE)."""
+    with empty_database.unit_of_work(write=True) as connection:
+        command.upgrade(migrate.alembic_config(connection), "0005")
+        for statement in (
+            "INSERT INTO organization (id, name, is_default, created_at) VALUES ('org', 'o', true, 0)",
+            "INSERT INTO webhook_endpoint (id, organization_id, name, description, url, enabled_events, state,"
+            " disabled_reason, signing_secret, previous_signing_secret, consecutive_failures, created_at,"
+            " updated_at) VALUES ('whep_1', 'org', '', '', 'https://example.com', '[]', 'enabled', '',"
+            " 'whsec_plain', NULL, 0, 0, 0)",
+            "INSERT INTO webhook_event (id, organization_id, type, body, created_at)"
+            " VALUES ('ev', 'org', 't', '{}', 0)",
+            "INSERT INTO webhook_delivery (id, organization_id, endpoint_id, event_id, event_type, status,"
+            " attempt_count, created_at) VALUES ('del', 'org', 'whep_1', 'ev', 't', 'pending', 1, 0)",
+            "INSERT INTO webhook_attempt (delivery_id, number, started_at, duration_ms) VALUES ('del', 1, 0, 5)",
+        ):
+            connection.execute(text(statement))
+    assert migrate.upgrade(empty_database) == migrate.head_revision()
+    sealed = "gAAAAA" + "x" * 200  # longer than the old String(64)
+    with empty_database.unit_of_work(write=True) as connection:
+        assert connection.execute(text("SELECT signing_secret FROM webhook_endpoint")).scalars().all() == [
+            "whsec_plain"
+        ]
+        connection.execute(text("UPDATE webhook_endpoint SET previous_signing_secret = :value"), {"value": sealed})
+        for table in ("webhook_delivery", "webhook_attempt"):
+            assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1, table
+        assert schema_drift(connection, metadata) == []

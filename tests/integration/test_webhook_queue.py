@@ -12,19 +12,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Connection, select, update
 
 from tests.databases import backend_of, fresh_database, opened
+from tests.secret_keys import OTHER_SECRET_KEY, TEST_SECRET_KEY, session_box
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.webhooks import attempts, outbox, service
 from uprof.webhooks.attempts import Policy
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import NewEndpoint
+from uprof.webhooks.secret_box import SecretBox, is_plaintext
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.wakeup import WakeOnCommit, note_new_work
 
 POLICY = Policy(max_attempts=3, retry_base_seconds=30.0)
+BOX = session_box()
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
@@ -47,7 +51,7 @@ def new_endpoint(database: Database) -> tuple[str, str]:
     def work(connection: Connection) -> tuple[str, str]:
         organization_id = accounts.organization_for(connection, name)
         new = NewEndpoint("https://receiver.example.com/hook", [outbox.PROGRAM_STATUS_UPDATED], "", "")
-        return organization_id, service.create(connection, organization_id, new, START).id
+        return organization_id, service.create(connection, organization_id, new, START, BOX).row.id
 
     return database.run(work, write=True)
 
@@ -68,8 +72,8 @@ def delivery_of(database: Database, event_id: str) -> dict[str, Any]:
     return dict(database.run(lambda c: c.execute(query).one()._mapping, write=False))
 
 
-def claim(database: Database, now: datetime, limit: int = 10) -> list[attempts.Claim]:
-    return database.run(lambda c: attempts.claim(c, now, limit), write=True)
+def claim(database: Database, now: datetime, limit: int = 10, box: SecretBox = BOX) -> list[attempts.Claim]:
+    return database.run(lambda c: attempts.claim(c, now, limit, box), write=True)
 
 
 def record(database: Database, item: attempts.Claim, result: Outcome, now: datetime) -> datetime | None:
@@ -135,13 +139,72 @@ def test_a_claim_takes_at_most_its_limit(clean: Database) -> None:
 
 def test_the_previous_secret_signs_until_the_overlap_ends(clean: Database) -> None:
     organization_id, endpoint_id = new_endpoint(clean)
-    new = clean.run(lambda c: service.regenerate_secret(c, organization_id, endpoint_id, START), write=True)
+    new = clean.run(lambda c: service.regenerate_secret(c, organization_id, endpoint_id, START, BOX), write=True)
     queue_event(clean, organization_id)
     [item] = claim(clean, START + timedelta(hours=23, minutes=59))
     assert len(item.signing_secrets) == 2 and item.signing_secrets[0] == new
     clean.run(lambda c: attempts.release(c, [item]), write=True)
     [late] = claim(clean, START + timedelta(hours=24, seconds=1))
     assert late.signing_secrets == (new,)
+
+
+def stored(database: Database, endpoint_id: str) -> tuple[str, str | None]:
+    columns = select(webhook_endpoint.c.signing_secret, webhook_endpoint.c.previous_signing_secret)
+    row = database.run(lambda c: c.execute(columns.where(webhook_endpoint.c.id == endpoint_id)).one(), write=False)
+    return row[0], row[1]
+
+
+def store(database: Database, endpoint_id: str, current: str, previous: str | None) -> None:
+    values = {"signing_secret": current, "previous_signing_secret": previous}
+    statement = update(webhook_endpoint).where(webhook_endpoint.c.id == endpoint_id).values(values)
+    database.run(lambda c: c.execute(statement), write=True)
+
+
+def test_a_claim_whose_secret_no_key_decrypts_cannot_sign(clean: Database) -> None:
+    organization_id, endpoint_id = new_endpoint(clean)
+    queue_event(clean, organization_id)
+    [item] = claim(clean, START, box=SecretBox([OTHER_SECRET_KEY]))
+    assert item.signing_secrets == () and not item.can_sign
+    clean.run(lambda c: attempts.release(c, [item]), write=True)
+    # A previous secret that cannot be decrypted is left out; the current one still signs.
+    new = clean.run(lambda c: service.regenerate_secret(c, organization_id, endpoint_id, START, BOX), write=True)
+    current, _ = stored(clean, endpoint_id)
+    store(clean, endpoint_id, current, SecretBox([OTHER_SECRET_KEY]).seal("whsec_lost"))
+    [item] = claim(clean, START)
+    assert item.signing_secrets == (new,) and item.can_sign
+
+
+def test_regenerating_an_unreadable_secret_keeps_no_previous_one(clean: Database) -> None:
+    organization_id, endpoint_id = new_endpoint(clean)
+    store(clean, endpoint_id, SecretBox([OTHER_SECRET_KEY]).seal("whsec_lost"), None)
+    new = clean.run(lambda c: service.regenerate_secret(c, organization_id, endpoint_id, START, BOX), write=True)
+    current, previous = stored(clean, endpoint_id)
+    assert (BOX.open(current), previous) == (new, None)
+    row = clean.run(lambda c: service.retrieve(c, organization_id, endpoint_id), write=False)
+    assert row.previous_secret_expires_at is None
+
+
+def test_resealing_encrypts_plaintext_and_moves_older_keys_to_the_first(clean: Database) -> None:
+    old_box, rotated = SecretBox([OTHER_SECRET_KEY]), SecretBox([TEST_SECRET_KEY, OTHER_SECRET_KEY])
+    _, plaintext = new_endpoint(clean)
+    _, old_key = new_endpoint(clean)
+    _, lost = new_endpoint(clean)
+    _, current = new_endpoint(clean)
+    store(clean, plaintext, "whsec_current", "whsec_previous")
+    store(clean, old_key, old_box.seal("whsec_old_key"), None)
+    store(clean, lost, SecretBox([Fernet.generate_key().decode()]).seal("whsec_lost"), None)
+    untouched = stored(clean, current)
+
+    resealed = clean.run(lambda c: service.reseal_secrets(c, rotated), write=True)
+    assert resealed.count >= 3 and lost in resealed.unreadable
+    for endpoint_id, expected in ((plaintext, ("whsec_current", "whsec_previous")), (old_key, ("whsec_old_key",))):
+        values = [value for value in stored(clean, endpoint_id) if value is not None]
+        assert not any(is_plaintext(value) for value in values)
+        assert tuple(BOX.open(value) for value in values) == expected  # the first key alone opens them
+    assert stored(clean, current) == untouched  # already under the first key: not rewritten
+    again = clean.run(lambda c: service.reseal_secrets(c, rotated), write=True)
+    assert again.count == 0 and lost in again.unreadable
+    store(clean, lost, BOX.seal("whsec_regenerated"), None)  # the cleanup other tests rely on
 
 
 def test_the_dispatcher_is_woken_after_the_commit(clean: Database) -> None:

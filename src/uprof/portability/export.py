@@ -24,6 +24,7 @@ from uprof.profiles.models import user_profile
 from uprof.provider.models import enforcement_action, enrollment, identity_check
 from uprof.timestamps import utc_now
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
+from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 
 BATCH = 1000
 
@@ -41,7 +42,7 @@ TABLES: dict[str, Table] = {
     "webhook_delivery": webhook_delivery,
     "server_secret": server_secret,
 }
-# Simple kinds: one row, one record.
+# Simple kinds: one row, one record (webhook_endpoint too, but its secrets must be decrypted).
 CONVERTERS: dict[str, Callable[[records.Row], dict[str, Any]]] = {
     "organization": records.organization,
     "workspace": records.workspace,
@@ -49,7 +50,6 @@ CONVERTERS: dict[str, Callable[[records.Row], dict[str, Any]]] = {
     "user_profile": records.user_profile,
     "enrollment": records.enrollment,
     "identity_check": records.identity_check,
-    "webhook_endpoint": records.webhook_endpoint,
     "webhook_event": records.webhook_event,
     "server_secret": records.server_secret,
 }
@@ -57,18 +57,24 @@ ORDER: dict[str, tuple[str, ...]] = {"workspace": ("organization_id", "id"), "se
 ATTEMPT_COLUMNS = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
 
 
-def export_to(database: Database, path: str, *, show_progress: bool) -> int:
-    """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count."""
+def export_to(database: Database, path: str, box: SecretBox, *, show_progress: bool) -> int:
+    """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count.
+
+    Raises SecretUnreadable when `box` cannot decrypt a stored signing secret.
+    """
     if path == "-":
-        counts = export(database, sys.stdout.buffer, show_progress=show_progress)
+        counts = export(database, sys.stdout.buffer, box, show_progress=show_progress)
     else:
         with open(path, "wb", buffering=1 << 20) as sink:
-            counts = export(database, sink, show_progress=show_progress)
+            counts = export(database, sink, box, show_progress=show_progress)
     return sum(counts.values())
 
 
-def export(database: Database, sink: BinaryIO, *, show_progress: bool) -> dict[str, int]:
-    """Write every record to `sink`: header, the data kinds in order, footer. Return the count per kind."""
+def export(database: Database, sink: BinaryIO, box: SecretBox, *, show_progress: bool) -> dict[str, int]:
+    """Write every record to `sink`: header, the data kinds in order, footer. Return the count per kind.
+
+    Signing secrets are written in plaintext, opened with `box`; raises SecretUnreadable when one cannot be.
+    """
     with snapshot(database) as connection:
         exported_at = utc_now()
         total = count(connection) if show_progress else None
@@ -76,7 +82,7 @@ def export(database: Database, sink: BinaryIO, *, show_progress: bool) -> dict[s
         sink.write(records.encode(records.header(exported_at)))
         with progress.bar(show_progress, "exporting", total, unit="records") as advance:
             for kind in records.DATA_KINDS:
-                for record in _records(connection, kind, exported_at):
+                for record in _records(connection, kind, exported_at, box):
                     sink.write(records.encode(record))
                     counts[kind] += 1
                     advance(1)
@@ -100,18 +106,33 @@ def count(connection: Connection) -> int:
     return sum(connection.scalar(select(func.count()).select_from(table)) or 0 for table in TABLES.values())
 
 
-def _records(connection: Connection, kind: str, now: datetime) -> Iterator[dict[str, Any]]:
+def _records(connection: Connection, kind: str, now: datetime, box: SecretBox) -> Iterator[dict[str, Any]]:
     if kind == "enforcement_action":
         for row in _stream(connection, _actions_query(connection)):
             yield records.enforcement_action(row, now)
     elif kind == "webhook_delivery":
         yield from _deliveries(connection)
+    elif kind == "webhook_endpoint":
+        for row in _stream(connection, _sorted(connection, kind)):
+            yield _endpoint_record(row, box)
     else:
         convert = CONVERTERS[kind]
-        table = TABLES[kind]
-        query = select(table).order_by(*_code_point(connection, table, ORDER.get(kind, ("id",))))
-        for row in _stream(connection, query):
+        for row in _stream(connection, _sorted(connection, kind)):
             yield convert(row)
+
+
+def _endpoint_record(row: records.Row, box: SecretBox) -> dict[str, Any]:
+    try:
+        return records.webhook_endpoint(row, box.open)
+    except SecretUnreadable:
+        raise SecretUnreadable(
+            f"no configured secret key decrypts the signing secrets of webhook endpoint {row['id']}"
+        ) from None
+
+
+def _sorted(connection: Connection, kind: str) -> Select[Any]:
+    table = TABLES[kind]
+    return select(table).order_by(*_code_point(connection, table, ORDER.get(kind, ("id",))))
 
 
 def _stream(connection: Connection, query: Select[Any]) -> Iterator[records.Row]:

@@ -23,6 +23,8 @@ from uprof.portability import progress, records
 from uprof.portability.fields import Invalid, check_time
 from uprof.portability.references import Seen
 from uprof.portability.validation import parse
+from uprof.webhooks.models import webhook_endpoint
+from uprof.webhooks.secret_box import SecretBox
 
 BATCH = 1000
 
@@ -40,24 +42,25 @@ class TargetNotEmpty(Exception):
     """The target database already holds data."""
 
 
-def import_from(database: Database, path: str, *, show_progress: bool) -> int:
+def import_from(database: Database, path: str, box: SecretBox, *, show_progress: bool) -> int:
     """Import the file at `path`, or stdin for `-`; return the record count. Raises ImportRejected or TargetNotEmpty.
 
+    Signing secrets are stored sealed with `box` (this server's key, whatever key the exporting server had).
     The progress bar counts bytes of a file, records of stdin (whose size is unknown).
     """
     if path == "-":
         with progress.bar(show_progress, "importing", None, unit="records") as advance:
-            counts = import_lines(database, sys.stdin.buffer, on_line=lambda _line: advance(1))
+            counts = import_lines(database, sys.stdin.buffer, box, on_line=lambda _line: advance(1))
     else:
         with open(path, "rb", buffering=1 << 20) as source:
             size = os.fstat(source.fileno()).st_size
             with progress.bar(show_progress, "importing", size, unit="bytes") as advance:
-                counts = import_lines(database, source, on_line=lambda line: advance(len(line)))
+                counts = import_lines(database, source, box, on_line=lambda line: advance(len(line)))
     return sum(counts.values())
 
 
 def import_lines(
-    database: Database, lines: Iterable[bytes], *, on_line: Callable[[bytes], None] | None = None
+    database: Database, lines: Iterable[bytes], box: SecretBox, *, on_line: Callable[[bytes], None] | None = None
 ) -> dict[str, int]:
     """Import the lines of an export file; return the count per kind. Raises ImportRejected or TargetNotEmpty.
 
@@ -67,7 +70,7 @@ def import_lines(
         occupied = occupied_tables(connection)
         if occupied:
             raise TargetNotEmpty(f"the database is not empty: it holds {', '.join(occupied)} rows")
-        loader = Loader(connection)
+        loader = Loader(connection, box)
         number = 0
         for number, line in enumerate(lines, 1):
             loader.read(number, line)
@@ -85,8 +88,9 @@ def occupied_tables(connection: Connection) -> list[str]:
 class Loader:
     """Reads the lines of one file in order and writes their rows."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, box: SecretBox) -> None:
         self.connection = connection
+        self.box = box
         self.seen = Seen()
         self.counts = dict.fromkeys(records.DATA_KINDS, 0)
         self.rank = -1  # position in DATA_KINDS of the last data record, -1 before any
@@ -134,11 +138,20 @@ class Loader:
         except Invalid as error:
             raise ImportRejected(number, f"invalid {kind} record: {error}") from None
         for table, row in rows:
-            self.pending.setdefault(table, []).append(row)
+            self.pending.setdefault(table, []).append(self._sealed(row) if table is webhook_endpoint else row)
         self.pending_rows += len(rows)
         self.counts[kind] += 1
         if self.pending_rows >= BATCH:
             self._flush(number)
+
+    def _sealed(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An endpoint row with its secrets (plaintext in the file) sealed as this server stores them."""
+        previous = row["previous_signing_secret"]
+        return {
+            **row,
+            "signing_secret": self.box.seal(row["signing_secret"]),
+            "previous_signing_secret": None if previous is None else self.box.seal(previous),
+        }
 
     def _flush(self, number: int) -> None:
         try:

@@ -7,7 +7,7 @@ the header's `exported_at`) whatever the backend. Pure functions only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -127,13 +127,15 @@ def identity_check(row: Row) -> dict[str, Any]:
     return {"kind": "identity_check", "organization_id": row["organization_id"], **identity_check_view(row)}
 
 
-def webhook_endpoint(row: Row) -> dict[str, Any]:
+def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, Any]:
+    """The endpoint with its secrets in plaintext (cli.md §6): `open_secret` decrypts a stored one."""
+    previous = row["previous_signing_secret"]
     return {
         "kind": "webhook_endpoint",
         "organization_id": row["organization_id"],
         **endpoint_view(row),
-        "signing_secret": row["signing_secret"],
-        "previous_signing_secret": row["previous_signing_secret"],
+        "signing_secret": open_secret(row["signing_secret"]),
+        "previous_signing_secret": None if previous is None else open_secret(previous),
         "previous_secret_expires_at": _time(row["previous_secret_expires_at"]),
         "consecutive_failures": row["consecutive_failures"],
     }

@@ -5,6 +5,7 @@ caller's unit of work; none touches the network.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Row
 from uprof.provider.service import expire_actions
 from uprof.webhooks import queue, repository
 from uprof.webhooks.schedule import retry_delay
+from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.signing import signature_headers
 
@@ -22,6 +24,9 @@ LEASE = timedelta(seconds=60)
 AUTO_DISABLE_AFTER = 5
 AUTO_DISABLED_REASON = "consecutive_delivery_failures"
 PURGE_BATCH = 1000
+# The error an attempt records when it was not sent because no configured key decrypts the
+# endpoint's secret (uprof's addition to the error kinds of webhooks.md §6).
+SECRET_UNREADABLE = "secret_unreadable"
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,11 @@ class Claim:
     event_id: str
     body: str
     url: str
-    signing_secrets: tuple[str, ...]  # newest first
+    signing_secrets: tuple[str, ...]  # newest first; empty when the current secret is unreadable
+
+    @property
+    def can_sign(self) -> bool:
+        return bool(self.signing_secrets)
 
     def signature(self, timestamp: int) -> dict[str, str]:
         return signature_headers(self.event_id, self.body, timestamp, self.signing_secrets)
@@ -51,17 +60,28 @@ def any_due(connection: Connection, now: datetime) -> bool:
     return queue.any_due(connection, now)
 
 
-def claim(connection: Connection, now: datetime, limit: int) -> list[Claim]:
-    """Lease up to `limit` due deliveries for 60 seconds."""
+def claim(connection: Connection, now: datetime, limit: int, box: SecretBox) -> list[Claim]:
+    """Lease up to `limit` due deliveries for 60 seconds, with their signing secrets decrypted."""
     lease = now + LEASE
-    return [_claim_of(row, lease, now) for row in queue.claim(connection, now, lease, limit)]
+    return [_claim_of(row, lease, now, box) for row in queue.claim(connection, now, lease, limit)]
 
 
-def _claim_of(row: Row[Any], lease: datetime, now: datetime) -> Claim:
-    secrets = [row.signing_secret]
+def _claim_of(row: Row[Any], lease: datetime, now: datetime, box: SecretBox) -> Claim:
+    secrets = _secrets_in_effect(row, now, box)
+    return Claim(row.id, row.endpoint_id, lease, row.event_id, row.body, row.url, secrets)
+
+
+def _secrets_in_effect(row: Row[Any], now: datetime, box: SecretBox) -> tuple[str, ...]:
+    """The secrets that sign, newest first: none if the current one cannot be decrypted; a previous
+    one that cannot be is left out rather than failing the attempt."""
+    try:
+        secrets = [box.open(row.signing_secret)]
+    except SecretUnreadable:
+        return ()
     if row.previous_signing_secret and row.previous_secret_expires_at and row.previous_secret_expires_at > now:
-        secrets.append(row.previous_signing_secret)
-    return Claim(row.id, row.endpoint_id, lease, row.event_id, row.body, row.url, tuple(secrets))
+        with contextlib.suppress(SecretUnreadable):
+            secrets.append(box.open(row.previous_signing_secret))
+    return tuple(secrets)
 
 
 def record(

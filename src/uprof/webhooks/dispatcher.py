@@ -26,6 +26,7 @@ from uprof.db.unit_of_work import Database
 from uprof.timestamps import utc_now
 from uprof.webhooks import attempts, sender
 from uprof.webhooks.attempts import Claim, Policy
+from uprof.webhooks.secret_box import SecretBox
 from uprof.webhooks.wakeup import WakeOnCommit
 
 log = logging.getLogger("uprof.webhooks")
@@ -40,8 +41,9 @@ RETRY_SLACK = 0.01
 
 
 class Dispatcher:
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(self, database: Database, settings: Settings, box: SecretBox) -> None:
         self._database = database
+        self._box = box
         self._timeout = float(settings.webhook_timeout)
         self._retention_days = settings.webhook_retention_days
         self._policy = Policy(settings.webhook_max_attempts, settings.webhook_retry_base_seconds)
@@ -90,7 +92,7 @@ class Dispatcher:
             now = utc_now()
             # A read first: an idle dispatcher never takes SQLite's write lock.
             if room > 0 and await self._run(lambda c: attempts.any_due(c, now), write=False):
-                claims = await self._run(lambda c: attempts.claim(c, now, room))
+                claims = await self._run(lambda c: attempts.claim(c, now, room, self._box))
                 self._backlog = len(claims) == room
                 for item in claims:
                     self._start(client, item)
@@ -111,8 +113,7 @@ class Dispatcher:
 
     async def _deliver(self, client: httpx.AsyncClient, item: Claim) -> None:
         try:
-            body = item.body.encode("utf-8")
-            outcome = await sender.post(client, item.url, body, item.signature(int(time.time())), self._timeout)
+            outcome = await self._attempt(client, item)
             # From here the attempt is only recorded: shutdown lets that finish rather than cancel it.
             task = asyncio.current_task()
             if task is not None:
@@ -131,6 +132,20 @@ class Dispatcher:
         if retry_at is not None:
             # A little late rather than early: an early look finds nothing due and waits a whole poll.
             heapq.heappush(self._retries, time.monotonic() + _seconds_until(retry_at) + RETRY_SLACK)
+
+    async def _attempt(self, client: httpx.AsyncClient, item: Claim) -> sender.Outcome:
+        if not item.can_sign:
+            # Sending unsigned would be worse than not sending: the attempt fails, to be retried on
+            # schedule (by then the operator may have configured the right key).
+            log.error(
+                "webhook delivery %s not sent: no configured secret key decrypts the signing secret of "
+                "endpoint %s (check UPROF_SECRET_KEY or the key file; regenerating the secret also helps)",
+                item.delivery_id,
+                item.endpoint_id,
+            )
+            return sender.not_sent(attempts.SECRET_UNREADABLE)
+        body = item.body.encode("utf-8")
+        return await sender.post(client, item.url, body, item.signature(int(time.time())), self._timeout)
 
     async def _pause(self) -> None:
         """Wait for a wake-up, the next poll, a retry this dispatcher scheduled, or maintenance."""
@@ -166,10 +181,12 @@ def _seconds_until(moment: datetime) -> float:
 
 
 @contextlib.asynccontextmanager
-async def running(database: Database, settings: Settings) -> AsyncIterator[dict[str, asyncio.Task[None]]]:
+async def running(
+    database: Database, settings: Settings, box: SecretBox
+) -> AsyncIterator[dict[str, asyncio.Task[None]]]:
     """Run a dispatcher for the duration of the block (the server's lifespan). Its task is yielded as
     lifespan state, so `/readyz` can tell whether it is still alive."""
-    dispatcher = Dispatcher(database, settings)
+    dispatcher = Dispatcher(database, settings, box)
     task = asyncio.create_task(dispatcher.run())
     try:
         yield {"webhook_dispatcher": task}
@@ -178,9 +195,9 @@ async def running(database: Database, settings: Settings) -> AsyncIterator[dict[
         await task
 
 
-async def run_until_signalled(database: Database, settings: Settings) -> None:
+async def run_until_signalled(database: Database, settings: Settings, box: SecretBox) -> None:
     """Run a dispatcher until SIGINT or SIGTERM (`uprof webhooks dispatch`)."""
-    dispatcher = Dispatcher(database, settings)
+    dispatcher = Dispatcher(database, settings, box)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, dispatcher.stop)

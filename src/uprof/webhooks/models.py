@@ -16,10 +16,11 @@ webhook_endpoint = Table(
     Column("enabled_events", JSON, nullable=False),
     Column("state", String(16), nullable=False),  # "enabled" or "disabled"
     Column("disabled_reason", String(64), nullable=False),
-    # The secret signs every attempt, so it must be recoverable; after a regeneration the previous
-    # one keeps signing until the end of the overlap window.
-    Column("signing_secret", String(64), nullable=False),
-    Column("previous_signing_secret", String(64), nullable=True),
+    # The secret signs every attempt, so it must be recoverable: it is stored encrypted (a Fernet
+    # token, webhooks/secret_box.py). After a regeneration the previous one keeps signing until the
+    # end of the overlap window.
+    Column("signing_secret", Text, nullable=False),
+    Column("previous_signing_secret", Text, nullable=True),
     Column("previous_secret_expires_at", Timestamp, nullable=True),
     Column("consecutive_failures", Integer, nullable=False),
     Column("created_at", Timestamp, nullable=False),

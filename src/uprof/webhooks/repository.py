@@ -74,6 +74,18 @@ def endpoint_page(
     return list(connection.execute(query.limit(limit)))
 
 
+def stored_secrets(connection: Connection) -> list[Row[Any]]:
+    """Every endpoint's ID with its two stored secret columns."""
+    query = select(endpoint.c.id, endpoint.c.signing_secret, endpoint.c.previous_signing_secret)
+    return list(connection.execute(query.order_by(endpoint.c.id)))
+
+
+def replace_stored_secret(connection: Connection, endpoint_id: str, column: str, old: str, new: str) -> None:
+    """Store `new` in the secret column if it still holds `old`: a concurrent change wins."""
+    stored = endpoint.c[column]
+    connection.execute(update(endpoint).where(endpoint.c.id == endpoint_id, stored == old).values({column: new}))
+
+
 def cancel_pending(connection: Connection, endpoint_id: str, now: datetime) -> None:
     """Cancel the endpoint's pending deliveries. A lease stays, so an attempt in flight is still recorded."""
     connection.execute(

@@ -65,6 +65,11 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, signature: dict
     return Outcome(started_at, duration_ms, status, error, text)
 
 
+def not_sent(error: str) -> Outcome:
+    """The outcome of an attempt that failed before any request was made."""
+    return Outcome(utc_now(), 0, None, error, None)
+
+
 def error_kind(failure: BaseException) -> str:
     """Classify a failed attempt: `timeout`, `dns_error`, `tls_error` or `connection_error`."""
     if isinstance(failure, TimeoutError | httpx.TimeoutException):

@@ -1,5 +1,9 @@
 """Use cases of webhook endpoint management (webhooks.md §3): create, retrieve, update, delete, list,
-regenerate the signing secret. Raises the API errors named per function.
+regenerate the signing secret; and resealing the stored secrets at start-up. Raises the API errors
+named per function.
+
+Signing secrets are stored sealed (secret_box.py): only `create` and `regenerate_secret` see them
+in plaintext, to return them once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from uprof.ids import new_id
 from uprof.timestamps import to_micros
 from uprof.webhooks import repository
 from uprof.webhooks.schemas import EndpointListQuery, NewEndpoint
+from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 from uprof.webhooks.signing import new_secret
 
 MAX_ENDPOINTS = 32
@@ -26,8 +31,16 @@ def endpoint_not_found() -> NotFound:
     return NotFound("webhook endpoint not found")
 
 
-def create(connection: Connection, organization_id: str, new: NewEndpoint, now: datetime) -> Row[Any]:
-    """Store an enabled endpoint with a fresh secret and return its row (secret included).
+@dataclass(frozen=True)
+class CreatedEndpoint:
+    row: Row[Any]
+    signing_secret: str  # in plaintext, for the one response that shows it
+
+
+def create(
+    connection: Connection, organization_id: str, new: NewEndpoint, now: datetime, box: SecretBox
+) -> CreatedEndpoint:
+    """Store an enabled endpoint with a fresh secret, sealed; return its row and the secret.
 
     Raises InvalidRequest when the organization already has the maximum number of endpoints.
     """
@@ -35,6 +48,7 @@ def create(connection: Connection, organization_id: str, new: NewEndpoint, now: 
     if repository.count_endpoints(connection, organization_id) >= MAX_ENDPOINTS:
         raise InvalidRequest(f"body: the organization already has {MAX_ENDPOINTS} webhook endpoints, the maximum")
     endpoint_id = new_id("whep_")
+    secret = new_secret()
     repository.insert_endpoint(
         connection,
         id=endpoint_id,
@@ -45,14 +59,14 @@ def create(connection: Connection, organization_id: str, new: NewEndpoint, now: 
         enabled_events=new.enabled_events,
         state="enabled",
         disabled_reason="",
-        signing_secret=new_secret(),
+        signing_secret=box.seal(secret),
         previous_signing_secret=None,
         previous_secret_expires_at=None,
         consecutive_failures=0,
         created_at=now,
         updated_at=now,
     )
-    return retrieve(connection, organization_id, endpoint_id)
+    return CreatedEndpoint(retrieve(connection, organization_id, endpoint_id), secret)
 
 
 def retrieve(connection: Connection, organization_id: str, endpoint_id: str) -> Row[Any]:
@@ -91,22 +105,55 @@ def delete(connection: Connection, organization_id: str, endpoint_id: str) -> No
     repository.delete_endpoint(connection, endpoint_id)
 
 
-def regenerate_secret(connection: Connection, organization_id: str, endpoint_id: str, now: datetime) -> str:
+def regenerate_secret(
+    connection: Connection, organization_id: str, endpoint_id: str, now: datetime, box: SecretBox
+) -> str:
     """Replace the secret and return the new one; the replaced secret co-signs for the overlap window
     (an older previous secret is dropped at once). Raises NotFound."""
     row = _locked(connection, organization_id, endpoint_id)
     secret = new_secret()
+    try:
+        previous: str | None = box.reseal(row.signing_secret)
+    except SecretUnreadable:
+        # It could not sign anyway; regenerating is how an endpoint recovers from a lost key.
+        previous = None
     repository.update_endpoint(
         connection,
         endpoint_id,
         {
-            "signing_secret": secret,
-            "previous_signing_secret": row.signing_secret,
-            "previous_secret_expires_at": now + SECRET_OVERLAP,
+            "signing_secret": box.seal(secret),
+            "previous_signing_secret": previous,
+            "previous_secret_expires_at": None if previous is None else now + SECRET_OVERLAP,
             "updated_at": now,
         },
     )
     return secret
+
+
+@dataclass(frozen=True)
+class Resealed:
+    count: int  # stored secrets now sealed with the first key that were not before
+    unreadable: list[str]  # IDs of endpoints with a stored secret that no configured key decrypts
+
+
+def reseal_secrets(connection: Connection, box: SecretBox) -> Resealed:
+    """Seal every stored secret with the first key: plaintext ones stored before secrets were encrypted,
+    and ones sealed with an older key (which completes a key rotation). Unreadable ones stay as they are.
+    """
+    count, unreadable = 0, []
+    for row in repository.stored_secrets(connection):
+        for column in ("signing_secret", "previous_signing_secret"):
+            stored = row._mapping[column]
+            if stored is None or box.is_current(stored):
+                continue
+            try:
+                resealed = box.reseal(stored)
+            except SecretUnreadable:
+                unreadable.append(row.id)
+                continue
+            repository.replace_stored_secret(connection, row.id, column, stored, resealed)
+            count += 1
+    return Resealed(count, sorted(set(unreadable)))
 
 
 @dataclass(frozen=True)

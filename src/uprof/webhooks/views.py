@@ -28,9 +28,9 @@ def endpoint_view(row: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
-def new_endpoint_view(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """The endpoint as `create` returns it, the one time its secret is shown."""
-    return {**endpoint_view(row), "signing_secret": row["signing_secret"]}
+def new_endpoint_view(row: Mapping[Any, Any], signing_secret: str) -> dict[str, Any]:
+    """The endpoint as `create` returns it, the one time its secret (in plaintext) is shown."""
+    return {**endpoint_view(row), "signing_secret": signing_secret}
 
 
 def delivery_view(row: Mapping[Any, Any], attempts: Sequence[Mapping[Any, Any]] | None = None) -> dict[str, Any]:
