@@ -10,6 +10,8 @@ def utc_now() -> datetime:
 def format_timestamp(moment: datetime) -> str:
     """Render `moment` as e.g. `2026-11-26T10:15:30.123456Z` (always six fractional digits)."""
     # isoformat, unlike strftime's %Y on glibc, always writes four year digits (year 1 is `0001`).
+    if moment.tzinfo is UTC:  # every stored time: swap the `+00:00` for `Z` without converting
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 

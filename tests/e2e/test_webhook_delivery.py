@@ -219,7 +219,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http = ReceivingServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
 
@@ -288,6 +288,12 @@ def receiver() -> Iterator[Receiver]:
     # Every delivery any test received verified with its endpoint's current secret.
     for item in running.received:
         assert item.verified_with, f"a delivery to {item.path} did not verify: {item.headers}"
+
+
+class ReceivingServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 overflows when two servers deliver a burst at once: the
+    # kernel then drops connections, which uprof rightly records as failed attempts.
+    request_queue_size = 128
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:

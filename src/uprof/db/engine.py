@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -18,6 +19,9 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # keeps that many connections open, plus room for pages, the console and the webhook dispatcher.
 DATABASE_THREADS = 8
 POOL = {"pool_size": DATABASE_THREADS + 4, "max_overflow": 8}
+# JSON columns (metadata, program standings) are decoded on every profile read: orjson does it
+# several times faster than the standard library. Writing keeps SQLAlchemy's default encoder.
+JSON_OPTIONS = {"json_deserializer": orjson.loads}
 
 
 class DatabaseUrlError(ValueError):
@@ -51,12 +55,15 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous)
-    return create_engine(url, pool_pre_ping=True, **POOL)
+    return create_engine(url, pool_pre_ping=True, **POOL, **JSON_OPTIONS)
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     in_memory = url.endswith(":memory:")
-    options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}}
+    options: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        **JSON_OPTIONS,
+    }
     if in_memory:
         # One shared connection: every thread must see the same in-memory database.
         options["poolclass"] = StaticPool

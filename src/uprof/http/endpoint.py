@@ -4,10 +4,13 @@ A route declares its operations (method → handler plus a few flags); `api_rout
 a Starlette route that checks size, credentials, version, beta values, key kind, workspace and
 body in order before the handler sees an `ApiCall`.
 
-The event loop only reads the body; everything else — the key lookup, the checks, the handler and
-its unit of work, the JSON encoding — runs in ONE trip to a worker thread, so a request pays for
-one thread hand-off, and at most `DATABASE_THREADS` requests use the database at once (the pool
-holds that many connections, so none is opened and closed under load).
+The event loop reads the body; everything else — the key lookup, the checks, the handler and its
+unit of work, the JSON encoding — runs as one synchronous step. On SQLite that step runs right on
+the event loop: a query there is a library call of a few microseconds, and a hand-off to a thread
+cost more than the whole request (docs/performance.md). On PostgreSQL every query is a network
+round trip, so the step makes ONE trip to a worker thread, and at most `DATABASE_THREADS` requests
+use the database at once (the pool holds that many connections, so none is opened and closed
+under load).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ SUPPORTED_VERSIONS = ("2023-06-01", "2026-10-21")
 
 @dataclass
 class ApiCall:
-    """Everything a handler needs about an accepted request. Handlers run on a worker thread."""
+    """Everything a handler needs about an accepted request. Handlers are synchronous (see the module docstring)."""
 
     request: Request
     services: Services
@@ -144,7 +147,10 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request.stream(), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        body = await anyio.to_thread.run_sync(self._respond, received, limiter=_database_threads(request))
+        if services.database.is_in_process:
+            body = self._respond(received)
+        else:
+            body = await anyio.to_thread.run_sync(self._respond, received, limiter=_database_threads(request))
         await Response(body, media_type="application/json")(scope, receive, send)
 
     def _respond(self, received: _Received) -> bytes:
@@ -225,6 +231,9 @@ def _take_token(services: Services, context: RequestContext) -> None:
 def _check_query(request: Request) -> None:
     """No handler sees U+0000 in a query parameter: no stored value can contain it, and PostgreSQL
     text cannot even be compared with it."""
+    raw = request.scope.get("query_string", b"")
+    if b"%00" not in raw and b"\x00" not in raw:  # the only spellings of U+0000; skips the parse
+        return
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in value:
             raise InvalidRequest(f"{quote(name) or 'query'}: contains a character that is not allowed")

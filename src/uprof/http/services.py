@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.http.pagination import CursorCodec
+from uprof.webhooks.secret_box import SecretBox
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,4 @@ class Services:
     settings: Settings
     database: Database
     cursors: CursorCodec
+    secret_box: SecretBox  # seals and opens webhook signing secrets

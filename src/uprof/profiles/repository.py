@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, exists, func, insert, or_, select, tuple_, update
 
 from uprof.profiles.models import user_profile as t
+from uprof.provider.models import enforcement_action
+
+# The column `get_with_action_flag` adds: whether the profile has any unresolved enforcement action.
+ACTION_FLAG = "has_unresolved_action"
 
 # Statements on the hot path are built once: SQLAlchemy then reuses their cache key and compiled form
 # instead of rebuilding both on every request.
 _INSERT = insert(t)
 _GET = select(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
+_UNRESOLVED_ACTION = exists().where(
+    enforcement_action.c.user_profile_id == t.c.id, enforcement_action.c.resolved_at.is_(None)
+)
+_GET_FLAGGED = _GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG))
+_GET_FLAGGED_FOR_UPDATE = _GET_FLAGGED.with_for_update(of=t)
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
 _DELETE = delete(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 
@@ -24,6 +33,15 @@ def insert_profile(connection: Connection, values: dict[str, Any]) -> None:
 def get(connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False) -> Row[Any] | None:
     """The profile, or None; `for_update` locks the row until the transaction ends (PostgreSQL)."""
     query = _GET_FOR_UPDATE if for_update else _GET
+    return connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
+
+
+def get_with_action_flag(
+    connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    """`get` plus the ACTION_FLAG column, read in the same statement: nearly every profile has no
+    unresolved action, and for those the flag saves the query for open actions."""
+    query = _GET_FLAGGED_FOR_UPDATE if for_update else _GET_FLAGGED
     return connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
 
 

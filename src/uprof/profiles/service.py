@@ -57,7 +57,7 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
 
 def retrieve(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
     """The stored profile. Raises NotFound for unknown, deleted and foreign IDs alike."""
-    row = repository.get(connection, organization_id, profile_id)
+    row = repository.get_with_action_flag(connection, organization_id, profile_id)
     if row is None:
         raise profile_not_found()
     return with_enforcement(connection, [dict(row._mapping)])[0]
@@ -65,9 +65,13 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> d
 
 def with_enforcement(connection: Connection, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The rows with what enforcement is read from, as of now: `enforcement_actions` (open ones, oldest
-    first), `identity_check_submitted` (one awaits a decision) and `read_at`."""
+    first), `identity_check_submitted` (one awaits a decision) and `read_at`.
+
+    A row that carries repository.ACTION_FLAG (read in this transaction, after the last change to
+    the profile's actions) is not asked for its actions when the flag is false."""
     now = utc_now()
-    ids = [row["id"] for row in rows]
+    flag = repository.ACTION_FLAG
+    ids = [row["id"] for row in rows if flag not in row or row[flag]]
     by_profile = enforcement_actions.open_actions_by_profile(connection, ids, now)
     checking = enforcement_actions.profiles_with_submitted_check(connection, ids) if by_profile else set()
     return [
@@ -88,7 +92,7 @@ def update(
 
     Raises NotFound, or InvalidRequest (invalid_metadata) when the merge would leave more than 16 keys.
     """
-    current = repository.get(connection, organization_id, profile_id, for_update=True)
+    current = repository.get_with_action_flag(connection, organization_id, profile_id, for_update=True)
     if current is None:
         raise profile_not_found()
     row = dict(current._mapping)

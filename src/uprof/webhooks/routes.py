@@ -13,20 +13,13 @@ from uprof.provider.queries import Listing
 from uprof.provider.schemas import limit, single
 from uprof.timestamps import utc_now
 from uprof.webhooks import delivery_log, schemas, service, views
-from uprof.webhooks.secret_box import SecretBox
 
 # --- endpoints ---
 
 
-def secret_box(call: ApiCall) -> SecretBox:
-    """The box that seals signing secrets, made once by create_app from the secret key settings."""
-    box: SecretBox = call.request.app.state.secret_box
-    return box
-
-
 def create_endpoint(call: ApiCall) -> dict[str, Any]:
     new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
-    org, now, box = call.principal.organization_id, utc_now(), secret_box(call)
+    org, now, box = call.principal.organization_id, utc_now(), call.services.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
     return views.new_endpoint_view(created.row._mapping, created.signing_secret)
 
@@ -66,7 +59,7 @@ def delete_endpoint(call: ApiCall) -> dict[str, Any]:
 def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
     schemas.no_fields(call.body)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
-    box = secret_box(call)
+    box = call.services.secret_box
     secret = call.transact(lambda c: service.regenerate_secret(c, org, endpoint_id, now, box), write=True)
     return {"signing_secret": secret}
 
