@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from uprof import __version__
 from uprof.accounts import service as accounts
-from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, WORKER_SETTINGS_VARIABLE, Settings
+from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, Settings
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
 from uprof.db.unit_of_work import Database, DatabaseBusy
@@ -88,6 +86,21 @@ webhook_retry_base_option = click.option(
     default=30.0,
     hidden=True,
 )
+
+
+# cli.md: the spellings a boolean may have in the environment (click alone would also take t, f, y, n).
+ENVIRONMENT_BOOLEANS = frozenset({"1", "true", "yes", "on", "0", "false", "no", "off"})
+
+
+def environment_boolean(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Refuse a boolean that came from the environment in a spelling cli.md does not list."""
+    if ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.ENVIRONMENT:
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or [])
+        for name in names:
+            raw = os.environ.get(name)
+            if raw is not None and raw.strip().lower() not in ENVIRONMENT_BOOLEANS:
+                raise click.BadParameter(f"{name}={raw!r}: use one of 1, true, yes, on, 0, false, no, off")
+    return value
 
 
 def fail(message: str) -> None:
@@ -229,6 +242,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--webhook-allow-http",
     envvar="UPROF_WEBHOOK_ALLOW_HTTP",
+    callback=environment_boolean,
     is_flag=True,
     default=False,
     help="Accept http:// webhook endpoint URLs for any host (always allowed for loopback).",
@@ -240,6 +254,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--console/--no-console",
     envvar="UPROF_CONSOLE",
+    callback=environment_boolean,
     default=True,
     show_default=True,
     help="Serve the operator console under /console.",
@@ -247,6 +262,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--metrics/--no-metrics",
     envvar="UPROF_METRICS",
+    callback=environment_boolean,
     default=True,
     show_default=True,
     help="Serve Prometheus metrics at /metrics.",
@@ -300,51 +316,15 @@ def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:
 
 
 def _run_server(settings: Settings) -> None:
-    import uvicorn
+    from uprof.serving import serve  # uvicorn and the app load only for this command
 
-    from uprof import logs
-    from uprof.app import create_app
-
-    logs.configure(settings.log_level, settings.log_format)
-    click.echo(
-        f"uprof: listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})", err=True
-    )
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "access_log": False,
-        "log_level": "warning",
-        "timeout_graceful_shutdown": 10,
-        "timeout_keep_alive": 5,
-        "server_header": False,
-        # httptools, with requests it cannot parse answered in the error envelope (http/protocol.py).
-        "http": "uprof.http.protocol:EnvelopeHttpToolsProtocol",
-        # asyncio's own loop, not uvloop: under saturation uvloop left about 1 % of responses waiting
-        # 150-200 ms (list p99 195 ms against 24 ms with asyncio, the same with a bare ASGI app), for
-        # under a tenth more throughput (docs/performance.md).
-        "loop": "asyncio",
-    }
     try:
-        if settings.workers == 1:
-            app = create_app(settings)
-            # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
-            # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).
-            signal.signal(signal.SIGTERM, _exit_cleanly)
-            uvicorn.run(app, **common)
-        else:
-            os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
-            # Request metrics live in each worker; prometheus-client's multiprocess mode sums them.
-            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="uprof-metrics-"))
-            uvicorn.run("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **common)
+        serve(settings)
     except SystemExit as exit_:
-        # uvicorn exits 3 when it cannot start (typically: the port is taken); that is an operational failure.
+        # uvicorn exits 1 or 3 when it cannot start (typically: the port is taken); an operational failure.
         if exit_.code not in (None, 0):
             fail(f"cannot serve on {settings.host}:{settings.port} (see the error above)")
         raise
-
-
-def _exit_cleanly(_signum: int, _frame: Any) -> None:
-    sys.exit(0)
 
 
 @main.group()
@@ -471,6 +451,7 @@ progress_option = click.option(
     flag_value=False,
     default=True,
     envvar="UPROF_PROGRESS",
+    callback=environment_boolean,
     help="Draw no progress bar (one is drawn on stderr only when it is a terminal).",
 )
 

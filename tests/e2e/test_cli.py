@@ -492,6 +492,10 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
         (["--workers", "0"], None, "--workers"),
         ([], {"UPROF_WORKERS": "65"}, "--workers"),
         ([], {"UPROF_WEBHOOK_ALLOW_HTTP": "maybe"}, "--webhook-allow-http"),
+        # click alone would take these; cli.md lists 1, true, yes, on, 0, false, no, off.
+        ([], {"UPROF_WEBHOOK_ALLOW_HTTP": "y"}, "--webhook-allow-http"),
+        ([], {"UPROF_CONSOLE": "t"}, "--console"),
+        ([], {"UPROF_METRICS": "n"}, "--metrics"),
     ]
     calls = [Call(["serve", *args, *url], env) for args, env, _ in cases]
     calls.append(Call(["serve", "--workers", "2", "--database-url", "sqlite:///:memory:"]))
@@ -586,6 +590,7 @@ def test_serve_exits_1_when_the_port_is_taken(database_url: str) -> None:
         )
     for result in results:
         assert result.returncode == 1, result.stderr
+        assert "listening on" not in result.stderr  # said only once the socket is bound
 
 
 def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant) -> None:
