@@ -61,10 +61,12 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         # httptools, with requests it cannot parse answered in the error envelope (http/protocol.py).
         "http": "uprof.http.protocol:EnvelopeHttpToolsProtocol",
-        # asyncio's own loop, not uvloop: under saturation uvloop left about 1 % of responses waiting
-        # 150-200 ms (list p99 195 ms against 24 ms with asyncio; a bare ASGI app shows the same), for
-        # under a tenth more throughput (docs/performance.md).
-        "loop": "asyncio",
+        # One process runs on asyncio's own loop: under saturation uvloop left about 1 % of responses
+        # waiting 150-200 ms (list p99 195 ms against 24-34 ms; a bare ASGI app shows the same) for
+        # no measurable gain. Several processes sharing one socket need uvloop, which accepts one
+        # connection per wake-up: asyncio's loop accepts a whole backlog at once, so one worker took
+        # nearly every connection and two were slower than one (docs/performance.md).
+        "loop": "asyncio" if settings.workers == 1 else "uvloop",
     }
 
 
