@@ -58,8 +58,9 @@ def check_content_type(content_type: str | None) -> None:
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
-    """Decode a UTF-8 JSON object; an empty body is `{}`. Raises InvalidRequest naming the first problem."""
-    if not raw.strip():
+    """Decode a UTF-8 JSON object; an empty body (no bytes at all) is `{}`, while whitespace alone is
+    invalid JSON like any other text that holds no value. Raises InvalidRequest naming the first problem."""
+    if not raw:
         return {}
     try:
         text = raw.decode("utf-8")

@@ -194,7 +194,7 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         request_body.check_encoding(headers.get("content-encoding"))
         if received.body_too_large:
             raise request_body.too_large(services.settings.max_body_bytes)
-        if received.raw_body.strip():
+        if received.raw_body:
             request_body.check_content_type(headers.get("content-type"))
         call.body = request_body.parse_object(received.raw_body)
     _check_query(request)
