@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -49,7 +50,8 @@ secret_key_file_option = click.option(
     envvar="UPROF_SECRET_KEY_FILE",
     default=DEFAULT_SECRET_KEY_FILE,
     show_default=True,
-    help="File with the secret key when --secret-key is not given; `serve` and `import` create it if missing.",
+    help="File with the secret key when --secret-key is not given; `import`, and `serve` on a database "
+    "without encrypted secrets, create it if missing.",
 )
 
 
@@ -297,8 +299,19 @@ def serve(**options: Any) -> None:
     settings = Settings(**options)
     if settings.workers > 1 and settings.database_url.endswith(":memory:"):
         raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
-    box = open_secret_box(settings, create=True)
+    # A key file is created only for a database that holds no encrypted secret yet: starting from
+    # another directory, or on a second host, must not quietly make a key that opens nothing.
+    key_given = bool(settings.secret_key) or Path(settings.secret_key_file).exists()
+    box = open_secret_box(settings, create=False) if key_given else None
     database = open_database(settings.database_url, settings.sqlite_synchronous)
+    if box is None:
+        if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
+            raise click.BadParameter(
+                f"the key file {settings.secret_key_file} does not exist, and this database holds webhook signing"
+                " secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or --secret-key-file)",
+                param_hint="--secret-key-file",
+            )
+        box = open_secret_box(settings, create=True)
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)

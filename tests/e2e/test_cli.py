@@ -512,6 +512,7 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
 # -- the secret key that encrypts webhook signing secrets ----------------------------------------------
 
 NO_SECRET_KEY = {"UPROF_SECRET_KEY": ""}  # empty: unset, so the key file counts
+PROGRAM_STATUS_UPDATED = "user_profile.program_status_updated"
 
 
 def test_the_first_start_creates_the_key_file_in_the_working_directory(empty_database_url: str, tmp_path: Path) -> None:
@@ -535,6 +536,39 @@ def test_the_first_start_creates_the_key_file_in_the_working_directory(empty_dat
     assert second.stop() == 0, second.stderr
     assert "secret key file" not in second.stderr and key_file.read_text() == key  # read, not replaced
     assert sorted(path.name for path in folder.iterdir()) == ["uprof.key"]
+
+
+def test_serve_makes_no_new_key_for_a_database_with_encrypted_secrets(empty_database_url: str, tmp_path: Path) -> None:
+    """Started from a folder without the key file, serve must not create a key that opens nothing."""
+    first_folder, other_folder = tmp_path / "first", tmp_path / "elsewhere"
+    first_folder.mkdir()
+    other_folder.mkdir()
+    url = ["--database-url", empty_database_url]
+    port = free_port()
+    first = launch(tmp_path / "first-run", port, "--port", str(port), *url, env=NO_SECRET_KEY, cwd=first_folder)
+    try:
+        admin_key = first.stdout.strip()
+        created = httpx.post(
+            f"{first.url}/v1/organizations/webhooks",
+            headers={**GA_HEADERS, "x-api-key": admin_key, "anthropic-beta": "webhooks-2026-10-07"},
+            json={
+                "url": "https://receiver.example.com/hook",
+                "enabled_events": ["user_profile.program_status_updated"],
+            },
+            timeout=10,
+        )
+        assert created.status_code == 200, created.text
+    finally:
+        assert first.stop() == 0, first.stderr
+    [refused] = run_all([Call(["serve", "--port", str(free_port()), *url], NO_SECRET_KEY)], cwd=other_folder)
+    assert refused.returncode == 2, refused.stderr
+    assert "Invalid value for --secret-key-file" in refused.stderr
+    assert "holds webhook signing secrets encrypted with a secret key" in refused.stderr
+    assert "listening on" not in refused.stderr
+    assert list(other_folder.iterdir()) == []  # no key file was made
+    port = free_port()  # with the key it was made with, the same database serves again
+    again = launch(tmp_path / "again", port, "--port", str(port), *url, env=NO_SECRET_KEY, cwd=first_folder)
+    assert again.stop() == 0, again.stderr
 
 
 def test_an_unusable_secret_key_is_a_usage_error(empty_database_url: str, tmp_path: Path) -> None:

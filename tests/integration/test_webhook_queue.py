@@ -210,7 +210,7 @@ def test_resealing_encrypts_plaintext_and_moves_older_keys_to_the_first(clean: D
 def test_the_dispatcher_is_woken_after_the_commit(clean: Database) -> None:
     organization_id, _ = new_endpoint(clean)
     woken: list[str] = []
-    wake = WakeOnCommit(clean.engine, lambda: woken.append("woken"))
+    wake = WakeOnCommit(clean, lambda: woken.append("woken"))
     wake.install()
     try:
         with clean.unit_of_work(write=True) as connection:

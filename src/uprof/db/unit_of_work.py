@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -40,19 +40,30 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._all_lock = self._write_lock if in_memory else None
         self._kept: tuple[int, Connection] | None = None  # (thread ID, its connection)
+        self._end_listeners: list[Callable[[dict[Any, Any]], None]] = []
+
+    def add_end_listener(self, listener: Callable[[dict[Any, Any]], None]) -> None:
+        """Call `listener(info)` each time a unit of work's transaction has ended (committed or rolled
+        back), with the `info` dictionary of the connection it ran on, from the thread that ran it."""
+        self._end_listeners.append(listener)
+
+    def remove_end_listener(self, listener: Callable[[dict[Any, Any]], None]) -> None:
+        if listener in self._end_listeners:
+            self._end_listeners.remove(listener)
 
     @contextmanager
     def connection_kept_for_this_thread(self) -> Iterator[None]:
-        """While the block runs, units of work on the calling thread reuse one connection instead of
-        checking one out of the pool each time (a tenth of a SQLite request's cost). The server keeps
-        one for its event loop, which runs every API request on SQLite."""
-        connection = self.engine.connect()
-        self._kept = (threading.get_ident(), connection)
+        """While the block runs, units of work on the calling thread reuse one SQLite connection instead
+        of checking one out of the pool each time (a tenth of a request's cost). The server keeps one
+        for its event loop, which runs every API request on SQLite."""
+        if not self.is_in_process:
+            raise ValueError("only an in-process database keeps a connection per thread")
+        self._kept = (threading.get_ident(), self.engine.connect())
         try:
             yield
         finally:
-            self._kept = None
-            connection.close()
+            kept, self._kept = self._kept, None
+            kept[1].close()
 
     def _connection(self) -> AbstractContextManager[Connection]:
         kept = self._kept
@@ -69,14 +80,18 @@ class Database:
         lock = self._write_lock if write else self._all_lock
         with lock or nullcontext():
             try:
-                with self._connection() as connection, connection.begin():
-                    if self.is_sqlite:
-                        # pysqlite is left in autocommit mode so that uprof chooses the BEGIN: IMMEDIATE
-                        # takes the write lock before the first read. (Done here rather than in an
-                        # engine "begin" event, which would put every statement on SQLAlchemy's slower
-                        # event-dispatching path.)
-                        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-                    yield connection
+                with self._connection() as connection:
+                    try:
+                        with connection.begin():
+                            if self.is_sqlite:
+                                # pysqlite is left in autocommit mode so that uprof chooses the BEGIN:
+                                # IMMEDIATE takes the write lock before the first read. (Done here rather
+                                # than in an engine "begin" event, which would put every statement on
+                                # SQLAlchemy's slower event-dispatching path.)
+                                connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                            yield connection
+                    finally:
+                        self._end_unit(connection)
             except OperationalError as error:
                 if _is_busy(error):
                     raise DatabaseBusy(str(error.orig)) from error
@@ -85,6 +100,23 @@ class Database:
                 if error.connection_invalidated:
                     raise DatabaseBusy("connection lost") from error
                 raise
+
+    def _end_unit(self, connection: Connection) -> None:
+        if connection.invalidated:
+            return
+        if self._kept is not None and connection is self._kept[1]:
+            # A pooled connection is rolled back when the pool takes it back; the kept one never goes
+            # back, so a transaction that survived its unit (a COMMIT that failed, say) ends here, or
+            # the connection is dropped, rather than holding SQLite's write lock from then on.
+            driver = connection.connection.driver_connection
+            if getattr(driver, "in_transaction", False):
+                try:
+                    driver.rollback()  # type: ignore[union-attr]
+                except Exception:
+                    connection.invalidate()
+                    return
+        for listener in self._end_listeners:
+            listener(connection.info)
 
     def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run `work` inside one unit of work and return its result."""

@@ -71,7 +71,7 @@ class Dispatcher:
     async def run(self) -> None:
         """Dispatch until `stop` is called."""
         self._loop = asyncio.get_running_loop()
-        signal_on_commit = WakeOnCommit(self._database.engine, self.wake)
+        signal_on_commit = WakeOnCommit(self._database, self.wake)
         signal_on_commit.install()
         try:
             async with sender.make_client(self._timeout) as client:

@@ -19,7 +19,7 @@ from uprof.ids import new_id
 from uprof.timestamps import to_micros
 from uprof.webhooks import repository
 from uprof.webhooks.schemas import EndpointListQuery, NewEndpoint
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
+from uprof.webhooks.secret_box import SecretBox, SecretUnreadable, is_plaintext
 from uprof.webhooks.signing import new_secret
 
 MAX_ENDPOINTS = 32
@@ -154,6 +154,15 @@ def reseal_secrets(connection: Connection, box: SecretBox) -> Resealed:
             repository.replace_stored_secret(connection, row.id, column, stored, resealed)
             count += 1
     return Resealed(count, sorted(set(unreadable)))
+
+
+def holds_sealed_secrets(connection: Connection) -> bool:
+    """Whether any stored secret is encrypted, i.e. needs the key it was sealed with."""
+    return any(
+        stored is not None and not is_plaintext(stored)
+        for row in repository.stored_secrets(connection)
+        for stored in (row.signing_secret, row.previous_signing_secret)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The in-process signal that wakes a dispatcher right after a commit that queued deliveries.
 
 A unit of work that stores deliveries marks its connection (`note_new_work`). The mark lives in
-the pooled connection's `info`, and the pool's `checkin` event fires only once the transaction
-has ended and the connection is handed back — after the commit, so the dispatcher woken then
-finds the rows. A rolled-back transaction wakes it for nothing, which costs one empty poll.
+the connection's `info`; the Database calls its end listeners once the unit's transaction has
+ended — after the commit, so the dispatcher woken then finds the rows. A rolled-back transaction
+wakes it for nothing, which costs one empty poll.
 Other processes are not signalled; their dispatchers find the work on their next poll.
 """
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection
+
+from uprof.db.unit_of_work import Database
 
 _MARK = "uprof.webhooks.new_work"
 
@@ -23,19 +25,18 @@ def note_new_work(connection: Connection) -> None:
 
 
 class WakeOnCommit:
-    """Calls `wake` (from whichever thread returns the connection) after each marked transaction."""
+    """Calls `wake` (from whichever thread ran the unit of work) after each marked transaction."""
 
-    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, wake: Callable[[], None]) -> None:
+        self._database = database
         self._wake = wake
 
-    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_MARK, False):
+    def _on_end(self, info: dict[Any, Any]) -> None:
+        if info.pop(_MARK, False):
             self._wake()
 
     def install(self) -> None:
-        event.listen(self._engine, "checkin", self._on_checkin)
+        self._database.add_end_listener(self._on_end)
 
     def remove(self) -> None:
-        if event.contains(self._engine, "checkin", self._on_checkin):
-            event.remove(self._engine, "checkin", self._on_checkin)
+        self._database.remove_end_listener(self._on_end)
