@@ -39,11 +39,10 @@ from anthropic.types.beta import BetaWebhookEvent
 from sqlalchemy import Connection, select, update
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.databases import backend_of, fresh_database
+from tests.databases import backend_of, fresh_database, opened
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, TEST_SECRET_KEY, session_box
 from uprof.accounts import service as accounts
-from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
 from uprof.profiles import service as profiles
 from uprof.profiles.schemas import ProfileInput
@@ -67,10 +66,10 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 @contextmanager
-def own_database(database_url: str, folder: Path) -> Iterator[str]:
-    """A new, migrated database on the backend of `database_url`, dropped afterwards."""
-    with fresh_database(backend_of(database_url), folder) as url:
-        yield url
+def own_database(database_url: str, folder: Path) -> Iterator[tuple[str, Database]]:
+    """A new, migrated database on the backend of `database_url`, open, and dropped afterwards."""
+    with fresh_database(backend_of(database_url), folder) as url, opened(url) as database:
+        yield url, database
 
 
 @dataclass
@@ -95,14 +94,12 @@ class Hub:
 
 @pytest.fixture(scope="module")
 def shared(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    with own_database(database_url, tmp_path_factory.mktemp("webhooks")) as url:
-        database = Database(make_engine(url))
+    with own_database(database_url, tmp_path_factory.mktemp("webhooks")) as (url, database):
         running = Hub(url, database, start_server(url, *SERVER_OPTIONS, env=FAST_RETRIES))
         try:
             yield running
         finally:
             stop_server(running.server)
-            database.engine.dispose()
 
 
 class Operator:
@@ -771,8 +768,7 @@ def test_two_servers_never_send_one_attempt_twice(shared: Hub, operator: Operato
 
 def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_path: Path, receiver: Receiver) -> None:
     """`uprof webhooks dispatch` alone: events stored by another process are delivered, SIGTERM stops it."""
-    with own_database(database_url, tmp_path) as url:
-        database = Database(make_engine(url))
+    with own_database(database_url, tmp_path) as (url, database):
         now = datetime.now(UTC)
         name = f"webhooks-{uuid.uuid4()}"
 
@@ -802,7 +798,6 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0, log.read_text()
         assert stored_secrets(database, endpoint_id) == (secret, None)
-        database.engine.dispose()
     assert item.verified_with == [secret]
     assert json.loads(item.body)["data"] == {"type": UPDATED, "id": profile_id, "organization_id": organization_id}
     assert "encrypted 1 stored webhook signing secrets" in log.read_text()
@@ -833,29 +828,25 @@ def own_server(url: str, key: str) -> Iterator[Server]:
 def test_plaintext_secrets_stored_before_encryption_are_encrypted_when_a_server_starts(
     database_url: str, tmp_path: Path, receiver: Receiver
 ) -> None:
-    with own_database(database_url, tmp_path) as url:
-        database = Database(make_engine(url))
-        try:
-            with own_server(url, TEST_SECRET_KEY) as server:
-                operator = new_operator(database, server)
-                created = operator.endpoint(receiver.url("/legacy"), [UPDATED])
-                operator.close()
-            current, previous = new_secret(), new_secret()
-            database.run(lambda c: store_plaintext(c, created.id, current, previous), write=True)
+    with own_database(database_url, tmp_path) as (url, database):
+        with own_server(url, TEST_SECRET_KEY) as server:
+            operator = new_operator(database, server)
+            created = operator.endpoint(receiver.url("/legacy"), [UPDATED])
+            operator.close()
+        current, previous = new_secret(), new_secret()
+        database.run(lambda c: store_plaintext(c, created.id, current, previous), write=True)
 
-            with own_server(url, TEST_SECRET_KEY) as server:
-                assert "uprof: encrypted 2 stored webhook signing secrets with the secret key" in server.output()
-                assert stored_secrets(database, created.id) == (current, previous)
-                receiver.route("/legacy", current, previous)
-                operator = operator.at(server)
-                operator.set_cyber(operator.profile())
-                [item] = receiver.wait("/legacy", 1)
-                operator.close()
-            assert item.verified_with == [current, previous]
-            with own_server(url, TEST_SECRET_KEY) as server:  # nothing is left to encrypt
-                assert "encrypted" not in server.output()
-        finally:
-            database.engine.dispose()
+        with own_server(url, TEST_SECRET_KEY) as server:
+            assert "uprof: encrypted 2 stored webhook signing secrets with the secret key" in server.output()
+            assert stored_secrets(database, created.id) == (current, previous)
+            receiver.route("/legacy", current, previous)
+            operator = operator.at(server)
+            operator.set_cyber(operator.profile())
+            [item] = receiver.wait("/legacy", 1)
+            operator.close()
+        assert item.verified_with == [current, previous]
+        with own_server(url, TEST_SECRET_KEY) as server:  # nothing is left to encrypt
+            assert "encrypted" not in server.output()
 
 
 def test_a_secret_no_configured_key_decrypts_fails_its_attempts_not_the_server(
@@ -863,40 +854,36 @@ def test_a_secret_no_configured_key_decrypts_fails_its_attempts_not_the_server(
 ) -> None:
     """The server runs with the wrong key: deliveries to the endpoint whose secret it cannot decrypt
     fail without being sent, and everything else goes on."""
-    with own_database(database_url, tmp_path) as url:
-        database = Database(make_engine(url))
-        try:
-            with own_server(url, OTHER_SECRET_KEY) as server:
-                operator = new_operator(database, server)
-                lost = operator.endpoint(receiver.url("/lost"), [UPDATED])
-                operator.close()
-            with own_server(url, TEST_SECRET_KEY) as server:
-                assert (
-                    f"uprof: warning: no configured secret key decrypts the signing secrets of webhook endpoints "
-                    f"{lost.id}; their deliveries fail" in server.output()
-                )
-                operator = operator.at(server)
-                working = operator.endpoint(receiver.url("/working"), [UPDATED])
-                receiver.route("/working", working.signing_secret)
-                operator.set_cyber(operator.profile())
-                [failed] = settled(operator, lost.id, 1, "failed")
-                settled(operator, working.id, 1, "succeeded")
-                attempts = operator.delivery(failed["id"])["attempts"]
-                assert [(a["error"], a["status_code"], a["response_excerpt"]) for a in attempts] == [
-                    ("secret_unreadable", None, None)
-                ] * 3
-                assert receiver.at("/lost") == []  # never sent, signed or not
-                assert f"not sent: no configured secret key decrypts the signing secret of endpoint {lost.id}" in (
-                    server.output()
-                )
-                # Regenerating recovers the endpoint: the secret nobody can read is not kept as the previous one.
-                renewed = operator.sdk.beta.organization.webhooks.regenerate_signing_secret(lost.id).signing_secret
-                assert stored_secrets(database, lost.id) == (renewed, None)
-                receiver.route("/lost", renewed)
-                retried = operator.http.post(f"/v1/admin/webhook_deliveries/{failed['id']}/retry")
-                assert retried.status_code == 200, retried.text
-                [item] = receiver.wait("/lost", 1)
-                operator.close()
-            assert item.verified_with == [renewed]
-        finally:
-            database.engine.dispose()
+    with own_database(database_url, tmp_path) as (url, database):
+        with own_server(url, OTHER_SECRET_KEY) as server:
+            operator = new_operator(database, server)
+            lost = operator.endpoint(receiver.url("/lost"), [UPDATED])
+            operator.close()
+        with own_server(url, TEST_SECRET_KEY) as server:
+            assert (
+                f"uprof: warning: no configured secret key decrypts the signing secrets of webhook endpoints "
+                f"{lost.id}; their deliveries fail" in server.output()
+            )
+            operator = operator.at(server)
+            working = operator.endpoint(receiver.url("/working"), [UPDATED])
+            receiver.route("/working", working.signing_secret)
+            operator.set_cyber(operator.profile())
+            [failed] = settled(operator, lost.id, 1, "failed")
+            settled(operator, working.id, 1, "succeeded")
+            attempts = operator.delivery(failed["id"])["attempts"]
+            assert [(a["error"], a["status_code"], a["response_excerpt"]) for a in attempts] == [
+                ("secret_unreadable", None, None)
+            ] * 3
+            assert receiver.at("/lost") == []  # never sent, signed or not
+            assert f"not sent: no configured secret key decrypts the signing secret of endpoint {lost.id}" in (
+                server.output()
+            )
+            # Regenerating recovers the endpoint: the secret nobody can read is not kept as the previous one.
+            renewed = operator.sdk.beta.organization.webhooks.regenerate_signing_secret(lost.id).signing_secret
+            assert stored_secrets(database, lost.id) == (renewed, None)
+            receiver.route("/lost", renewed)
+            retried = operator.http.post(f"/v1/admin/webhook_deliveries/{failed['id']}/retry")
+            assert retried.status_code == 200, retried.text
+            [item] = receiver.wait("/lost", 1)
+            operator.close()
+        assert item.verified_with == [renewed]
