@@ -1,4 +1,4 @@
-"""Hostile input the transport rules of test_http_rules.py do not reach: oversized headers and request
+"""Hostile input the transport rules of rules/test_http_rules.py do not reach: oversized headers and request
 lines, JSON nested 10,000 levels deep on every route that takes a body, clients that send part of a
 request and stall, path tricks in IDs (traversal, encodings, Unicode look-alikes of real IDs), and list
 cursors replayed, spliced or forged across organizations (http.md §17, §7, profiles.md §4.4).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,17 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import Server, Tenant
-from tests.e2e.test_http_rules import (
-    FULL_PROFILE,
-    Organization,
+from tests.e2e.conftest import Server
+from tests.e2e.rules.support import (
     Snapshot,
     assert_envelope,
     assert_invalid,
     connect,
     headers,
-    new_organization,
-    stored,
 )
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
@@ -58,51 +53,6 @@ ENDPOINT_NEEDS_BETA = (
 
 def not_accepted(field: str, revision: str) -> str:
     return f"{field}: not accepted {SELECTED[revision]}; accepted {ACCEPTED[field]}"
-
-
-# Tests that only send requests the server must refuse share one organization per module (see
-# test_http_rules.py); tests that change anything use the fresh_* fixtures.
-
-
-@pytest.fixture(scope="module")
-def shared(server: Server, database: Database) -> Iterator[Organization]:
-    with new_organization(server, database) as organization:
-        initial = stored(database, organization.organization_id)
-        yield organization
-        assert stored(database, organization.organization_id) == initial, "a test changed the shared organization"
-
-
-@pytest.fixture
-def api(shared: Organization) -> httpx.Client:
-    return shared.client
-
-
-@pytest.fixture
-def state(database: Database, shared: Organization) -> Snapshot:
-    return lambda: stored(database, shared.organization_id)
-
-
-@pytest.fixture
-def profile(shared: Organization) -> dict[str, Any]:
-    return shared.profile
-
-
-@pytest.fixture
-def fresh_api(server: Server, tenant: Tenant) -> Iterator[httpx.Client]:
-    with connect(server, tenant.key) as client:
-        yield client
-
-
-@pytest.fixture
-def fresh_state(database: Database, tenant: Tenant) -> Snapshot:
-    return lambda: stored(database, tenant.organization_id)
-
-
-@pytest.fixture
-def fresh_profile(fresh_api: httpx.Client) -> dict[str, Any]:
-    response = fresh_api.post("/v1/user_profiles", json=FULL_PROFILE, headers=headers())
-    assert response.status_code == 200, response.text
-    return dict(response.json())
 
 
 def send(api: httpx.Client, operation: str, revision: str, body: Any, profile_id: str = MISSING) -> httpx.Response:
