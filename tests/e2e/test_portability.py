@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import select as selectors
+import stat
 import subprocess
 import sys
 import threading
@@ -31,7 +32,7 @@ from standardwebhooks import Webhook
 
 from tests.databases import backend_of, opened
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.e2e.page_support import VALID_APPLICATION, VALID_IDENTITY, csrf_of
+from tests.e2e.pages.support import VALID_APPLICATION, VALID_IDENTITY, csrf_of
 from tests.e2e.portability_support import (
     T0,
     base_environment,
@@ -116,9 +117,14 @@ def test_export_then_import_then_export_gives_the_same_bytes(
     assert {SecretBox([OTHER_SECRET_KEY]).open(value) for value in stored} >= secrets
     with pytest.raises(SecretUnreadable):
         session_box().open(stored[0])
+    assert stat.S_IMODE(again.stat().st_mode) == 0o600  # it holds secrets
     unreadable = uprof("export", "--database-url", target)  # with the source's key
     assert unreadable.returncode == 1
     assert b"no configured secret key decrypts the signing secrets of webhook endpoint whep_" in unreadable.stderr
+    # A failed export into a file leaves the earlier file as it was, and nothing half-written beside it.
+    earlier = again.read_bytes()
+    assert uprof("export", str(again), "--database-url", target).returncode == 1
+    assert again.read_bytes() == earlier and not list(tmp_path.glob("*.partial"))
 
     # Links are not exported; a delivery's lease is not carried over, so it resumes on the new database.
     source_rows, target_rows = row_counts(source), row_counts(target)

@@ -8,7 +8,9 @@ ONLY. Writers are never blocked, so an export may run while servers are serving.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -60,13 +62,25 @@ ATTEMPT_COLUMNS = ("number", "started_at", "duration_ms", "status_code", "error"
 def export_to(database: Database, path: str, box: SecretBox, *, show_progress: bool) -> int:
     """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count.
 
+    A file appears only when the export is complete: it is written beside `path` under a temporary
+    name and renamed at the end, so a failed export leaves no truncated file that an import could
+    mistake for a whole one (and an earlier file at `path` stays as it was). It is readable by its
+    owner alone, since it holds key hashes and signing secrets.
+
     Raises SecretUnreadable when `box` cannot decrypt a stored signing secret.
     """
     if path == "-":
-        counts = export(database, sys.stdout.buffer, box, show_progress=show_progress)
-    else:
-        with open(path, "wb", buffering=1 << 20) as sink:
+        return sum(export(database, sys.stdout.buffer, box, show_progress=show_progress).values())
+    directory, name = os.path.split(os.path.abspath(path))
+    descriptor, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=directory)
+    try:
+        with open(descriptor, "wb", buffering=1 << 20) as sink:
             counts = export(database, sink, box, show_progress=show_progress)
+            os.fsync(sink.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
     return sum(counts.values())
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
 from tests.e2e.conftest import Server
-from tests.e2e.page_support import (
+from tests.e2e.pages.support import (
     VALID_APPLICATION,
     VALID_IDENTITY,
     Org,
@@ -43,23 +43,6 @@ from uprof.pages.models import console_session
 from uprof.timestamps import utc_now
 
 NOT_DONE = "Not done:"
-
-
-@pytest.fixture
-def org(database: Database) -> Org:
-    return new_org(database)
-
-
-@pytest.fixture
-def api(server: Server, org: Org) -> Iterator[httpx.Client]:
-    with org.api(server) as client:
-        yield client
-
-
-@pytest.fixture
-def admin(server: Server, org: Org) -> Iterator[httpx.Client]:
-    with org.api(server, admin=True) as client:
-        yield client
 
 
 def sign_in(server: Server, key: str) -> httpx.Client:

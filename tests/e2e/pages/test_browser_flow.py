@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 
 from tests.e2e.conftest import Server
-from tests.e2e.page_support import Org, new_org
-from uprof.db.unit_of_work import Database
+from tests.e2e.pages.support import Org
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +61,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
     # No page breaks its own content security policy or loads anything that fails.
     assert problems == []
-
-
-@pytest.fixture
-def org(database: Database) -> Org:
-    return new_org(database)
 
 
 def backend(request: pytest.FixtureRequest) -> str:

@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import update
 
 from tests.e2e.conftest import Server
-from tests.e2e.page_support import (
+from tests.e2e.pages.support import (
     VALID_APPLICATION,
     VALID_IDENTITY,
-    Org,
     admin_view,
     assert_page,
     assert_private,
@@ -28,7 +27,6 @@ from tests.e2e.page_support import (
     ga,
     http_client,
     link_path,
-    new_org,
     r1,
     text_of,
 )
@@ -42,23 +40,6 @@ IDENTITY_THANKS = "Thank you — your identity details were received."
 NOT_VALID = "This link is not valid"
 SPENT = "This link has expired or was already used"
 FORM_TYPE = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def org(database: Database) -> Org:
-    return new_org(database)
-
-
-@pytest.fixture
-def api(server: Server, org: Org) -> Iterator[httpx.Client]:
-    with org.api(server) as client:
-        yield client
-
-
-@pytest.fixture
-def admin(server: Server, org: Org) -> Iterator[httpx.Client]:
-    with org.api(server, admin=True) as client:
-        yield client
 
 
 @pytest.fixture
