@@ -2,7 +2,7 @@
 
 Profiles are inserted through SQLAlchemy Core with uprof's own table and engine, so every column
 is encoded exactly as `uprof.profiles.service.create` stores it (integer-microsecond timestamps,
-JSON `metadata`, JSON `null` program columns, `name_key` from the service's own folding), only in
+JSON `metadata`, JSON `null` program columns, `name_key` and `name_folded` from the service's own folding), only in
 large executemany batches instead of one request at a time.
 """
 
@@ -26,7 +26,7 @@ from uprof.db.engine import make_engine
 from uprof.db.server_secret import server_secret
 from uprof.http.pagination import CursorCodec
 from uprof.profiles.models import user_profile
-from uprof.profiles.service import DETAIL_COLUMNS, name_key
+from uprof.profiles.service import DETAIL_COLUMNS, name_columns
 from uprof.timestamps import to_micros, utc_now
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -92,7 +92,7 @@ def _row(generator: random.Random, organization_id: str, n: int, created_micros:
         "updated_at": created_micros,
     }
     row["reference_id"] = f"user_{n}"
-    row["name_key"] = name_key(name)
+    row.update(name_columns(name))
     return row
 
 

@@ -24,7 +24,7 @@ from tests.e2e.conftest import R1_HEADERS, Server, Tenant
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.provider import service as provider
-from uprof.timestamps import utc_now
+from uprof.timestamps import format_timestamp, utc_now
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 GA_HEADERS = {"anthropic-version": "2023-06-01"}
@@ -41,7 +41,8 @@ CYBER_DEFAULT = {
     "tiers": {"a": {"status": "inactive"}, "b": {"status": "inactive"}, "c": {"status": "inactive"}},
     "requirements": {"data_retention": True, "human_review": True},
 }
-NO_TIERS = {"tiers": {}, "requirements": None}
+# A complete read reports every tier even when none is active (profiles.md §2.4).
+NO_TIERS = {"tiers": {tier: {"status": "inactive"} for tier in "abc"}, "requirements": None}
 
 
 def tiers(a: str = "inactive", b: str = "inactive", c: str = "inactive") -> dict[str, dict[str, str]]:
@@ -414,6 +415,13 @@ def test_profile_search(op: Operator) -> None:
     assert ids(op.ok("GET", path, q="zzz")) == []
     assert walk(op, path, limit=3) == [[anonymous, nevada, grace], [ada]]
     invalid(op.admin.get(path, params={"limit": "101"}), "limit: must be an integer from 1 to 100")
+    # Any case in full Unicode, not only A-Z: the same on both databases.
+    emile = op.profile("Émile Zoë Straße")
+    plain = op.profile("Emile Zoe Strasse")  # no accents: another name, but ß folds to ss
+    for q in ("Émile", "émile", "ÉMILE", "zoë", "ZOË", "mile zoë st"):
+        assert ids(op.ok("GET", path, q=q)) == [emile], q
+    for q in ("straße", "STRASSE", "STRAẞE"):
+        assert ids(op.ok("GET", path, q=q)) == [plain, emile], q
 
 
 def test_operator_profile_view(op: Operator) -> None:
@@ -654,6 +662,28 @@ def test_open_enforcement_action_validation(op: Operator) -> None:
         "user profile not found",
     )
     not_found(op.admin.get(f"/v1/admin/user_profiles/{MISSING_PROFILE}/enforcement_actions"), "user profile not found")
+
+
+def test_an_action_past_its_expiry_reads_as_expired_at_once(op: Operator) -> None:
+    """provider.md §5.8: the background task stores the expiry later; every read shows it already."""
+    profile = op.profile()
+    expires_at = utc_now() - timedelta(seconds=5)  # only the service layer can open one in the past
+    action_id = op.database.run(
+        lambda c: provider.open_enforcement_action(
+            c, op.organization_id, profile, type="restriction", reason="high_harm", expires_at=expires_at,
+            now=expires_at - timedelta(seconds=10),
+        ),
+        write=True,
+    )  # fmt: skip
+    shown = op.ok("GET", f"/v1/admin/enforcement_actions/{action_id}")
+    assert (shown["resolution"], shown["resolved_at"]) == ("expired", shown["expires_at"])
+    assert shown["expires_at"] == format_timestamp(expires_at)
+    path = f"/v1/admin/user_profiles/{profile}/enforcement_actions"
+    assert op.ok("GET", path, state="resolved")["data"] == [shown]
+    assert op.ok("GET", path, state="open")["data"] == []
+    conflict = op.admin.post(f"/v1/admin/enforcement_actions/{action_id}/resolve", json={})
+    assert_error(conflict, 409, "conflict_error", "enforcement action is already resolved", no_retry=True)
+    assert op.read(profile)["enforcement_status"] == "unrestricted"
 
 
 def test_enforcement_action_lifecycle(op: Operator) -> None:

@@ -52,6 +52,27 @@ def test_requests_refused_before_the_key_is_accepted_cost_nothing(limited: Serve
     assert ok.status_code == 200 and ok.headers["anthropic-ratelimit-requests-remaining"] == "1"
 
 
+def test_requests_refused_after_the_key_is_accepted_show_the_bucket_and_cost_nothing(
+    limited: Server, tenant: Tenant
+) -> None:
+    """Checks 5-8 (version, beta, key kind, workspace) answer with the bucket's headers but take no token."""
+    refusals = [
+        ("/v1/user_profiles", {"anthropic-version": "1999-01-01"}, 400),
+        ("/v1/user_profiles", {**R1_HEADERS, "anthropic-beta": "user-profiles-1999-01-01"}, 400),
+        ("/v1/organizations/webhooks", {"anthropic-version": "2023-06-01"}, 404),
+        ("/v1/admin/enrollments", {}, 403),
+        ("/v1/user_profiles", {**R1_HEADERS, "anthropic-workspace-id": "wrkspc_nowhere"}, 404),
+    ]
+    with httpx.Client(base_url=limited.url, headers={"x-api-key": tenant.key}) as http:
+        for path, headers, status in refusals:
+            refused = http.get(path, headers=headers)
+            assert refused.status_code == status, refused.text
+            assert refused.headers["anthropic-ratelimit-requests-limit"] == "2"
+            assert refused.headers["anthropic-ratelimit-requests-remaining"] == "2"
+        ok = http.get("/v1/user_profiles", headers=R1_HEADERS)
+    assert ok.status_code == 200 and ok.headers["anthropic-ratelimit-requests-remaining"] == "1"
+
+
 def test_the_sdk_retries_after_429_on_its_own(limited: Server, server: Server, tenant: Tenant) -> None:
     with anthropic.Anthropic(api_key=tenant.key, base_url=limited.url, max_retries=3) as client:
         created = [client.beta.user_profiles.create(name=f"p{i}").id for i in range(4)]  # 2 waits of ~1 s

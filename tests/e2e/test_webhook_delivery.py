@@ -45,8 +45,9 @@ from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, TEST_SEC
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.profiles import service as profiles
-from uprof.profiles.schemas import ProfileInput
+from uprof.profiles.schemas import ProfileInput, parse_timestamp
 from uprof.provider import service as provider
+from uprof.timestamps import format_timestamp
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.models import webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import NewEndpoint
@@ -725,6 +726,7 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
         record = operator.delivery(delivered["id"])
         resolved = wait_until(lambda: operator.deliveries(endpoint_id=kept.id, event_type=RESOLVED), what="expiry")
         gone = operator.http.get(f"/v1/admin/webhook_deliveries/{old['id']}")
+        action = operator.http.get(f"/v1/admin/enforcement_actions/{restriction}").json()
     finally:
         operator.close()
 
@@ -735,8 +737,13 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
     event_left = select(webhook_event.c.id).where(webhook_event.c.id == old["event_id"])
     assert shared.database.run(lambda c: c.scalar(event_left), write=False) is None
     assert len(resolved) == 1
-    data = [json.loads(item.body)["data"] for item in receiver.wait("/kept", 2)]
+    bodies = [json.loads(item.body) for item in receiver.wait("/kept", 2)]
+    data = [body["data"] for body in bodies]
     assert [(d["type"], d["enforcement_action_id"]) for d in data] == [(OPENED, restriction), (RESOLVED, restriction)]
+    # The expiry was stored after the restart: its event was created then (webhooks.md §5.1), while
+    # the action reads as resolved at its expires_at (provider.md §5.8).
+    assert parse_timestamp(bodies[1]["created_at"]) > expires_at + timedelta(seconds=0.1)
+    assert (action["resolution"], action["resolved_at"]) == ("expired", format_timestamp(expires_at))
 
 
 def test_two_servers_never_send_one_attempt_twice(shared: Hub, operator: Operator, receiver: Receiver) -> None:

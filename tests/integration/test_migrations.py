@@ -148,3 +148,28 @@ def test_widening_the_secret_columns_keeps_every_endpoint_delivery_and_attempt(e
         for table in ("webhook_delivery", "webhook_attempt"):
             assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1, table
         assert schema_drift(connection, metadata) == []
+
+
+def test_the_search_text_is_filled_in_for_every_named_profile(empty_database: Database) -> None:
+    """0007 adds `name_folded` and folds the names already stored, as the service folds new ones."""
+    names = {"uprof_a": "Émile ZOË", "uprof_b": None, "uprof_c": "STRASSE Straße"} | {
+        f"uprof_n{number:04}": f"Name {number}"
+        for number in range(1500)  # more than one batch
+    }
+    with empty_database.unit_of_work(write=True) as connection:
+        command.upgrade(migrate.alembic_config(connection), "0006")
+        connection.execute(
+            text("INSERT INTO organization (id, name, is_default, created_at) VALUES ('org', 'o', true, 0)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO user_profile (id, organization_id, name, name_key, access_type, metadata, created_at,"
+                " updated_at) VALUES (:id, 'org', :name, :name, 'application', '{}', 0, 0)"
+            ),
+            [{"id": key, "name": name} for key, name in names.items()],
+        )
+    assert migrate.upgrade(empty_database) == migrate.head_revision()
+    with empty_database.unit_of_work(write=False) as connection:
+        folded = dict(connection.execute(text("SELECT id, name_folded FROM user_profile")).all())
+    assert folded == {key: None if name is None else name.casefold() for key, name in names.items()}
+    assert folded["uprof_a"] == "émile zoë" and folded["uprof_c"] == "strasse strasse"

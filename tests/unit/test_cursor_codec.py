@@ -15,7 +15,7 @@ from typing import Any, cast
 import orjson
 import pytest
 
-from uprof.http.pagination import CursorCodec, InvalidCursor
+from uprof.http.pagination import MAX_LENGTH, CursorCodec, InvalidCursor
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -28,7 +28,9 @@ SAMPLES: list[dict[str, Any]] = [
     {"o": "desc", "b": "name", "k": None, "i": "uprof_9bTn3QwE5rYu7IoP1aSd2FgH"},
     {"o": "asc", "b": "name", "k": 'quote " backslash \\ newline \n tab \t', "i": "uprof_x"},
     {"o": "asc", "b": "name", "k": "Ünïcödé 名前 😀 \u200b", "i": "uprof_x"},
-    {"o": "asc", "b": "name", "k": "😀" * 255, "i": "uprof_" + "z" * 24},  # the longest real sort key
+    {"o": "asc", "b": "name", "k": "😀" * 255, "i": "uprof_" + "z" * 24},
+    # The longest real sort key: every control character becomes six bytes of JSON (\u0001).
+    {"o": "desc", "b": "name", "k": "\u0001" * 255, "i": "uprof_" + "z" * 24},
     {},
     {"nested": {"list": [1, 2.5, True, False, None]}},
 ]
@@ -63,8 +65,11 @@ def test_cursor_is_page_prefix_and_unpadded_base64url(fields: dict[str, Any]) ->
     assert BASE64URL.fullmatch(cursor.removeprefix("page_"))
 
 
-def test_longest_real_cursor_fits_the_accepted_length() -> None:
-    assert len(codec.encode(SAMPLES[6])) <= 2048
+@pytest.mark.parametrize("fields", SAMPLES[6:8])
+def test_longest_real_cursors_fit_the_accepted_length(fields: dict[str, Any]) -> None:
+    cursor = codec.encode(fields)
+    assert len(cursor) <= MAX_LENGTH
+    assert codec.decode(cursor) == fields
 
 
 def test_forge_helper_matches_the_codec() -> None:
@@ -171,13 +176,13 @@ def test_unused_low_bits_in_the_last_character_are_refused(remainder: int, unuse
         assert_refused(altered)
 
 
-@pytest.mark.parametrize("length", [2049, 4096, 1_000_000])
+@pytest.mark.parametrize("length", [MAX_LENGTH + 1, 2 * MAX_LENGTH, 1_000_000])
 def test_huge_input_is_refused(length: int) -> None:
     assert_refused("page_" + "A" * (length - len("page_")))
 
 
 def test_huge_input_signed_with_the_key_is_still_refused() -> None:
-    cursor = codec.encode({"k": "x" * 3000})
+    cursor = codec.encode({"k": "x" * MAX_LENGTH})
     assert_refused(cursor)
 
 

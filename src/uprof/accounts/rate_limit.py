@@ -45,6 +45,18 @@ def take(connection: Connection, key_id: str, *, rate: int, burst: int, now: dat
     return Decision(allowed, burst, math.floor(tokens), wait, full_at)
 
 
+def peek(connection: Connection, key_id: str, *, rate: int, burst: int, now: datetime) -> Decision:
+    """The key's bucket as `take` would find it, without taking a token (a read: nothing is stored)."""
+    per_second = rate / 60
+    row = connection.execute(select(t.c.tokens, t.c.refilled_at).where(t.c.api_key_id == key_id)).first()
+    tokens = float(burst)
+    if row is not None:
+        elapsed = max(0.0, (now - row.refilled_at).total_seconds())
+        tokens = min(tokens, row.tokens + elapsed * per_second)
+    full_at = now + timedelta(seconds=(burst - tokens) / per_second)
+    return Decision(tokens >= 1, burst, math.floor(tokens), 0.0, full_at)
+
+
 def _create(connection: Connection, key_id: str, burst: int, now: datetime) -> None:
     """Insert a full bucket; a concurrent first request of the same key may already have done so."""
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert

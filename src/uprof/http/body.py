@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from uprof.http.errors import InvalidRequest, RequestTooLarge
+from uprof.http.errors import InvalidRequest, RequestTooLarge, member_path, quote
 
 MAX_DEPTH = 32
 _FORBIDDEN_CHARACTER = re.compile("[\x00\ud800-\udfff]")
@@ -43,7 +43,8 @@ async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
 def check_encoding(content_encoding: str | None) -> None:
     if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
         raise InvalidRequest(
-            f"content-encoding: '{content_encoding}' is not supported", error_code="request_body_encoding_unsupported"
+            f"content-encoding: '{quote(content_encoding)}' is not supported",
+            error_code="request_body_encoding_unsupported",
         )
 
 
@@ -67,15 +68,15 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidRequest("body: not valid UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_object_from_pairs, parse_constant=_refuse_constant)
+        value = json.loads(
+            text, object_pairs_hook=_object_from_pairs, parse_constant=_refuse_constant, parse_int=_integer
+        )
     except json.JSONDecodeError as error:
         raise InvalidRequest(f"body: invalid JSON at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise InvalidRequest("body: nesting too deep") from None
     except _NonStandardConstant:
         raise _syntax_error(raw) from None
-    except ValueError:  # an integer literal longer than Python converts (4,300 digits)
-        raise InvalidRequest("body: number too large") from None
     if not isinstance(value, dict):
         raise InvalidRequest("body: must be a JSON object")
     _check_tree(value, "", 1)
@@ -109,6 +110,15 @@ def _syntax_error(raw: bytes) -> InvalidRequest:
     return InvalidRequest("body: invalid JSON")
 
 
+def _integer(literal: str) -> int | float:
+    """An integer literal; one longer than Python converts (4,300 digits) becomes an infinite float,
+    as a huge exponent does, so it meets the same type checks as any other number."""
+    try:
+        return int(literal)
+    except ValueError:
+        return float(literal)
+
+
 class _NonStandardConstant(ValueError):
     """NaN, Infinity or -Infinity: Python's json accepts them, JSON does not."""
 
@@ -117,19 +127,15 @@ def _refuse_constant(name: str) -> None:
     raise _NonStandardConstant(name)
 
 
-def _member_path(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
-
-
 def _check_tree(value: Any, path: str, depth: int) -> None:
     """Depth, duplicate keys and forbidden characters, reported for the first offender in document order."""
     if isinstance(value, dict | list) and depth > MAX_DEPTH:
         raise InvalidRequest("body: nesting too deep")
     if isinstance(value, _ObjectWithDuplicate):
-        raise InvalidRequest(f"{_member_path(path, value.duplicate_key)}: duplicate key")
+        raise InvalidRequest(f"{member_path(path, value.duplicate_key)}: duplicate key")
     if isinstance(value, dict):
         for key, item in value.items():
-            member = _member_path(path, key)
+            member = member_path(path, key)
             if _FORBIDDEN_CHARACTER.search(key):
                 raise InvalidRequest(f"{path or 'body'}: contains a character that is not allowed")
             _check_tree(item, member, depth + 1)

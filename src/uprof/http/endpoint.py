@@ -25,6 +25,7 @@ import anyio.to_thread
 import orjson
 from anyio import CapacityLimiter
 from sqlalchemy import Connection
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -38,6 +39,7 @@ from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
 from uprof.http.errors import (
+    ApiError,
     InvalidRequest,
     MethodNotAllowed,
     PermissionDenied,
@@ -46,6 +48,7 @@ from uprof.http.errors import (
     not_found_route,
     quote,
 )
+from uprof.http.query import CheckedQuery
 from uprof.http.revisions import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.services import Services
 from uprof.timestamps import format_seconds, utc_now
@@ -73,6 +76,11 @@ class ApiCall:
         undecodable byte: the lookup finds nothing (404) instead of failing in the driver.
         """
         return unquote(self.request.path_params[name]).replace("\x00", "\ufffd")
+
+    @property
+    def query(self) -> CheckedQuery:
+        """The query parameters, each refused with a 400 if it holds U+0000 when the handler reads it."""
+        return CheckedQuery(self.request.query_params)
 
     def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run `work` in one unit of work: the request owns the transaction."""
@@ -179,16 +187,16 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
     context = request_context(request.scope)
     context.organization_id = principal.organization_id
     context.key_id = principal.key_id
-    _check_version(headers.get("anthropic-version"), required=rules.version_required)
-    betas = merge_beta_headers(headers.getlist("anthropic-beta"))
-    if rules.required_beta is not None and rules.required_beta not in betas:
-        raise not_found_route()
-    revision = resolve_revision(betas) if rules.resolves_revision else Revision.GA
-    if rules.admin_only and not principal.is_admin:
-        raise PermissionDenied("this endpoint requires an admin API key")
-    context.workspace_id = acting_workspace(principal, requested_workspace, workspace_known)
+    context.workspace_id = principal.workspace_id  # a scoped key always acts in its workspace
+    try:
+        revision, context.workspace_id = _check_key_use(headers, rules, principal, requested_workspace, workspace_known)
+    except ApiError:
+        # Checks 5-8 cost no token, but the answer still shows the bucket (http.md §8, §15).
+        if services.settings.rate_limit:
+            _show_bucket(services, context, take=False)
+        raise
     if services.settings.rate_limit:
-        _take_token(services, context)
+        _show_bucket(services, context, take=True)
     call = ApiCall(request, services, context, principal, revision)
     if received.operation.takes_body:
         request_body.check_encoding(headers.get("content-encoding"))
@@ -197,27 +205,43 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         if received.raw_body:
             request_body.check_content_type(headers.get("content-type"))
         call.body = request_body.parse_object(received.raw_body)
-    _check_query(request)
     return call
 
 
-def _take_token(services: Services, context: RequestContext) -> None:
-    """Check 9: one token per request from the key's bucket; 429 when it is empty (http.md §15)."""
+def _check_key_use(
+    headers: Headers, rules: RouteRules, principal: Principal, requested_workspace: str | None, workspace_known: bool
+) -> tuple[Revision, str | None]:
+    """Checks 5-8 of http.md §1 for an accepted key (version, beta values, key kind, workspace);
+    returns the revision and the workspace the request acts in."""
+    _check_version(headers.get("anthropic-version"), required=rules.version_required)
+    betas = merge_beta_headers(headers.getlist("anthropic-beta"))
+    if rules.required_beta is not None and rules.required_beta not in betas:
+        raise not_found_route()
+    revision = resolve_revision(betas) if rules.resolves_revision else Revision.GA
+    if rules.admin_only and not principal.is_admin:
+        raise PermissionDenied("this endpoint requires an admin API key")
+    return revision, acting_workspace(principal, requested_workspace, workspace_known)
+
+
+def _show_bucket(services: Services, context: RequestContext, *, take: bool) -> None:
+    """Check 9: take one token from the key's bucket (429 when it is empty, http.md §15), or with
+    `take=False` only look at it; either way the response shows the bucket's state."""
     settings = services.settings
     rate = settings.rate_limit
     burst = settings.rate_limit_burst or rate
     key_id = context.key_id
     assert key_id is not None
     now = utc_now()
+    use = rate_limit.take if take else rate_limit.peek
     decision = services.database.run(
-        lambda connection: rate_limit.take(connection, key_id, rate=rate, burst=burst, now=now), write=True
+        lambda connection: use(connection, key_id, rate=rate, burst=burst, now=now), write=take
     )
     context.extra_headers += [
         (b"anthropic-ratelimit-requests-limit", str(decision.limit).encode()),
         (b"anthropic-ratelimit-requests-remaining", str(decision.remaining).encode()),
         (b"anthropic-ratelimit-requests-reset", format_seconds(decision.full_at).encode()),
     ]
-    if not decision.allowed:
+    if take and not decision.allowed:
         seconds = max(1, math.ceil(decision.retry_after_seconds))
         raise RateLimited(
             f"rate limit exceeded; retry after {seconds} seconds",
@@ -226,17 +250,6 @@ def _take_token(services: Services, context: RequestContext) -> None:
                 "retry-after-ms": str(math.ceil(decision.retry_after_seconds * 1000)),
             },
         )
-
-
-def _check_query(request: Request) -> None:
-    """No handler sees U+0000 in a query parameter: no stored value can contain it, and PostgreSQL
-    text cannot even be compared with it."""
-    raw = request.scope.get("query_string", b"")
-    if b"%00" not in raw and b"\x00" not in raw:  # the only spellings of U+0000; skips the parse
-        return
-    for name, value in request.query_params.multi_items():
-        if "\x00" in name or "\x00" in value:
-            raise InvalidRequest(f"{quote(name) or 'query'}: contains a character that is not allowed")
 
 
 def _authenticate(services: Services, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:

@@ -99,3 +99,10 @@ def error_body(error: ApiError, request_id: str) -> bytes:
 def quote(text: str) -> str:
     """Offending values in messages are cut to 64 characters followed by `...` (http.md §13)."""
     return text if len(text) <= 64 else text[:64] + "..."
+
+
+def member_path(parent: str, key: str) -> str:
+    """The path of `key` inside the object at `parent` ("" = the body), for messages: the key cut like a
+    quoted value, and an empty key written `""` so the path still shows it (profiles.md §3.4)."""
+    name = '""' if key == "" else quote(key)
+    return f"{parent}.{name}" if parent else name

@@ -16,6 +16,10 @@ import orjson
 
 PREFIX = "page_"
 _TAG_BYTES = 16
+# Longer than any cursor encode() makes: the longest position is a name of 255 control characters,
+# each escaped to 6 bytes of JSON (about 2,200 characters once encoded). Anything longer is refused
+# before it is decoded.
+MAX_LENGTH = 4096
 
 
 class InvalidCursor(ValueError):
@@ -33,7 +37,7 @@ class CursorCodec:
 
     def decode(self, text: str) -> dict[str, Any]:
         """Return the fields of a cursor made by encode(); raise InvalidCursor for anything else."""
-        if not text.startswith(PREFIX) or len(text) > 2048:
+        if not text.startswith(PREFIX) or len(text) > MAX_LENGTH:
             raise InvalidCursor(text)
         body = text[len(PREFIX) :]
         try:

@@ -19,7 +19,7 @@ from uprof.profiles.schemas import (
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE_LENGTH,
 )
-from uprof.profiles.service import name_key
+from uprof.profiles.service import name_columns
 from uprof.provider import standing
 from uprof.provider.enforcement import REASONS
 from uprof.provider.models import enforcement_action, enrollment, identity_check
@@ -45,7 +45,7 @@ def parse_user_profile(record: Mapping[str, Any], seen: Seen) -> Rows:
         "id": identifier,
         "organization_id": organization_id,
         "name": name,
-        "name_key": name_key(name),
+        **name_columns(name),
         "access_type": fields.choice("access_type", ACCESS_TYPES),
         **_details(fields.raw("external_user_details")),
         "metadata": _metadata(fields.raw("metadata")),

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from uprof.profiles.schemas import DETAIL_KEYS
-from uprof.provider.views import action_view, enrollment_view, identity_check_view
+from uprof.provider.views import enrollment_view, identity_check_view, stored_action_view
 from uprof.timestamps import format_timestamp
 from uprof.webhooks.views import attempt_view, endpoint_view
 
@@ -119,7 +119,7 @@ def enrollment(row: Row) -> dict[str, Any]:
 
 def enforcement_action(row: Row, now: datetime) -> dict[str, Any]:
     """The admin view as of `now`; `check_submitted` on the row says whether an identity check awaits a decision."""
-    view = action_view(row, bool(row["check_submitted"]), now)
+    view = stored_action_view(row, bool(row["check_submitted"]), now)
     return {"kind": "enforcement_action", "organization_id": row["organization_id"], **view}
 
 

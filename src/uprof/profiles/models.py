@@ -1,6 +1,6 @@
 """The user_profile table: every stored value, whichever revision wrote it (profiles.md §2.6)."""
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 
 from uprof.db.base import metadata
 from uprof.db.columns import Timestamp, code_point_string
@@ -13,6 +13,9 @@ user_profile = Table(
     Column("name", String(255), nullable=True),
     # `name` with A-Z folded to a-z, compared by code point: the order_by=name sort key.
     Column("name_key", code_point_string(255), nullable=True),
+    # `name` case-folded in full Unicode (É → é, ß → ss): what the operator's search matches, the same
+    # on both databases (their own lower() folds only ASCII under the C collation).
+    Column("name_folded", Text, nullable=True),
     Column("access_type", String(16), nullable=False),
     Column("reference_id", String(255), nullable=True),
     Column("onboarded_at", Timestamp, nullable=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, exists, insert, or_, select, tuple_, update
 
 from uprof.profiles.models import user_profile as t
 from uprof.provider.models import enforcement_action
@@ -99,8 +99,8 @@ def search(
     """Newest first: profiles whose ID or reference ID equals `q`, or whose name contains it (any case)."""
     query = select(t).where(t.c.organization_id == organization_id)
     if q:
-        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(t.c.id == q, t.c.reference_id == q, func.lower(t.c.name).like(pattern, escape="\\")))
+        pattern = "%" + q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(t.c.id == q, t.c.reference_id == q, t.c.name_folded.like(pattern, escape="\\")))
     if after is not None:
         query = query.where(tuple_(t.c.created_at, t.c.id) < tuple_(*after))
     return list(connection.execute(query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)))

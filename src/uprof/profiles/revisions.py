@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from uprof.http.errors import InvalidRequest, quote
+from uprof.http.errors import InvalidRequest, member_path
 from uprof.http.revisions import Revision
 from uprof.provider import enforcement, standing
 from uprof.timestamps import format_timestamp
@@ -55,7 +55,7 @@ def check_field_accepted(name: str, revision: Revision) -> None:
         raise InvalidRequest(f"{name}: read-only field")
     accepted = ACCEPTED_FIELDS.get(name)
     if accepted is None:
-        raise InvalidRequest(f"{quote(name)}: unknown field")
+        raise InvalidRequest(f"{member_path('', name)}: unknown field")
     if revision not in accepted:
         raise not_accepted(name, revision, accepted)
 

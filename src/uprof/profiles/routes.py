@@ -7,7 +7,7 @@ from typing import Any
 from starlette.routing import Route
 
 from uprof.http.endpoint import PROFILE_ROUTES, ApiCall, Operation, api_route
-from uprof.http.errors import InvalidRequest, quote
+from uprof.http.errors import InvalidRequest, member_path
 from uprof.links import service as links
 from uprof.profiles import revisions, schemas, service
 from uprof.timestamps import format_timestamp, utc_now
@@ -38,7 +38,7 @@ def update_profile(call: ApiCall) -> dict[str, Any]:
 
 
 def list_profiles(call: ApiCall) -> dict[str, Any]:
-    query = schemas.parse_list_query(call.request.query_params, call.revision)
+    query = schemas.parse_list_query(call.query, call.revision)
     organization_id = call.principal.organization_id
     cursors = call.services.cursors
     page = call.transact(lambda c: service.list_page(c, organization_id, query, cursors), write=False)
@@ -64,7 +64,7 @@ def create_enrollment_url(call: ApiCall) -> dict[str, Any]:
 
 def create_action_url(call: ApiCall) -> dict[str, Any]:
     action = _action(call.body)
-    _refuse_keys([key for key in action if key != "type"], "action.")
+    _refuse_keys([key for key in action if key != "type"], "action")
     link = _issue_link(call, links.PORTAL)
     return {"type": "user_profile_action_url", "url": link.url, "expires_at": format_timestamp(link.expires_at)}
 
@@ -72,7 +72,7 @@ def create_action_url(call: ApiCall) -> dict[str, Any]:
 def _action(body: dict[str, Any]) -> dict[str, Any]:
     for key in body:
         if key != "action":
-            raise InvalidRequest(f"{quote(key)}: unknown field")
+            raise InvalidRequest(f"{member_path('', key)}: unknown field")
     if "action" not in body:
         raise InvalidRequest("action: field is required")
     action = body["action"]
@@ -87,7 +87,7 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 
 def _refuse_keys(keys: list[str], prefix: str) -> None:
     if keys:
-        raise InvalidRequest(f"{prefix}{quote(keys[0])}: unknown field")
+        raise InvalidRequest(f"{member_path(prefix, keys[0])}: unknown field")
 
 
 def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:

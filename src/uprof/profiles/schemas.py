@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from uprof.http.errors import InvalidRequest, quote
+from uprof.http.errors import InvalidRequest, member_path
 from uprof.http.revisions import Revision
 from uprof.profiles import revisions
 
@@ -121,14 +121,20 @@ def parse_timestamp(text: str) -> datetime | None:
             int((fraction or "0")[:6].ljust(6, "0")),
             tzinfo=UTC,
         )
-        if not zulu:
-            if int(offset_h) > 23 or int(offset_m) > 59:
-                return None
-            offset = timedelta(hours=int(offset_h), minutes=int(offset_m))
-            moment = moment - offset if sign == "+" else moment + offset
-    except (ValueError, OverflowError):
+    except ValueError:  # not a calendar date or time
         return None
-    return moment
+    if zulu:
+        return moment
+    if int(offset_h) > 23 or int(offset_m) > 59:
+        return None
+    offset = timedelta(hours=int(offset_h), minutes=int(offset_m))
+    try:
+        return moment - offset if sign == "+" else moment + offset
+    except OverflowError:
+        # A real instant just outside what a datetime holds: after 9999-12-31T23:59:59.999999Z it is
+        # later than any rule allows, so it becomes the last instant (and meets the "future" checks);
+        # before year 1 it cannot be stored, and is refused with the format message.
+        return datetime.max.replace(tzinfo=UTC) if sign == "-" else None
 
 
 def _cannot_clear(path: str) -> InvalidRequest:
@@ -144,7 +150,7 @@ def _external_user_details(value: Any, creating: bool, now: datetime) -> dict[st
         raise InvalidRequest("external_user_details: must be an object")
     for key in value:
         if key not in DETAIL_KEYS:
-            raise InvalidRequest(f"external_user_details.{quote(key)}: unknown field")
+            raise InvalidRequest(f"{member_path('external_user_details', key)}: unknown field")
     stored: dict[str, Any] = {}
     for key in DETAIL_KEYS:
         if key not in value:
@@ -181,7 +187,7 @@ def _detail_value(key: str, item: Any, path: str) -> str:
 
 
 def metadata_key_path(key: str) -> str:
-    return 'metadata.""' if key == "" else f"metadata.{quote(key)}"
+    return member_path("metadata", key)
 
 
 def _metadata(value: Any, creating: bool) -> dict[str, str]:

@@ -32,6 +32,11 @@ def name_key(name: str | None) -> str | None:
     return None if name is None else name.translate(_ASCII_FOLD)
 
 
+def name_columns(name: str | None) -> dict[str, str | None]:
+    """The stored columns derived from a profile's name: the sort key and the search text."""
+    return {"name_key": name_key(name), "name_folded": None if name is None else name.casefold()}
+
+
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -50,7 +55,7 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
         "updated_at": now,
     }
     row.update(changes.values)
-    row["name_key"] = name_key(row["name"])
+    row.update(name_columns(row["name"]))
     repository.insert_profile(connection, row)
     return {**row, "enforcement_actions": [], "identity_check_submitted": False, "read_at": now}
 
@@ -106,7 +111,7 @@ def update(
     if not changed:
         return with_enforcement(connection, [row])[0]
     if "name" in changed:
-        changed["name_key"] = name_key(changed["name"])
+        changed.update(name_columns(changed["name"]))
     changed["updated_at"] = next_updated_at(row["updated_at"], now)
     repository.update_profile(connection, profile_id, changed)
     row.update(changed)

@@ -21,7 +21,7 @@ def _ga(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _listing(call: ApiCall, name: str, default_order: str) -> Listing:
-    params = call.request.query_params
+    params = call.query
     order = schemas.choice(params, "order", ("asc", "desc")) or default_order
     return Listing(name, order, schemas.single(params, "page"), schemas.limit(params))
 
@@ -37,7 +37,7 @@ def _program(call: ApiCall) -> str:
 
 
 def list_enrollments(call: ApiCall) -> dict[str, Any]:
-    params = call.request.query_params
+    params = call.query
     listing = _listing(call, "enrollments", "asc")
     statuses = schemas.choices(params, "status", schemas.ENROLLMENT_STATUSES)
     program = schemas.choice(params, "program", standing.PROGRAMS)
@@ -85,7 +85,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 
 def search_profiles(call: ApiCall) -> dict[str, Any]:
     listing = _listing(call, "profiles", "desc")
-    q = schemas.single(call.request.query_params, "q")
+    q = schemas.single(call.query, "q")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(lambda c: queries.search_profiles(c, org, listing, cursors, q), write=False)
     return {"data": [_ga(row) for row in rows], "next_page": cursor}
@@ -132,7 +132,7 @@ def clear_program(call: ApiCall) -> dict[str, Any]:
 
 
 def list_profile_actions(call: ApiCall) -> dict[str, Any]:
-    state = schemas.choice(call.request.query_params, "state", schemas.ACTION_STATES) or "all"
+    state = schemas.choice(call.query, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
     rows, submitted = call.transact(lambda c: queries.actions_of_profile(c, org, profile_id, state), write=False)
     return {"data": [views.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
@@ -183,7 +183,7 @@ def resolve_action(call: ApiCall) -> dict[str, Any]:
 
 
 def list_identity_checks(call: ApiCall) -> dict[str, Any]:
-    params = call.request.query_params
+    params = call.query
     listing = Listing("identity_checks", "asc", schemas.single(params, "page"), schemas.limit(params))
     statuses = schemas.choices(params, "status", schemas.CHECK_STATUSES)
     profile_id = schemas.single(params, "user_profile_id")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from uprof.http.errors import InvalidRequest, quote
+from uprof.http.errors import InvalidRequest, member_path
 from uprof.profiles.schemas import parse_timestamp
 from uprof.provider import standing
 from uprof.provider.enforcement import REASONS
@@ -26,7 +26,7 @@ def one_of(values: tuple[str, ...]) -> str:
 def only_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for key in body:
         if key not in allowed:
-            raise InvalidRequest(f"{quote(key)}: unknown field")
+            raise InvalidRequest(f"{member_path('', key)}: unknown field")
 
 
 def note(body: Mapping[str, Any]) -> str | None:
@@ -52,7 +52,7 @@ def requirements(body: Mapping[str, Any]) -> dict[str, bool] | None:
         raise InvalidRequest("requirements: must be an object")
     for key in value:
         if key not in standing.DEFAULT_REQUIREMENTS:
-            raise InvalidRequest(f"requirements.{quote(key)}: unknown field")
+            raise InvalidRequest(f"{member_path('requirements', key)}: unknown field")
     return {key: _boolean(item, f"requirements.{key}") for key, item in value.items()}
 
 
@@ -80,7 +80,7 @@ def program_change(body: Mapping[str, Any], program: str) -> ProgramChange:
             raise InvalidRequest(f"{field}: must be an object")
         for key, state in value.items():
             if key not in standing.ITEMS[program]:
-                raise InvalidRequest(f"{field}.{quote(key)}: unknown field")
+                raise InvalidRequest(f"{member_path(field, key)}: unknown field")
             if state not in ("active", "inactive"):
                 raise InvalidRequest(f"{field}.{key}: must be one of active, inactive")
         items = dict(value)

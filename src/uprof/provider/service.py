@@ -289,23 +289,34 @@ def resolve_enforcement_action(
     _resolve(connection, action, "operator", now, note=note)
 
 
-def _resolve(connection: Connection, action: Row[Any], resolution: str, at: datetime, note: str | None = None) -> None:
+def _resolve(
+    connection: Connection,
+    action: Row[Any],
+    resolution: str,
+    at: datetime,
+    note: str | None = None,
+    *,
+    committed_at: datetime | None = None,
+) -> None:
+    """Resolve `action` as of `at` and queue its event, created when this change commits
+    (`committed_at`, which only an expiry resolved after the fact sets apart from `at`)."""
     repository.set_resolved(connection, action.id, resolved_at=at, resolution=resolution, note=note)
     outbox.record(
         connection,
         action.organization_id,
         outbox.ENFORCEMENT_ACTION_RESOLVED,
         action.user_profile_id,
-        at,
+        committed_at or at,
         enforcement_action_id=action.id,
     )
 
 
 def expire_actions(connection: Connection, now: datetime, batch: int = 500) -> int:
-    """Resolve actions past their `expires_at` (resolution `expired`); return how many."""
+    """Resolve actions past their `expires_at` (resolution `expired`, resolved at `expires_at`, provider.md
+    §5.8); the event is created now, when the change commits (webhooks.md §5.1). Return how many."""
     expired = repository.expired_unresolved(connection, now, batch)
     for action in expired:
-        _resolve(connection, action, "expired", action.expires_at)
+        _resolve(connection, action, "expired", action.expires_at, committed_at=now)
     return len(expired)
 
 

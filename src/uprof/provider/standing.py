@@ -65,12 +65,14 @@ def ga_view(stored: dict[str, Any] | None, program: str, *, complete: bool) -> d
             "status": stored["status"],
             "features": {name: {"status": stored["features"][name]} for name in ITEMS["efs"]},
         }
+    if not complete:
+        return {"status": stored["status"], "tiers": {}, "requirements": None}
+    # A complete read reports every tier, active or not ({} would say "not reported", not "inactive");
+    # requirements belong to active tiers, so they are null while none is.
     tiers = stored["tiers"]
     any_active = any(state == "active" for state in tiers.values())
-    if not complete or not any_active:
-        return {"status": stored["status"], "tiers": {}, "requirements": None}
     return {
         "status": stored["status"],
         "tiers": {name: {"status": tiers[name]} for name in ITEMS["cyber"]},
-        "requirements": dict(stored["requirements"]),
+        "requirements": dict(stored["requirements"]) if any_active else None,
     }

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from uprof.provider.enforcement import next_step
+from uprof.provider.enforcement import is_open, next_step
 from uprof.timestamps import format_timestamp
 
 
@@ -33,6 +33,17 @@ def enrollment_view(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def action_view(row: Mapping[Any, Any], check_submitted: bool, now: datetime) -> dict[str, Any]:
+    """The action as the Admin API shows it at `now`. One past its `expires_at` that the background
+    task has not yet resolved already reads as it will be stored: resolved at `expires_at`, `expired`
+    (provider.md §5.8)."""
+    view = stored_action_view(row, check_submitted, now)
+    if view["resolution"] is None and not is_open(row, now):
+        view.update(resolved_at=view["expires_at"], resolution="expired")
+    return view
+
+
+def stored_action_view(row: Mapping[Any, Any], check_submitted: bool, now: datetime) -> dict[str, Any]:
+    """The action's fields as stored (an export keeps a pending expiry for the task to resolve)."""
     return {
         "id": row["id"],
         "type": row["type"],

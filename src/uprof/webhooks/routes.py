@@ -25,7 +25,7 @@ def create_endpoint(call: ApiCall) -> dict[str, Any]:
 
 
 def list_endpoints(call: ApiCall) -> dict[str, Any]:
-    query = schemas.endpoint_list_query(call.request.query_params)
+    query = schemas.endpoint_list_query(call.query)
     org = call.principal.organization_id
     page = call.transact(lambda c: service.list_page(c, org, query), write=False)
     data = [views.endpoint_view(row._mapping) for row in page.rows]
@@ -68,7 +68,7 @@ def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
 
 
 def list_deliveries(call: ApiCall) -> dict[str, Any]:
-    params = call.request.query_params
+    params = call.query
     filters = schemas.delivery_filters(params)
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
     org, cursors = call.principal.organization_id, call.services.cursors

@@ -101,7 +101,11 @@ def test_applying_consumes_the_link_and_the_api_shows_pending(
     assert_private(done, profile)
     assert r1(api, profile["id"])["trust_grants"] == {"cyber": {"status": "pending"}}
     after = ga(api, profile["id"])
-    assert after["programs"]["cyber"] == {"status": "pending", "tiers": {}, "requirements": None}
+    assert after["programs"]["cyber"] == {
+        "status": "pending",
+        "tiers": {tier: {"status": "inactive"} for tier in "abc"},
+        "requirements": None,
+    }
     assert after["updated_at"] > before["updated_at"]
     [enrollment] = enrollments(admin, profile["id"])
     assert {key: enrollment[key] for key in ("program", "status", "source", "requested")} == {

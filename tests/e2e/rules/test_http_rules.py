@@ -628,7 +628,10 @@ def test_unknown_user_profiles_beta_is_rejected(
 # §6: ?beta=true
 
 
-@pytest.mark.parametrize("query", ["?beta=true", "?beta=false", "?beta=", "?beta=1&beta=2", "?beta"])
+# Any value, even one no handler could read (U+0000); unknown parameters are ignored just the same (§9).
+@pytest.mark.parametrize(
+    "query", ["?beta=true", "?beta=false", "?beta=", "?beta=1&beta=2", "?beta", "?beta=%00", "?other=%00&%00=1"]
+)
 @pytest.mark.parametrize("revision", ["R1", "GA"])
 def test_beta_query_parameter_is_ignored(fresh_api: httpx.Client, query: str, revision: str) -> None:
     created = fresh_api.post(f"/v1/user_profiles{query}", json={"name": "x"}, headers=headers(revision))
@@ -678,9 +681,9 @@ def keys(database: Database) -> Keys:
         ("scoped", None, 200, "own"),
         ("scoped", "", 200, "own"),
         ("scoped", "own", 200, "own"),
-        ("scoped", "other", 403, None),
-        ("scoped", "foreign", 403, None),
-        ("scoped", "wrkspc_unknown", 403, None),
+        ("scoped", "other", 403, "own"),
+        ("scoped", "foreign", 403, "own"),
+        ("scoped", "wrkspc_unknown", 403, "own"),
         ("standard", None, 200, None),
         ("standard", "", 200, None),
         ("standard", "own", 200, "own"),
@@ -718,6 +721,16 @@ def test_workspace_header(
     assert response.headers["anthropic-organization-id"] == keys.organization_id
     expected = {"own": keys.own, "other": keys.other}.get(acting or "")
     assert response.headers.get("anthropic-workspace-id") == expected
+
+
+@pytest.mark.parametrize("key", ["scoped", "standard"])
+def test_a_scoped_key_names_its_workspace_even_when_refused(server: Server, keys: Keys, key: str) -> None:
+    """§8: the header is on every answer to a request that used a workspace, refusals after the key included."""
+    with connect(server) as client:
+        response = client.get("/v1/user_profiles", headers={"x-api-key": getattr(keys, key)})  # no anthropic-version
+    assert_envelope(response, 400, "invalid_request_error", "anthropic-version: header is required")
+    assert response.headers["anthropic-organization-id"] == keys.organization_id
+    assert response.headers.get("anthropic-workspace-id") == (keys.own if key == "scoped" else None)
 
 
 def test_workspaces_never_scope_profiles(server: Server, keys: Keys) -> None:
@@ -799,6 +812,10 @@ BODY_ERRORS = [
         id="br",
     ),
     pytest.param(
+        b'{"name": "a"}', {**JSON, "content-encoding": "z" * 100},
+        f"content-encoding: '{'z' * 64}...' is not supported", ENCODING, id="long-encoding-quoted-in-part",
+    ),
+    pytest.param(
         b"x", {"content-type": "text/plain", "content-encoding": "deflate"},
         "content-encoding: 'deflate' is not supported", ENCODING, id="encoding-before-content-type",
     ),
@@ -845,8 +862,12 @@ BODY_ERRORS = [
         b'{"metadata": {"\\ud83d\\ude00": "\\ud83d"}}', JSON, f"metadata.\U0001f600: {NOT_ALLOWED_CHARACTER}", None,
         id="surrogate-after-emoji-key",
     ),
-    pytest.param(b'{"name": ' + b"9" * 5000 + b"}", JSON, "body: number too large", None, id="huge-integer"),
-    pytest.param(b"{\"k\": -" + b"1" * 5000 + b"}", JSON, "body: number too large", None, id="huge-negative"),
+    pytest.param(b'{"name": ' + b"9" * 5000 + b"}", JSON, "name: must be a string or null", None, id="huge-integer"),
+    pytest.param(b"{\"k\": -" + b"1" * 5000 + b"}", JSON, "k: unknown field", None, id="huge-negative"),
+    pytest.param(
+        b'{"metadata": {"a": ' + b"1" * 5000 + b"}}", JSON, "metadata.a: value must be a string", "invalid_metadata",
+        id="huge-integer-in-metadata",
+    ),
     pytest.param(b'{"name": ' + b"9" * 4000 + b"}", JSON, "name: must be a string or null", None, id="long-integer"),
     pytest.param(b'{"name": 1e999999}', JSON, "name: must be a string or null", None, id="huge-exponent"),
 ]  # fmt: skip

@@ -706,6 +706,24 @@ def test_cursor_reused_with_another_order(
     assert len(same.json()["data"]) == 2
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_every_issued_cursor_is_accepted_back(fresh_api: httpx.Client, order: str) -> None:
+    """The longest positions a cursor can carry: names of 255 characters that JSON escapes to six bytes each."""
+    names = ["\u0001" * 255, "\u0001" * 254 + "\u0002", "\u001f" * 255]
+    for name in names:
+        assert fresh_api.post("/v1/user_profiles", json={"name": name}, headers=headers()).status_code == 200
+    seen: list[str] = []
+    params: dict[str, str] = {"order_by": "name", "order": order, "limit": "1"}
+    while True:
+        response = fresh_api.get("/v1/user_profiles", params=params, headers=headers())
+        assert response.status_code == 200, response.text
+        seen += [item["name"] for item in response.json()["data"]]
+        if response.json()["next_page"] is None:
+            break
+        params["page"] = response.json()["next_page"]
+    assert seen == sorted(names, reverse=order == "desc")
+
+
 # §4.6: enrollment URL
 
 
@@ -732,6 +750,7 @@ def test_enrollment_url_needs_a_beta_revision(
         ({"url": "https://example.com"}, "url: unknown field"),
         ({"expires_at": None, "x": 1}, "expires_at: unknown field"),
         ({"k" * 80: 1}, "k" * 64 + "...: unknown field"),
+        ({"": 1}, '"": unknown field'),
         ({"action": {"type": "enroll_end_user"}}, "action: unknown field"),
     ],
 )
@@ -783,6 +802,7 @@ ACTION_RULES: list[tuple[Any, str]] = [
     ({"action": {"type": "enroll_end_user", "extra": 1}}, "action.extra: unknown field"),
     ({"action": {"type": "enroll_end_user"}, "extra": 1}, "extra: unknown field"),
     ({"action": {"type": "enroll_end_user"}, "type": "enroll_end_user"}, "type: unknown field"),
+    ({"action": {"type": "enroll_end_user", "": 1}}, 'action."": unknown field'),  # an empty key is written ""
 ]
 
 
