@@ -1,8 +1,15 @@
-"""The served OpenAPI document describes what the server really does: every route, and the real
-responses of every profile operation (success and error) validate against its schemas."""
+"""The served OpenAPI document describes what the server really does: every route, the headers each
+operation needs, the statuses it can answer, and the real responses of every profile operation
+(success and error) validate against its schemas.
+
+Requests "built from the document" carry only what the document declares: the required header
+parameters with their `default` values, a body made of the required fields of the request schema, and
+a key in the declared security header.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -11,9 +18,12 @@ from jsonschema import Draft202012Validator
 
 from tests.e2e.conftest import Server, Tenant
 from tests.secret_keys import TEST_SECRET_KEY
+from uprof.accounts import service as accounts
 from uprof.app import create_app
 from uprof.config import Settings
-from uprof.http.endpoint import ApiEndpoint
+from uprof.db.unit_of_work import Database
+from uprof.http.endpoint import SUPPORTED_VERSIONS, ApiEndpoint
+from uprof.http.revisions import WEBHOOKS_BETA
 
 REVISION_HEADERS = {
     "2026-03-24": {"anthropic-beta": "user-profiles-2026-03-24"},
@@ -92,4 +102,190 @@ def test_real_responses_match_the_document(server: Server, tenant: Tenant, revis
         _validate(document, profile_path, "post", http.post(path, json={"nope": 1}))
         _validate(document, profile_path, "delete", http.delete(path))
         _validate(document, profile_path, "get", http.get(path))
-        _validate(document, "/v1/user_profiles", "post", http.put("/v1/user_profiles"))
+        # 405 answers a method the path does not have, so no operation lists it.
+        refused = http.put("/v1/user_profiles")
+        assert refused.status_code == 405
+        Draft202012Validator(document["components"]["schemas"]["Error"]).validate(refused.json())
+
+
+# --- requests built from the document alone ---
+
+
+def _resolve(document: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """`item`, or what its local `$ref` points at."""
+    if "$ref" not in item:
+        return item
+    target: Any = document
+    for part in item["$ref"].removeprefix("#/").split("/"):
+        target = target[part]
+    return dict(target)
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, operation) for path, item in document["paths"].items() for method, operation in item.items()]
+
+
+def _required_headers(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, str]:
+    """Each required header parameter with its `default`: what a generated client sends."""
+    headers = {}
+    for reference in operation["parameters"]:
+        parameter = _resolve(document, reference)
+        if parameter["in"] == "header" and parameter["required"]:
+            assert parameter["schema"]["default"] in parameter["schema"]["enum"], parameter
+            headers[parameter["name"]] = parameter["schema"]["default"]
+    return headers
+
+
+def _minimal(schema: dict[str, Any]) -> Any:
+    """The smallest instance of a request schema: its required members, each at its fixed value."""
+    if "const" in schema:
+        return schema["const"]
+    assert schema.get("type") == "object", schema
+    return {name: _minimal(schema["properties"][name]) for name in schema.get("required", [])}
+
+
+def _request(
+    http: httpx.Client, document: dict[str, Any], path: str, method: str, key: str, path_values: dict[str, str]
+) -> httpx.Request:
+    operation = document["paths"][path][method]
+    url = path.format(**path_values)
+    key_header = document["components"]["securitySchemes"]["apiKey"]["name"]
+    headers = {key_header: key, **_required_headers(document, operation)}
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    content = None if body is None else _minimal(body)
+    return http.build_request(method.upper(), url, headers=headers, json=content)
+
+
+def _check_documented(document: dict[str, Any], path: str, method: str, response: httpx.Response) -> None:
+    """The status is listed; the body and the required response headers match what is listed for it."""
+    listed = document["paths"][path][method]["responses"]
+    assert str(response.status_code) in listed, (path, method, response.status_code, response.text)
+    documented = _resolve(document, listed[str(response.status_code)])
+    schema = documented["content"]["application/json"]["schema"]
+    Draft202012Validator(_resolve(document, schema), format_checker=Draft202012Validator.FORMAT_CHECKER).validate(
+        response.json()
+    )
+    for name, reference in documented["headers"].items():
+        header = _resolve(document, reference)
+        if header.get("required"):
+            assert name in response.headers, (path, method, name)
+        if name in response.headers:
+            Draft202012Validator(header["schema"]).validate(response.headers[name])
+
+
+@pytest.fixture
+def admin_key(database: Database) -> str:
+    """An admin key of a fresh organization: accepted on every route."""
+    name = f"openapi-{uuid.uuid4()}"
+    return database.run(
+        lambda c: accounts.create_key(c, name="openapi", admin=True, organization_name=name).key, write=True
+    )
+
+
+def _reachable(path: str, method: str) -> bool:
+    """Operations a document-built request can complete: the profile operations (on a real profile)
+    and the reads that need no other object. Admin writes and webhook endpoint operations need IDs of
+    objects and bodies that the document does not spell out."""
+    names = {part for part in path.split("/") if part.startswith("{")}
+    return names <= {"{user_profile_id}"} and (path.startswith("/v1/user_profiles") or method == "get")
+
+
+@pytest.mark.parametrize("revision", list(REVISION_HEADERS))
+def test_requests_built_from_the_document_get_the_documented_answer(
+    server: Server, admin_key: str, revision: str
+) -> None:
+    """A client generated from a revision's document gets the status and shapes that document lists."""
+    document = _document(server, revision)
+    create = ("/v1/user_profiles", "post")
+    tried = 0
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for path, method, operation in _operations(document):
+            if not _reachable(path, method):
+                continue
+            created = http.send(_request(http, document, *create, admin_key, {}))
+            _check_documented(document, *create, created)
+            profile = {"user_profile_id": created.json()["id"]}
+            response = http.send(_request(http, document, path, method, admin_key, profile))
+            _check_documented(document, path, method, response)
+            expected = 200 if "200" in operation["responses"] else 400  # the GA enrollment URL: 400 only
+            assert response.status_code == expected, (path, method, response.text)
+            tried += 1
+    assert tried == 14
+
+
+@pytest.mark.parametrize("revision", [revision for revision in REVISION_HEADERS if revision != "ga"])
+def test_the_revision_header_is_what_makes_a_beta_document_true(server: Server, tenant: Tenant, revision: str) -> None:
+    """The beta documents declare `anthropic-beta` required: without it the server answers in GA
+    shapes, which that document's schema refuses."""
+    document = _document(server, revision)
+    path, method = "/v1/user_profiles/{user_profile_id}", "get"
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        created = http.send(_request(http, document, "/v1/user_profiles", "post", tenant.key, {}))
+        request = _request(http, document, path, method, tenant.key, {"user_profile_id": created.json()["id"]})
+        assert request.headers["anthropic-beta"] == REVISION_HEADERS[revision]["anthropic-beta"]
+        _check_documented(document, path, method, http.send(request))
+        del request.headers["anthropic-beta"]
+        without = http.send(request)
+    assert without.status_code == 200
+    assert "programs" in without.json()  # GA
+    schema = document["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert not Draft202012Validator(schema).is_valid(without.json())
+
+
+@pytest.mark.parametrize("revision", list(REVISION_HEADERS))
+def test_a_request_without_a_required_header_gets_a_documented_error(
+    server: Server, admin_key: str, revision: str
+) -> None:
+    """Every header an operation declares required is one the server refuses the request without
+    (the revision header of the beta documents: see the test above), and an unknown workspace in the
+    optional `anthropic-workspace-id` is a documented 404. The header checks come before any lookup,
+    so the path parameters need not name real objects."""
+    document = _document(server, revision)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        for path, method, _ in _operations(document):
+            values = {name[1:-1]: "missing" for name in path.split("/") if name.startswith("{")}
+            request = _request(http, document, path, method, admin_key, values)
+            for name in _required_headers(document, document["paths"][path][method]):
+                if name == "anthropic-beta" and request.headers[name].startswith("user-profiles-"):
+                    continue
+                without = _request(http, document, path, method, admin_key, values)
+                del without.headers[name]
+                response = http.send(without)
+                assert response.status_code == (404 if name == "anthropic-beta" else 400), (path, method, name)
+                _check_documented(document, path, method, response)
+            request.headers["anthropic-workspace-id"] = "wrkspc_unknown"
+            response = http.send(request)
+            assert response.status_code == 404, (path, method)
+            _check_documented(document, path, method, response)
+
+
+@pytest.mark.parametrize("revision", list(REVISION_HEADERS))
+def test_each_operation_declares_the_headers_and_statuses_of_its_route(server: Server, revision: str) -> None:
+    """http.md §1, §4, §5, §12: the version header on every route (optional on the Admin API), the
+    webhook beta on webhook routes, the revision's beta on profile routes of a beta document; 409 on
+    the Admin API's state changes only; 405 nowhere; no 200 for the enrollment URL under GA."""
+    document = _document(server, revision)
+    revision_beta = REVISION_HEADERS[revision].get("anthropic-beta")
+    conflicts = ("/approve", "/reject", "/resolve", "/retry")
+    for path, method, operation in _operations(document):
+        declared = {
+            parameter["name"]: parameter
+            for parameter in (_resolve(document, reference) for reference in operation["parameters"])
+            if parameter["in"] == "header"
+        }
+        version = declared["anthropic-version"]
+        assert version["schema"]["enum"] == list(SUPPORTED_VERSIONS)
+        assert version["required"] is not path.startswith("/v1/admin/")
+        assert declared["anthropic-workspace-id"]["required"] is False
+        beta = declared.get("anthropic-beta", {}).get("schema", {}).get("enum")
+        if path.startswith("/v1/organizations/webhooks"):
+            assert beta == [WEBHOOKS_BETA]
+        elif path.startswith("/v1/user_profiles") and revision_beta:
+            assert beta == [revision_beta]
+        else:
+            assert beta is None
+        statuses = set(operation["responses"])
+        assert statuses - {"200", "409"} == {"400", "401", "403", "404", "413", "429", "500", "529"}
+        assert ("409" in statuses) == (path.startswith("/v1/admin/") and path.endswith(conflicts)), (path, method)
+        unavailable = revision == "ga" and path.endswith("/enrollment_url")
+        assert ("200" in statuses) is not unavailable, (path, method)

@@ -9,13 +9,30 @@ from starlette.routing import BaseRoute, Route
 from uprof import __version__
 from uprof.http.endpoint import ApiEndpoint
 from uprof.http.revisions import Revision
-from uprof.openapi import schemas
+from uprof.openapi import headers, schemas
+from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ENFORCEMENT_STATUSES
 
 # `?revision=` values and the revision each names.
 REVISIONS = {"2026-03-24": Revision.R1, "2026-08-18": Revision.R2, "2026-09-04": Revision.R3, "ga": Revision.GA}
-ERROR_STATUSES = ("400", "401", "403", "404", "405", "409", "413", "429", "500", "529")
+# What any `/v1/` operation can answer (http.md §1): 400 headers, query or body; 401 key; 403 key kind or
+# workspace; 404 unknown workspace, webhook route without its beta, or unknown object; 413 declared
+# length; 429 rate limit; 500; 529 database busy.
+ERROR_STATUSES = ("400", "401", "403", "404", "413", "429", "500", "529")
 PROFILE = "/v1/user_profiles/{user_profile_id}"
+ENROLLMENT_URL = PROFILE + "/enrollment_url"
+# The operations that check the state of their object: 409 is Admin API only (http.md §12;
+# provider.md §5.5, §5.8, §5.9; webhooks.md §7).
+CONFLICTS = frozenset(
+    {
+        ("/v1/admin/enrollments/{enrollment_id}/approve", "POST"),
+        ("/v1/admin/enrollments/{enrollment_id}/reject", "POST"),
+        ("/v1/admin/enforcement_actions/{action_id}/resolve", "POST"),
+        ("/v1/admin/identity_checks/{check_id}/approve", "POST"),
+        ("/v1/admin/identity_checks/{check_id}/reject", "POST"),
+        ("/v1/admin/webhook_deliveries/{delivery_id}/retry", "POST"),
+    }
+)
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -51,39 +68,60 @@ def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
         (PROFILE, "GET"): {"summary": "Retrieve a user profile", "ok": profile},
         (PROFILE, "POST"): {"summary": "Update a user profile", "body": changes, "ok": profile},
         (PROFILE, "DELETE"): {"summary": "Delete a user profile", "ok": schemas.DELETED},
-        (PROFILE + "/enrollment_url", "POST"): {
-            "summary": "Create an enrollment URL (beta revisions only; 400 under GA)",
+        (ENROLLMENT_URL, "POST"): {
+            "summary": "Create an enrollment URL",
             "body": schemas.closed({}),
-            "ok": schemas.LINK,
+            "ok": schemas.link("enrollment_url"),
         },
         (PROFILE + "/action_urls", "POST"): {
             "summary": "Create an action URL",
             "body": schemas.ACTION_URL_BODY,
-            "ok": schemas.LINK,
+            "ok": schemas.link("user_profile_action_url"),
         },
     }
 
 
-def _operation(path: str, method: str, known: dict[str, Any] | None) -> dict[str, Any]:
-    known = known or {}
+def _statuses(path: str, method: str, revision: Revision) -> list[str]:
+    """Every status the operation can answer (http.md §1 and §12). 405 belongs to no operation: it
+    answers the methods a path does not have."""
+    statuses = list(ERROR_STATUSES)
+    if (path, method) in CONFLICTS:
+        statuses.append("409")
+    # profiles.md §1 lists the enrollment URL under GA as "400", not as absent: the route exists there
+    # and always answers 400, so the GA document keeps the operation with its error statuses only.
+    if (path, method) != (ENROLLMENT_URL, "POST") or revision in shapes.ENROLLMENT_URL_REVISIONS:
+        statuses.append("200")
+    return sorted(statuses)
+
+
+def _response(status: str, ok: dict[str, Any]) -> dict[str, Any]:
+    if status == "200":
+        return headers.success(ok)
+    name = {"409": "Conflict", "429": "RateLimited"}.get(status, "Error")
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _operation(
+    path: str, method: str, endpoint: ApiEndpoint, revision: Revision, known: dict[str, Any]
+) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_parameters(path)
-    ] + known.get("parameters", [])
-    responses: dict[str, Any] = {
-        "200": {
-            "description": "Success",
-            "content": {"application/json": {"schema": known.get("ok", {"type": "object"})}},
-        }
-    }
-    for status in ERROR_STATUSES:
-        responses[status] = {"$ref": "#/components/responses/Error"}
+    ]
+    parameters += headers.parameters(revision, endpoint.rules) + known.get("parameters", [])
+    ok = known.get("ok", {"type": "object"})
+    statuses = _statuses(path, method, revision)
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
         "summary": known.get("summary", f"{method} {path}"),
         "parameters": parameters,
-        "responses": responses,
+        "responses": {status: _response(status, ok) for status in statuses},
     }
-    if method == "POST":
+    if "200" not in statuses:
+        operation["description"] = (
+            "Not available in this revision: the server answers 400 `anthropic-beta: this endpoint requires "
+            "one of …` before looking at the profile (profiles.md §4.6)."
+        )
+    elif method == "POST":
         body = known.get("body", {"type": "object"})
         operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}
     return operation
@@ -99,9 +137,10 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for route in routes:
         if isinstance(route, Route) and isinstance(route.app, ApiEndpoint):
-            paths[route.path] = {
-                method.lower(): _operation(route.path, method, known.get((route.path, method)))
-                for method in route.app.operations
+            endpoint, path = route.app, route.path
+            paths[path] = {
+                method.lower(): _operation(path, method, endpoint, revision, known.get((path, method), {}))
+                for method in endpoint.operations
             }
     name = revision.value or "GA (no user-profiles beta header)"
     return {
@@ -112,6 +151,7 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
             "description": f"Shapes of revision {name}. Other revisions: ?revision={'|'.join(REVISIONS)}.",
         },
         "servers": [{"url": "/"}],
+        # Every `/v1/` operation needs a key in one of the two headers (http.md §3).
         "security": [{"apiKey": []}, {"bearer": []}],
         "paths": paths,
         "components": {
@@ -119,12 +159,9 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                 "bearer": {"type": "http", "scheme": "bearer"},
             },
+            "parameters": headers.components(revision),
+            "headers": headers.RESPONSE_HEADERS,
             "schemas": {"Error": schemas.ERROR},
-            "responses": {
-                "Error": {
-                    "description": "An error in the envelope of http.md §11",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
-            },
+            "responses": headers.ERROR_RESPONSES,
         },
     }

@@ -175,6 +175,12 @@ ERROR = closed(
         "request_id": {"type": "string", "pattern": "^req_[0-9A-Za-z]{24}$"},
     }
 )
-LINK = closed({"type": {"type": "string"}, "url": {"type": "string", "format": "uri"}, "expires_at": TIMESTAMP})
+
+
+def link(kind: str) -> dict[str, Any]:
+    """An enrollment or action URL answer (profiles.md §4.6, §4.7)."""
+    return closed({"type": {"const": kind}, "url": {"type": "string", "format": "uri"}, "expires_at": TIMESTAMP})
+
+
 DELETED = closed({"id": {"type": "string"}, "type": {"const": "user_profile_deleted"}})
 ACTION_URL_BODY = closed({"action": closed({"type": {"const": "enroll_end_user"}})})
