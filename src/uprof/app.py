@@ -42,10 +42,15 @@ from uprof.webhooks.secret_box import SecretBox
 CURSOR_SECRET = "cursor_signing_key"
 
 
-def build_services(settings: Settings) -> Services:
-    """Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key."""
+def build_services(settings: Settings, database: Database | None = None) -> Services:
+    """What the app shares, on `database` or else on a new engine for `settings.database_url` (an
+    in-memory SQLite database exists only in the engine that made it: pass that one).
+
+    Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key.
+    """
     box = SecretBox(load_keys(settings, create=False).keys)
-    database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
+    if database is None:
+        database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
     key = database.run(lambda connection: server_secret.load_or_create(connection, CURSOR_SECRET), write=True)
     return Services(settings=settings, database=database, cursors=CursorCodec(key), secret_box=box)
 

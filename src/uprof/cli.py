@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -15,13 +15,13 @@ import click
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from uprof import __version__
+from uprof import __version__, logs
 from uprof.accounts import service as accounts
 from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, Settings
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
 from uprof.db.unit_of_work import Database, DatabaseBusy
-from uprof.secret_key import SecretKeyError, load_keys
+from uprof.secret_key import BoxOnDemand, NewKeyFile, SecretKeyError, load_keys
 from uprof.timestamps import format_timestamp
 from uprof.webhooks import service as webhook_endpoints
 from uprof.webhooks.secret_box import SecretBox
@@ -90,24 +90,44 @@ webhook_retry_base_option = click.option(
 )
 
 
-# cli.md: the spellings a boolean may have in the environment (click alone would also take t, f, y, n).
-ENVIRONMENT_BOOLEANS = frozenset({"1", "true", "yes", "on", "0", "false", "no", "off"})
+# cli.md: the spellings a boolean may have in the environment, case-insensitive.
+ENVIRONMENT_BOOLEANS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}
 
 
-def environment_boolean(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
-    """Refuse a boolean that came from the environment in a spelling cli.md does not list."""
-    if ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.ENVIRONMENT:
-        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or [])
-        for name in names:
-            raw = os.environ.get(name)
-            if raw is not None and raw.strip().lower() not in ENVIRONMENT_BOOLEANS:
-                raise click.BadParameter(f"{name}={raw!r}: use one of 1, true, yes, on, 0, false, no, off")
-    return value
+class EnvironmentBoolean(click.types.BoolParamType):
+    """The type of a boolean flag: from the environment, only the spellings cli.md lists (click's own
+    boolean would also take t, f, y, n), and an error that lists exactly those."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        spelled = ENVIRONMENT_BOOLEANS.get(str(value).strip().lower())
+        if spelled is None:
+            self.fail(f"{value!r} is not a boolean: use one of {', '.join(ENVIRONMENT_BOOLEANS)}", param, ctx)
+        return spelled
+
+
+ENVIRONMENT_BOOLEAN = EnvironmentBoolean()
+# Set in the click context by `serve` once logging is set up: from then on the messages of `say` and
+# `fail` are log records, so that with --log-format json every line on stderr is one JSON object.
+AS_LOG_RECORDS = "uprof.as_log_records"
+
+
+def say(message: str, *, level: int = logging.INFO) -> None:
+    """Tell the operator `message` on stderr: `uprof: <message>`, or a log record in `serve`."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.meta.get(AS_LOG_RECORDS):
+        logs.status(message, level=level)
+    else:
+        click.echo(f"uprof: {message}", err=True)
 
 
 def fail(message: str) -> None:
     """Report an operational failure (exit code 1)."""
-    click.echo(f"uprof: {message}", err=True)
+    say(message, level=logging.ERROR)
     sys.exit(1)
 
 
@@ -135,25 +155,33 @@ def open_secret_box(settings: Settings, *, create: bool) -> SecretBox:
         hint = "--secret-key / UPROF_SECRET_KEY" if settings.secret_key else "--secret-key-file"
         raise click.BadParameter(str(error), param_hint=hint) from None
     if keys.created_file is not None:
-        click.echo(
-            f"uprof: created the secret key file {keys.created_file}: it encrypts the webhook signing secrets,"
-            " back it up with the database (they cannot be recovered without it)",
-            err=True,
-        )
+        announce_key_file(keys.created_file)
     return SecretBox(keys.keys)
+
+
+def announce_key_file(path: Path) -> None:
+    say(
+        f"created the secret key file {path}: it encrypts the webhook signing secrets, back it up with the"
+        " database (they cannot be recovered without it)"
+    )
+
+
+def key_given(settings: Settings) -> bool:
+    """Whether the settings name a key: one given outright, or a key file that exists."""
+    return bool(settings.secret_key) or Path(settings.secret_key_file).exists()
 
 
 def reseal_secrets(database: Database, box: SecretBox) -> None:
     """Encrypt stored signing secrets still in plaintext (or under an older key), in one transaction."""
     resealed = in_transaction(database, lambda c: webhook_endpoints.reseal_secrets(c, box))
     if resealed.count:
-        click.echo(f"uprof: encrypted {resealed.count} stored webhook signing secrets with the secret key", err=True)
+        say(f"encrypted {resealed.count} stored webhook signing secrets with the secret key")
     if resealed.unreadable:
-        click.echo(
-            f"uprof: warning: no configured secret key decrypts the signing secrets of webhook endpoints "
+        say(
+            f"warning: no configured secret key decrypts the signing secrets of webhook endpoints "
             f"{', '.join(resealed.unreadable)}; their deliveries fail until the key they were encrypted with "
             "is configured or their secrets are regenerated",
-            err=True,
+            level=logging.WARNING,
         )
 
 
@@ -174,9 +202,17 @@ def main() -> None:
 def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise click.BadParameter("must be an absolute http(s) URL without query or fragment")
+    message = "must be an absolute http(s) URL without query or fragment"
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise click.BadParameter(message) from None
+    # Even an empty `?` or `#` is refused: links are made by appending to this URL, and a token
+    # appended after `?` would land in the query string.
+    if parts.scheme not in ("http", "https") or not parts.hostname or "?" in value or "#" in value:
+        raise click.BadParameter(message)
+    if "@" in parts.netloc:  # the URL is shown in the listening line and in every link
+        raise click.BadParameter("must not hold a user name or password")
     return value.rstrip("/")
 
 
@@ -244,7 +280,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--webhook-allow-http",
     envvar="UPROF_WEBHOOK_ALLOW_HTTP",
-    callback=environment_boolean,
+    type=ENVIRONMENT_BOOLEAN,
     is_flag=True,
     default=False,
     help="Accept http:// webhook endpoint URLs for any host (always allowed for loopback).",
@@ -256,7 +292,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--console/--no-console",
     envvar="UPROF_CONSOLE",
-    callback=environment_boolean,
+    type=ENVIRONMENT_BOOLEAN,
     default=True,
     show_default=True,
     help="Serve the operator console under /console.",
@@ -264,7 +300,7 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @click.option(
     "--metrics/--no-metrics",
     envvar="UPROF_METRICS",
-    callback=environment_boolean,
+    type=ENVIRONMENT_BOOLEAN,
     default=True,
     show_default=True,
     help="Serve Prometheus metrics at /metrics.",
@@ -299,10 +335,11 @@ def serve(**options: Any) -> None:
     settings = Settings(**options)
     if settings.workers > 1 and settings.database_url.endswith(":memory:"):
         raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
+    logs.configure(settings.log_level, settings.log_format)
+    click.get_current_context().meta[AS_LOG_RECORDS] = True
     # A key file is created only for a database that holds no encrypted secret yet: starting from
     # another directory, or on a second host, must not quietly make a key that opens nothing.
-    key_given = bool(settings.secret_key) or Path(settings.secret_key_file).exists()
-    box = open_secret_box(settings, create=False) if key_given else None
+    box = open_secret_box(settings, create=False) if key_given(settings) else None
     database = open_database(settings.database_url, settings.sqlite_synchronous)
     if box is None:
         if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
@@ -315,10 +352,13 @@ def serve(**options: Any) -> None:
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)
-        click.echo(f"uprof: first start — created admin API key {created.id}; it will not be shown again", err=True)
+        say(f"first start — created admin API key {created.id}; it will not be shown again")
     reseal_secrets(database, box)
-    database.engine.dispose()
-    _run_server(settings)
+    if settings.workers == 1:
+        _run_server(settings, database)  # for sqlite:///:memory: the only database there is
+    else:
+        database.engine.dispose()  # each worker process opens its own
+        _run_server(settings, None)
 
 
 def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:
@@ -328,11 +368,11 @@ def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:
     return accounts.create_key(connection, name="bootstrap", admin=True)
 
 
-def _run_server(settings: Settings) -> None:
+def _run_server(settings: Settings, database: Database | None) -> None:
     from uprof.serving import serve  # uvicorn and the app load only for this command
 
     try:
-        serve(settings)
+        serve(settings, database)
     except SystemExit as exit_:
         # uvicorn exits 1 or 3 when it cannot start (typically: the port is taken); an operational failure.
         if exit_.code not in (None, 0):
@@ -405,14 +445,13 @@ def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
         return
     table = [("ID", "NAME", "KIND", "WORKSPACE", "KEY", "CREATED", "LAST USED", "REVOKED")]
     for row in rows:
-        prefix = "sk-uprof-admin-" if row.kind == "admin" else "sk-uprof-"
         table.append(
             (
                 row.id,
                 row.name or "-",
                 row.kind,
                 row.workspace_id or "-",
-                f"{prefix}…{row.hint}",
+                f"sk-uprof-…{row.hint}",  # as cli.md §3 shows every kind, admin keys too
                 _short_time(row.created_at),
                 _short_time(row.last_used_at),
                 _short_time(row.revoked_at),
@@ -464,7 +503,7 @@ progress_option = click.option(
     flag_value=False,
     default=True,
     envvar="UPROF_PROGRESS",
-    callback=environment_boolean,
+    type=ENVIRONMENT_BOOLEAN,
     help="Draw no progress bar (one is drawn on stderr only when it is a terminal).",
 )
 
@@ -479,19 +518,23 @@ def export_command(file: str, database_url: str, secret_key: str | None, secret_
     """Write the whole database as JSON Lines to FILE (stdout when FILE is absent or -).
 
     Reads one consistent snapshot, so it may run while servers are serving. The file holds key
-    hashes and the webhook signing secrets, decrypted with the server's secret key: treat it as a secret.
+    hashes and the webhook signing secrets, decrypted with the server's secret key (needed only when
+    the database holds encrypted signing secrets): treat it as a secret.
     """
     from uprof.portability import export
     from uprof.portability.progress import wanted
     from uprof.webhooks.secret_box import SecretUnreadable
 
     settings = Settings(database_url=database_url, secret_key=secret_key, secret_key_file=secret_key_file)
-    box = open_secret_box(settings, create=False)
+    # Without a key the export still runs: only a sealed signing secret needs one (exit 1 then).
+    box = open_secret_box(settings, create=False) if key_given(settings) else BoxOnDemand(settings)
     database = open_database(database_url)
     try:
         count = export.export_to(database, file, box, show_progress=wanted(progress))
     except SecretUnreadable as error:
         fail(f"export failed: {error}; give the secret key the server uses")
+    except SecretKeyError as error:
+        fail(f"export failed: a webhook signing secret is encrypted, and {error}")
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:
         fail(f"export failed: {getattr(error, 'orig', error)}")
     finally:
@@ -510,24 +553,40 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
 
     IDs, timestamps, key hashes and signing secrets are kept, so existing keys keep working. The
     signing secrets are encrypted with the secret key of the server that will serve the database.
+    A rejected import leaves nothing behind: no key file, and no database file that it created.
     """
-    from uprof.portability.importer import ImportRejected, TargetNotEmpty, import_from
+    from uprof.portability.importer import ImportRejected, TargetNotEmpty, import_from, new_sqlite_files
     from uprof.portability.progress import wanted
 
     settings = Settings(database_url=database_url, secret_key=secret_key, secret_key_file=secret_key_file)
-    box = open_secret_box(settings, create=True)
+    # A missing key file gets a new key, written only when the import is about to commit.
+    new_key = None if key_given(settings) else NewKeyFile(Path(settings.secret_key_file))
+    box = open_secret_box(settings, create=False) if new_key is None else new_key.box()
+    new_files = new_sqlite_files(database_url)
     database = open_database(database_url)
+    before_commit = None if new_key is None else new_key.write
+    problem = None
     try:
-        count = import_from(database, file, box, show_progress=wanted(progress))
+        count = import_from(database, file, box, show_progress=wanted(progress), before_commit=before_commit)
     except ImportRejected as error:
         click.echo(str(error), err=True)
-        fail("import rejected; the database is unchanged")
+        problem = "import rejected; the database is unchanged"
     except TargetNotEmpty as error:
-        fail(f"import rejected: {error}; import into a new database prepared with `uprof db upgrade`")
+        problem = f"import rejected: {error}; import into a new database prepared with `uprof db upgrade`"
+    except SecretKeyError as error:
+        problem = f"import failed, the database is unchanged: {error}"
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:
-        fail(f"import failed, the database is unchanged: {getattr(error, 'orig', error)}")
+        problem = f"import failed, the database is unchanged: {getattr(error, 'orig', error)}"
     finally:
         database.engine.dispose()
+    if problem is not None:
+        if new_key is not None:
+            new_key.remove()
+        for path in new_files:
+            path.unlink(missing_ok=True)
+        fail(problem)
+    if new_key is not None:
+        announce_key_file(new_key.path.absolute())
     click.echo(f"imported {count} records", err=True)
 
 

@@ -1,20 +1,42 @@
-"""Logging set-up for the server: human-readable text or one JSON object per line, on stderr."""
+"""Logging set-up for the server: human-readable text or one JSON object per line, on stderr.
+
+With the JSON format every line on stderr is one object: uvicorn's own messages (bind errors,
+unparsable requests) go through the same handler, and `uprof serve` writes its start-up messages
+(`status`) as log records rather than as plain lines.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from uprof.timestamps import format_timestamp
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+# What `uprof serve` tells the operator about its start and stop (the first-start key ID, the
+# listening address, secret key files). Shown at every --log-level, as those lines always were.
+STATUS = logging.getLogger("uprof.status")
+STATUS.setLevel(logging.INFO)
+
+# uvicorn's messages, sent through uprof's handler when the format is JSON (serving.py then gives
+# uvicorn no logging configuration of its own).
+UVICORN = "uvicorn"
+
+# uvicorn warns about every request that asks to upgrade the connection (to WebSocket, say), and adds
+# that no WebSocket library is installed. uprof has no WebSocket routes and answers such a request as
+# plain HTTP, so neither is news to the operator (nor should a client be able to fill the log with it).
+_UPGRADE_WARNINGS = ("Unsupported upgrade request.", "No supported WebSocket library detected")
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": format_timestamp(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -25,7 +47,16 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class _NoUpgradeWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(_UPGRADE_WARNINGS))
+
+
+_NO_UPGRADE_WARNINGS = _NoUpgradeWarnings()
+
+
 def configure(level: str, fmt: str) -> None:
+    """Send uprof's log records (and, for JSON, uvicorn's) to stderr in `fmt` (`text` or `json`)."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -35,3 +66,13 @@ def configure(level: str, fmt: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    uvicorn = logging.getLogger(UVICORN)
+    if fmt == "json":
+        uvicorn.handlers[:] = [handler]
+        uvicorn.propagate = False
+    logging.getLogger(f"{UVICORN}.error").addFilter(_NO_UPGRADE_WARNINGS)  # adding it twice keeps one
+
+
+def status(message: str, *, level: int = logging.INFO) -> None:
+    """Tell the operator `message` on stderr through the configured handler (`uprof: …` as text)."""
+    STATUS.log(level, message)

@@ -7,6 +7,7 @@ queue, attempt outcomes and the connection pool are read when scraped.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -90,10 +91,18 @@ def registry_for(database: Database) -> CollectorRegistry:
     return registry
 
 
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header carries `token` with the Bearer scheme (its name in any case,
+    as http.md §3 reads it), compared in constant time."""
+    scheme, _, credentials = authorization.strip().partition(" ")
+    supplied = credentials.strip().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied, token.encode())
+
+
 async def metrics(request: Request) -> Response:
     settings = request.app.state.services.settings
     token = settings.metrics_token
-    if token and request.headers.get("authorization", "") != f"Bearer {token}":
+    if token and not bearer_matches(request.headers.get("authorization", ""), token):
         return Response("metrics require Authorization: Bearer <token>\n", status_code=401, media_type="text/plain")
     registry: CollectorRegistry = request.app.state.metrics_registry
     body = await run_in_threadpool(generate_latest, registry)

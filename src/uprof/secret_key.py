@@ -4,6 +4,10 @@ The `secret_key` setting (UPROF_SECRET_KEY) wins: one or more Fernet keys separa
 first of which encrypts while every one decrypts, so a key can be rotated. Without it the key file
 (`secret_key_file`, ./uprof.key by default) is read; the commands that may start a new deployment
 create it, with a new random key readable by its owner only, when it does not exist yet.
+
+A command that may find nothing to decrypt (`export`) reads the key only when it must (BoxOnDemand);
+one that seals secrets into a database it may still roll back (`import`) writes a new key file only
+once its work is about to be committed (NewKeyFile), so a failed command leaves no key file behind.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from uprof.config import Settings
+from uprof.webhooks.secret_box import SecretBox, is_plaintext
 
 HOW_TO_MAKE_ONE = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
@@ -65,10 +70,56 @@ def parse(source: str, text: str) -> tuple[str, ...]:
     return keys
 
 
+class BoxOnDemand:
+    """Opens stored signing secrets with the keys of `settings`, loaded when a sealed one is first met:
+    secrets still stored in plaintext, or none at all, need no key."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._box: SecretBox | None = None
+
+    def open(self, stored: str) -> str:
+        """The secret a stored value holds. Raises SecretKeyError (no usable key) or SecretUnreadable."""
+        if is_plaintext(stored):
+            return stored
+        if self._box is None:
+            self._box = SecretBox(load_keys(self._settings, create=False).keys)
+        return self._box.open(stored)
+
+
+class NewKeyFile:
+    """A new random key for a key file that does not exist yet; the file is written by `write`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key = Fernet.generate_key()
+        self.written = False
+
+    def box(self) -> SecretBox:
+        return SecretBox([self.key.decode("ascii")])
+
+    def write(self) -> None:
+        """Write the key file (mode 0600). Raises SecretKeyError when it cannot be written, or when a
+        key file appeared there meanwhile (it holds another key: what was sealed with this one must
+        not be kept)."""
+        if not _write_new(self.path, self.key):
+            raise SecretKeyError(f"the key file {self.path} was created by another process meanwhile")
+        self.written = True
+
+    def remove(self) -> None:
+        """Remove the key file again if `write` made it (the work it was for was not committed)."""
+        if self.written:
+            self.path.unlink(missing_ok=True)
+            self.written = False
+
+
 def _create_if_missing(path: Path) -> bool:
     """Write a new random key to `path` unless a file is there; return whether this call wrote it."""
-    if path.exists():
-        return False
+    return not path.exists() and _write_new(path, Fernet.generate_key())
+
+
+def _write_new(path: Path, key: bytes) -> bool:
+    """Write `key` to a new file at `path`; return False, writing nothing, if a file is already there."""
     try:
         # mkstemp creates the file with mode 0600. Linking it into place is atomic and never replaces
         # a file: of two processes starting at once, one creates the key and both then read it.
@@ -77,7 +128,7 @@ def _create_if_missing(path: Path) -> bool:
         raise SecretKeyError(f"cannot create the key file {path}: {_reason(error)}") from None
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(Fernet.generate_key() + b"\n")
+            file.write(key + b"\n")
             file.flush()
             os.fsync(file.fileno())
         os.link(temporary, path)

@@ -8,30 +8,37 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
-import click
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
 from uprof import logs
-from uprof.app import create_app
+from uprof.app import build_services, create_app
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
+from uprof.db.unit_of_work import Database
 
 # uvicorn's exit code for a server that could not start.
 STARTUP_FAILURE = 3
+METRICS_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, database: Database | None = None) -> None:
+    """Serve until SIGTERM or SIGINT. One process serves with `database` when given (the one `uprof
+    serve` migrated: for `sqlite:///:memory:` the only one there is); several open their own."""
     logs.configure(settings.log_level, settings.log_format)
-    listening = f"uprof: listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})"
+    listening = f"listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})"
     options = uvicorn_options(settings)
     if settings.workers == 1:
-        server = AnnouncingServer(uvicorn.Config(create_app(settings), **options), listening)
+        app = create_app(settings, build_services(settings, database))
+        server = AnnouncingServer(uvicorn.Config(app, **options), listening)
         # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
         # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).
         signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -41,13 +48,31 @@ def serve(settings: Settings) -> None:
             sys.exit(STARTUP_FAILURE)
         return
     os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
-    # Request metrics live in each worker; prometheus-client's multiprocess mode sums them.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="uprof-metrics-"))
-    config = uvicorn.Config("uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **options)
-    sockets = [config.bind_socket()]  # the workers share it; exits 1 when the port is taken
-    click.echo(listening, err=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        Multiprocess(config, sockets=sockets).run()
+    with metrics_directory():
+        config = uvicorn.Config(
+            "uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **options
+        )
+        sockets = [config.bind_socket()]  # the workers share it; exits 1 when the port is taken
+        logs.status(listening)
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=sockets).run()
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[None]:
+    """Request metrics live in each worker; prometheus-client's multiprocess mode sums them through
+    files in a shared directory: a new one, removed when the server stops, unless the operator
+    named one in PROMETHEUS_MULTIPROC_DIR."""
+    if os.environ.get(METRICS_DIRECTORY_VARIABLE):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="uprof-metrics-")
+    os.environ[METRICS_DIRECTORY_VARIABLE] = directory
+    try:
+        yield
+    finally:
+        del os.environ[METRICS_DIRECTORY_VARIABLE]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -56,11 +81,18 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "access_log": False,  # uprof writes its own request log (http/edge.py)
         "log_level": "warning",
+        # As JSON, uvicorn's messages go through uprof's handler (logs.configure); as text they keep
+        # uvicorn's own format.
+        "log_config": None if settings.log_format == "json" else LOGGING_CONFIG,
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": 5,
         "server_header": False,
         # httptools, with requests it cannot parse answered in the error envelope (http/protocol.py).
         "http": "uprof.http.protocol:EnvelopeHttpToolsProtocol",
+        # uprof has no WebSocket routes. With a WebSocket library loaded (uvicorn[standard] brings one)
+        # uvicorn would take over a request that asks to upgrade and refuse it with a bare 403; without
+        # one, such a request is served as the plain HTTP request it also is, with the API's answer.
+        "ws": "none",
         # One process runs on asyncio's own loop: under saturation uvloop left about 1 % of responses
         # waiting 150-200 ms (list p99 195 ms against 24-34 ms; a bare ASGI app shows the same) for
         # no measurable gain. Several processes sharing one socket need uvloop, which accepts one
@@ -80,7 +112,7 @@ class AnnouncingServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
-            click.echo(self.message, err=True)
+            logs.status(self.message)
 
 
 def _exit_cleanly(_signum: int, _frame: Any) -> None:

@@ -327,8 +327,7 @@ def check_table(
         key, expected_name, expected_kind, expected_workspace = keys[key_id]
         assert name == (expected_name or "-")
         assert (kind, workspace_id) == (expected_kind, expected_workspace or "-")
-        prefix = "sk-uprof-admin-" if kind == "admin" else "sk-uprof-"
-        assert hint == f"{prefix}…{key[-4:]}"
+        assert hint == f"sk-uprof-…{key[-4:]}"  # every kind, admin keys too (cli.md §3)
         assert SHORT_TIMESTAMP.fullmatch(created)
         assert last_used == "-"
         assert SHORT_TIMESTAMP.fullmatch(revoked) if key_id == revoked_id else revoked == "-"
@@ -488,6 +487,10 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
         ([], {"UPROF_PORT": "eighty"}, "--port"),
         (["--public-base-url", "ftp://uprof.example.com"], None, "--public-base-url"),
         (["--public-base-url", "https://uprof.example.com/?a=1"], None, "--public-base-url"),
+        # Even empty: a link token appended after `?` would land in the query string.
+        (["--public-base-url", "https://uprof.example.com?"], None, "--public-base-url"),
+        (["--public-base-url", "https://uprof.example.com#"], None, "--public-base-url"),
+        ([], {"UPROF_PUBLIC_BASE_URL": "https://ops:pa55word@uprof.example.com"}, "--public-base-url"),
         ([], {"UPROF_PUBLIC_BASE_URL": "/relative/path"}, "--public-base-url"),
         (["--workers", "0"], None, "--workers"),
         ([], {"UPROF_WORKERS": "65"}, "--workers"),
@@ -507,6 +510,12 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
         assert "listening on" not in result.stderr
     assert "in-memory" in results[-1].stderr
     assert list(tmp_path.iterdir()) == []  # validation comes before connecting
+    assert not any("pa55word" in result.stderr for result in results)
+    for result, (_, env, _) in zip(results, cases, strict=False):
+        if env and any(name in env for name in ("UPROF_WEBHOOK_ALLOW_HTTP", "UPROF_CONSOLE", "UPROF_METRICS")):
+            # The message lists exactly the spellings that are accepted.
+            assert "use one of 1, true, yes, on, 0, false, no, off" in result.stderr, result.stderr
+            assert "Recognized" not in result.stderr
 
 
 # -- the secret key that encrypts webhook signing secrets ----------------------------------------------
@@ -585,7 +594,7 @@ def test_an_unusable_secret_key_is_a_usage_error(empty_database_url: str, tmp_pa
             "key 2 of the secret key",
         ),
         (Call(["webhooks", "dispatch", *url], NO_SECRET_KEY), "--secret-key-file", "uprof.key does not exist"),
-        (Call(["export", *url], NO_SECRET_KEY), "--secret-key-file", "does not exist: give the key the server uses"),
+        (Call(["export", *url], garbled), "--secret-key-file", "is not a Fernet key"),
         (Call(["import", "-", *url], garbled), "--secret-key-file", "is not a Fernet key"),
     ]
     results = run_all([call for call, _, _ in cases], cwd=tmp_path)
@@ -616,21 +625,134 @@ def test_serve_exits_1_when_the_port_is_taken(database_url: str) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
+        serve = ["serve", "--port", port, "--database-url", database_url]
+        json_logs = ["--log-format", "json"]
         results = run_all(
             [
-                Call(["serve", "--port", port, "--database-url", database_url]),
-                Call(["serve", "--port", port, "--workers", "2", "--database-url", database_url]),
+                Call(serve),
+                Call([*serve, "--workers", "2"]),
+                Call([*serve, *json_logs]),
+                Call([*serve, "--workers", "2", *json_logs]),
             ]
         )
     for result in results:
         assert result.returncode == 1, result.stderr
         assert "listening on" not in result.stderr  # said only once the socket is bound
+    for result in results[2:]:  # uvicorn's bind error and uprof's own line are log records too
+        records = [json.loads(line) for line in result.stderr.splitlines()]
+        assert any("address already in use" in record["message"].lower() for record in records), records
+        assert records[-1]["level"] == "error" and records[-1]["message"].startswith(
+            f"cannot serve on 127.0.0.1:{port}"
+        )
 
 
-def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant) -> None:
-    running = start_server(database_url, "--workers", "2")
+def test_serve_on_an_in_memory_database(tmp_path: Path) -> None:
+    """cli.md §1.2: migrations, the bootstrap key and the server share one in-memory database."""
+    port = free_port()
+    running = launch(
+        tmp_path / "memory", port, "--port", str(port), "--database-url", "sqlite:///:memory:", cwd=tmp_path
+    )
     try:
+        key = running.stdout.removesuffix("\n")
+        assert ADMIN_KEY.fullmatch(key), running.stdout
+        with httpx.Client(base_url=running.url, headers={"x-api-key": key, **R1_HEADERS}, timeout=10) as http:
+            created = http.post("/v1/user_profiles", json={"name": "Ada"})
+            assert created.status_code == 200, created.text
+            read = http.get(f"/v1/user_profiles/{created.json()['id']}")
+            assert read.status_code == 200, read.text
+            assert read.json()["name"] == "Ada"
+            assert [profile["id"] for profile in http.get("/v1/user_profiles").json()["data"]] == [created.json()["id"]]
+    finally:
+        assert running.stop() == 0, running.stderr
+    assert "Traceback" not in running.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "memory"]  # no database file was made
+
+
+UPGRADE_REQUEST = (
+    "GET /v1/user_profiles HTTP/1.1\r\nHost: uprof\r\nanthropic-version: 2023-06-01\r\n{key}"
+    "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
+
+
+def raw_exchange(url: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send `request` on a new connection; return the status line, headers and body of the answer."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        status, *lines = head.decode("latin-1").split("\r\n")
+        headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+        while len(body) < int(headers.get("content-length", "0")):
+            chunk = connection.recv(65536)
+            assert chunk, body
+            body += chunk
+    return status, headers, body
+
+
+def assert_upgrade_served_as_http(url: str, key: str) -> None:
+    """A request that asks for a WebSocket gets the API's plain HTTP answer (uprof has no WebSocket routes)."""
+    for sent, status in [(f"x-api-key: {key}\r\n", 200), ("", 401)]:
+        line, headers, body = raw_exchange(url, UPGRADE_REQUEST.format(key=sent).encode())
+        assert line.startswith(f"HTTP/1.1 {status} "), (line, body)
+        assert headers["content-type"] == "application/json"
+        assert headers["request-id"].startswith("req_")
+        answer = json.loads(body)
+        if status == 401:
+            assert answer["type"] == "error" and answer["request_id"] == headers["request-id"]
+        else:
+            assert answer == {"data": [], "next_page": None}
+
+
+def test_a_websocket_upgrade_request_is_served_as_plain_http(server: Server, tenant: Tenant) -> None:
+    assert_upgrade_served_as_http(server.url, tenant.key)
+
+
+JSON_LOG_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def test_with_json_logs_every_line_on_stderr_is_a_json_object(empty_database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "deployment"
+    folder.mkdir()
+    port = free_port()
+    args = ["--port", str(port), "--database-url", empty_database_url, "--log-format", "json"]
+    running = launch(tmp_path / "run", port, *args, env=NO_SECRET_KEY, cwd=folder)
+    try:
+        key = running.stdout.removesuffix("\n")
+        assert ADMIN_KEY.fullmatch(key), running.stdout  # the key alone on stdout, as in text
+        line, headers, _ = raw_exchange(running.url, b"ZZA /x HTTP/1.1\r\n\r\n")
+        assert line.startswith("HTTP/1.1 400 ") and headers["request-id"].startswith("req_")
+        assert_upgrade_served_as_http(running.url, key)
+    finally:
+        assert running.stop() == 0, running.stderr
+    records = [json.loads(line) for line in running.stderr.splitlines()]  # every line is one object
+    for record in records:
+        assert set(record) >= {"time", "level", "logger", "message"}, record
+        assert JSON_LOG_TIME.fullmatch(record["time"]), record  # UTC, microseconds, `Z`
+    messages = [record["message"] for record in records]
+    assert any(message.startswith("created the secret key file ") for message in messages), messages
+    assert any(FIRST_START.match(f"uprof: {message}") for message in messages), messages
+    assert f"listening on http://127.0.0.1:{port} (public base URL http://127.0.0.1:{port})" in messages
+    # uvicorn's own warning about the unparsable request; none about the upgrade requests, served as HTTP.
+    assert [r["logger"] for r in records if r["message"] == "Invalid HTTP request received."] == ["uvicorn.error"]
+    assert not [message for message in messages if "upgrade" in message.lower() or "WebSocket" in message]
+    assert sum(record.get("path") == "/v1/user_profiles" for record in records) == 2  # the request log
+    assert key not in running.stderr
+
+
+def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant, tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"  # where the workers' metrics directory is made
+    temporary.mkdir()
+    running = start_server(database_url, "--workers", "2", env={"TMPDIR": str(temporary)})
+    try:
+        assert [path.name.startswith("uprof-metrics-") for path in temporary.iterdir()] == [True]
         assert [profiles_status(running.url, tenant.key) for _ in range(8)] == [200] * 8
+        assert_upgrade_served_as_http(running.url, tenant.key)
         revoked = uprof("keys", "revoke", tenant.key_id, "--database-url", database_url)
         assert revoked.returncode == 0, revoked.stderr
         # Fresh connections land on either worker; every one of them refuses the key at once.
@@ -641,6 +763,7 @@ def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant
         if running.process.poll() is None:
             running.process.kill()
             running.process.wait()
+    assert list(temporary.iterdir()) == []  # the metrics directory is removed on the way out
     port = int(running.url.rsplit(":", 1)[1])
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # lingering TIME_WAIT is fine, a listener is not

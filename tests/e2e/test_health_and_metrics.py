@@ -37,6 +37,18 @@ def test_metrics_can_be_protected_or_turned_off(server: Server) -> None:
         assert httpx.get(f"{protected.url}/metrics").status_code == 401
         scrape = httpx.get(f"{protected.url}/metrics", headers={"authorization": "Bearer s3cret"})
         assert scrape.status_code == 200 and "uprof_http_requests_total" in scrape.text
+        # The scheme is case-insensitive (http.md §3); the token must match exactly.
+        for authorization, status in [
+            ("bearer s3cret", 200),
+            ("BEARER s3cret", 200),
+            ("Bearer s3cre", 401),
+            ("Bearer s3cret2", 401),
+            ("Bearer S3CRET", 401),
+            ("Basic s3cret", 401),
+            ("s3cret", 401),
+        ]:
+            response = httpx.get(f"{protected.url}/metrics", headers={"authorization": authorization})
+            assert response.status_code == status, authorization
         log = protected.output()
         assert "/metrics" not in log and "/healthz" not in log  # probes and scrapes stay out of the log
     finally:
@@ -58,9 +70,10 @@ def test_json_logs_carry_request_id_route_status_latency_and_key_id(server: Serv
             headers={"x-api-key": tenant.key, **R1_HEADERS},
         )
         assert response.status_code == 404
-        lines = [json.loads(line) for line in logged.output().splitlines() if line.startswith("{")]
     finally:
         stop_server(logged)
+    # Read once the server has stopped: a request's line is written after its response is sent.
+    lines = [json.loads(line) for line in logged.output().splitlines()]  # every line is one object
     entry = next(line for line in lines if line.get("request_id") == response.headers["request-id"])
     assert entry["route"] == "/v1/user_profiles/{user_profile_id}"
     assert entry["status"] == 404 and entry["method"] == "GET" and entry["duration_ms"] > 0

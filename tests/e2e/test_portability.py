@@ -291,6 +291,84 @@ def test_usage_errors_exit_2(database_url: str, make_database: Callable[..., str
     assert bad.returncode == 2 and b"--no-progress" in bad.stderr and bad.stdout == b""
 
 
+# --- the secret key: read or made only when there is something to decrypt or seal ----------
+
+
+def _no_key(folder: Path) -> dict[str, str]:
+    """No secret key given, and the key file named is one (in `folder`) that does not exist."""
+    return {"UPROF_SECRET_KEY": "", "UPROF_SECRET_KEY_FILE": str(folder / "uprof.key")}
+
+
+def test_export_needs_the_secret_key_only_for_encrypted_secrets(
+    database_url: str, make_database: Callable[..., str], tmp_path: Path
+) -> None:
+    backend = backend_of(database_url)
+    keys_only, with_endpoints = make_database(backend), make_database(backend)
+    with opened(keys_only) as database:
+        database.run(lambda connection: accounts.create_key(connection, name="k"), write=True)
+    seed(with_endpoints)  # its endpoints' signing secrets are stored encrypted
+    folder = tmp_path / "no-key"
+    folder.mkdir()
+    plain, refused = run_all(
+        lambda: uprof("export", "--database-url", keys_only, env=_no_key(folder)),
+        lambda: uprof("export", str(folder / "out.jsonl"), "--database-url", with_endpoints, env=_no_key(folder)),
+    )
+    assert plain.returncode == 0, plain.stderr
+    footer = records_of(plain.stdout)[-1]
+    assert footer["counts"]["api_key"] == 1 and footer["counts"]["webhook_endpoint"] == 0
+    assert refused.returncode == 1 and refused.stdout == b"", refused.stderr
+    assert refused.stderr.startswith(b"uprof: export failed: "), refused.stderr
+    assert b"does not exist: give the key the server uses" in refused.stderr
+    assert list(folder.iterdir()) == []  # neither a key file nor a (partial) export
+
+
+TRUNCATED = b'{"kind":"header","format":"uprof-export","version":1,"exported_at":"2026-11-26T13:00:00.000000Z"}\n'
+
+
+def test_a_rejected_import_leaves_no_key_file_and_no_database_file_it_made(tmp_path: Path) -> None:
+    folder = tmp_path / "deployment"
+    folder.mkdir()
+    truncated = folder / "truncated.jsonl"
+    truncated.write_bytes(TRUNCATED)
+    existing = folder / "existing.db"
+    assert uprof("db", "upgrade", "--database-url", f"sqlite:///{existing}").returncode == 0
+    before = sorted(path.name for path in folder.iterdir())
+    results = run_all(
+        lambda: uprof(
+            "import", str(truncated), "--database-url", f"sqlite:///{folder / 'new.db'}", env=_no_key(folder)
+        ),
+        lambda: uprof("import", str(truncated), "--database-url", f"sqlite:///{existing}", env=_no_key(folder)),
+    )
+    for result in results:
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.decode().endswith("uprof: import rejected; the database is unchanged\n")
+    # No uprof.key and no new.db; the database that was there before is kept.
+    assert sorted(path.name for path in folder.iterdir()) == before
+    assert row_counts(f"sqlite:///{existing}")["organization"] == 0
+
+
+def test_an_import_without_a_key_file_makes_one_as_it_commits(
+    database_url: str, make_database: Callable[..., str], tmp_path: Path
+) -> None:
+    backend = backend_of(database_url)
+    source, target = make_database(backend), make_database(backend)
+    seed(source)
+    file = tmp_path / "export.jsonl"
+    file.write_bytes(export_of(source))
+    folder = tmp_path / "target"
+    folder.mkdir()
+    imported = uprof("import", str(file), "--database-url", target, env=_no_key(folder))
+    assert imported.returncode == 0, imported.stderr
+    key_file = folder / "uprof.key"
+    assert imported.stderr.decode().startswith(f"uprof: created the secret key file {key_file}: ")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    box = SecretBox([key_file.read_text().strip()])  # the secrets are sealed with the key in the file
+    secrets = {
+        record["signing_secret"] for record in records_of(file.read_bytes()) if record["kind"] == "webhook_endpoint"
+    }
+    assert {box.open(value) for value in stored_secrets(target)} >= secrets
+
+
 # --- progress -------------------------------------------------------------------------------
 
 

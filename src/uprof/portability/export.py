@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import Column, Connection, Select, Table, exists, func, select
 
@@ -26,7 +26,7 @@ from uprof.profiles.models import user_profile
 from uprof.provider.models import enforcement_action, enrollment, identity_check
 from uprof.timestamps import utc_now
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
+from uprof.webhooks.secret_box import SecretUnreadable
 
 BATCH = 1000
 
@@ -59,7 +59,14 @@ ORDER: dict[str, tuple[str, ...]] = {"workspace": ("organization_id", "id"), "se
 ATTEMPT_COLUMNS = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
 
 
-def export_to(database: Database, path: str, box: SecretBox, *, show_progress: bool) -> int:
+class SecretOpener(Protocol):
+    """What opens stored signing secrets: a SecretBox, or a secret_key.BoxOnDemand that loads the key
+    only when a sealed secret is met (and may raise SecretKeyError then)."""
+
+    def open(self, stored: str) -> str: ...
+
+
+def export_to(database: Database, path: str, box: SecretOpener, *, show_progress: bool) -> int:
     """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count.
 
     A file appears only when the export is complete: it is written beside `path` under a temporary
@@ -84,7 +91,7 @@ def export_to(database: Database, path: str, box: SecretBox, *, show_progress: b
     return sum(counts.values())
 
 
-def export(database: Database, sink: BinaryIO, box: SecretBox, *, show_progress: bool) -> dict[str, int]:
+def export(database: Database, sink: BinaryIO, box: SecretOpener, *, show_progress: bool) -> dict[str, int]:
     """Write every record to `sink`: header, the data kinds in order, footer. Return the count per kind.
 
     Signing secrets are written in plaintext, opened with `box`; raises SecretUnreadable when one cannot be.
@@ -120,7 +127,7 @@ def count(connection: Connection) -> int:
     return sum(connection.scalar(select(func.count()).select_from(table)) or 0 for table in TABLES.values())
 
 
-def _records(connection: Connection, kind: str, now: datetime, box: SecretBox) -> Iterator[dict[str, Any]]:
+def _records(connection: Connection, kind: str, now: datetime, box: SecretOpener) -> Iterator[dict[str, Any]]:
     if kind == "enforcement_action":
         for row in _stream(connection, _actions_query(connection)):
             yield records.enforcement_action(row, now)
@@ -135,7 +142,7 @@ def _records(connection: Connection, kind: str, now: datetime, box: SecretBox) -
             yield convert(row)
 
 
-def _endpoint_record(row: records.Row, box: SecretBox) -> dict[str, Any]:
+def _endpoint_record(row: records.Row, box: SecretOpener) -> dict[str, Any]:
     try:
         return records.webhook_endpoint(row, box.open)
     except SecretUnreadable:

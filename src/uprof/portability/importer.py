@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table, delete, exists, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from uprof.db.base import metadata
+from uprof.db.engine import DatabaseUrlError, normalise_url
 from uprof.db.server_secret import server_secret
 from uprof.db.unit_of_work import Database
 from uprof.portability import progress, records
@@ -42,29 +45,48 @@ class TargetNotEmpty(Exception):
     """The target database already holds data."""
 
 
-def import_from(database: Database, path: str, box: SecretBox, *, show_progress: bool) -> int:
+def import_from(
+    database: Database,
+    path: str,
+    box: SecretBox,
+    *,
+    show_progress: bool,
+    before_commit: Callable[[], None] | None = None,
+) -> int:
     """Import the file at `path`, or stdin for `-`; return the record count. Raises ImportRejected or TargetNotEmpty.
 
     Signing secrets are stored sealed with `box` (this server's key, whatever key the exporting server had).
-    The progress bar counts bytes of a file, records of stdin (whose size is unknown).
+    The progress bar counts bytes of a file, records of stdin (whose size is unknown). `before_commit`:
+    see import_lines.
     """
     if path == "-":
         with progress.bar(show_progress, "importing", None, unit="records") as advance:
-            counts = import_lines(database, sys.stdin.buffer, box, on_line=lambda _line: advance(1))
+            counts = import_lines(
+                database, sys.stdin.buffer, box, on_line=lambda _line: advance(1), before_commit=before_commit
+            )
     else:
         with open(path, "rb", buffering=1 << 20) as source:
             size = os.fstat(source.fileno()).st_size
             with progress.bar(show_progress, "importing", size, unit="bytes") as advance:
-                counts = import_lines(database, source, box, on_line=lambda line: advance(len(line)))
+                counts = import_lines(
+                    database, source, box, on_line=lambda line: advance(len(line)), before_commit=before_commit
+                )
     return sum(counts.values())
 
 
 def import_lines(
-    database: Database, lines: Iterable[bytes], box: SecretBox, *, on_line: Callable[[bytes], None] | None = None
+    database: Database,
+    lines: Iterable[bytes],
+    box: SecretBox,
+    *,
+    on_line: Callable[[bytes], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> dict[str, int]:
     """Import the lines of an export file; return the count per kind. Raises ImportRejected or TargetNotEmpty.
 
-    `on_line(line)` is called after each line (for the progress bar).
+    `on_line(line)` is called after each line (for the progress bar); `before_commit()` once the
+    whole file was read and checked, just before the transaction commits (what it raises rolls
+    the import back).
     """
     with database.unit_of_work(write=True) as connection:
         occupied = occupied_tables(connection)
@@ -76,7 +98,27 @@ def import_lines(
             loader.read(number, line)
             if on_line is not None:
                 on_line(line)
-        return loader.finish(number)
+        counts = loader.finish(number)
+        if before_commit is not None:
+            before_commit()
+        return counts
+
+
+def new_sqlite_files(database_url: str) -> list[Path]:
+    """The files a SQLite database at `database_url` would be made of, if it does not exist yet (none
+    for an existing one, an in-memory one, or PostgreSQL): what a rejected import removes again, so
+    that it leaves nothing behind. Call it before the database is opened."""
+    try:
+        url = make_url(normalise_url(database_url))
+    except (DatabaseUrlError, ValueError):
+        return []  # opening the database reports it
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return []
+    path = Path(url.database)
+    if path.exists():
+        return []
+    siblings = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal")]
+    return [path, *(sibling for sibling in siblings if not sibling.exists())]
 
 
 def occupied_tables(connection: Connection) -> list[str]:

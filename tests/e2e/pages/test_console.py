@@ -202,7 +202,14 @@ def test_the_console_can_be_turned_off(
     database_url: str, monkeypatch: pytest.MonkeyPatch, arguments: list[str], environment: dict[str, str], enabled: bool
 ) -> None:
     started: list[Settings] = []
-    monkeypatch.setattr(cli, "_run_server", started.append)  # everything `uprof serve` does but listening
+
+    def run_server(settings: Settings, database: Database | None = None) -> None:
+        """Everything `uprof serve` does but listening; the database it hands over is closed as serving would."""
+        started.append(settings)
+        if database is not None:
+            database.engine.dispose()
+
+    monkeypatch.setattr(cli, "_run_server", run_server)
     arguments = ["serve", "--database-url", database_url, *arguments]
     result = CliRunner().invoke(cli.main, arguments, env={**environment, **SECRET_KEY_ENVIRONMENT})
     assert result.exit_code == 0, result.output
