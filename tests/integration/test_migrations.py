@@ -7,6 +7,7 @@ the `"C"` collation that makes PostgreSQL sort by code point is checked separate
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -173,3 +174,29 @@ def test_the_search_text_is_filled_in_for_every_named_profile(empty_database: Da
         folded = dict(connection.execute(text("SELECT id, name_folded FROM user_profile")).all())
     assert folded == {key: None if name is None else name.casefold() for key, name in names.items()}
     assert folded["uprof_a"] == "émile zoë" and folded["uprof_c"] == "strasse strasse"
+
+
+def test_every_stored_event_is_given_its_profile(empty_database: Database) -> None:
+    """0008 reads each event's profile from `data.id` of its body."""
+    bodies = {
+        f"event_{number:04}": json.dumps(
+            {"type": "event", "id": f"event_{number:04}", "data": {"type": "t", "id": f"uprof_{number % 7}"}}
+        )
+        for number in range(1200)  # more than one batch
+    }
+    with empty_database.unit_of_work(write=True) as connection:
+        command.upgrade(migrate.alembic_config(connection), "0007")
+        connection.execute(
+            text("INSERT INTO organization (id, name, is_default, created_at) VALUES ('org', 'o', true, 0)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_event (id, organization_id, type, body, created_at)"
+                " VALUES (:id, 'org', 't', :b, 0)"
+            ),
+            [{"id": key, "b": body} for key, body in bodies.items()],
+        )
+    assert migrate.upgrade(empty_database) == migrate.head_revision()
+    with empty_database.unit_of_work(write=False) as connection:
+        found = dict(connection.execute(text("SELECT id, user_profile_id FROM webhook_event")).all())
+    assert found == {key: json.loads(body)["data"]["id"] for key, body in bodies.items()}

@@ -17,7 +17,14 @@ from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
 from uprof.provider import enforcement, queries
 from uprof.provider.enforcement import is_open, next_step
-from uprof.provider.queries import Listing, OperatorProfile
+from uprof.provider.queries import Listing, OperatorProfile, page_of
+from uprof.webhooks import delivery_log
+from uprof.webhooks import repository as webhook_rows
+from uprof.webhooks import service as endpoints
+from uprof.webhooks.schemas import DeliveryFilters, EndpointListQuery
+
+# The profile page lists this many of the newest deliveries about the profile; the log has the rest.
+DELIVERIES_IN_PROFILE_SHEET = 20
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,14 @@ def identity_check_list(
 
 
 @dataclass(frozen=True)
+class DeliveryLine:
+    """A delivery as the profile page lists it: its row (with `endpoint_url`) and its latest attempt."""
+
+    delivery: Row[Any]
+    last_attempt: Row[Any] | None
+
+
+@dataclass(frozen=True)
 class ProfileSheet:
     """The operator profile plus how each revision shows it and each action's derived state."""
 
@@ -82,6 +97,8 @@ class ProfileSheet:
     revisions: list[tuple[str, str]]
     actions: list[dict[str, Any]]
     enforcement_status: str
+    deliveries: list[DeliveryLine]
+    more_deliveries: bool  # older deliveries exist beyond those listed
 
 
 REVISION_LABELS = (
@@ -103,4 +120,64 @@ def profile_sheet(connection: Connection, organization_id: str, profile_id: str)
     now, submitted = profile["read_at"], profile["identity_check_submitted"]
     rows: list[dict[str, Any]] = [dict(row._mapping) for row in view.actions]
     actions = [{**row, "open": is_open(row, now), "next_step": next_step(row, submitted, now)} for row in rows]
-    return ProfileSheet(view, shapes, actions, enforcement.status(profile["enforcement_actions"], submitted))
+    deliveries, more = profile_deliveries(connection, organization_id, profile_id, DELIVERIES_IN_PROFILE_SHEET)
+    status = enforcement.status(profile["enforcement_actions"], submitted)
+    return ProfileSheet(view, shapes, actions, status, deliveries, more)
+
+
+def profile_deliveries(
+    connection: Connection, organization_id: str, profile_id: str, limit: int
+) -> tuple[list[DeliveryLine], bool]:
+    """The newest `limit` deliveries of events about the profile, and whether older ones exist."""
+    rows = webhook_rows.profile_delivery_page(
+        connection,
+        organization_id,
+        profile_id,
+        endpoint_id=None,
+        statuses=(),
+        event_type=None,
+        event_id=None,
+        after=None,
+        limit=limit + 1,
+    )
+    lines = [DeliveryLine(row, _last(webhook_rows.attempts_of(connection, row.id))) for row in rows[:limit]]
+    return lines, len(rows) > limit
+
+
+def _last(attempts: list[Row[Any]]) -> Row[Any] | None:
+    return attempts[-1] if attempts else None
+
+
+def webhook_endpoints(connection: Connection, organization_id: str) -> list[Row[Any]]:
+    """Every webhook endpoint of the organization, newest first (there are at most MAX_ENDPOINTS)."""
+    query = EndpointListQuery(endpoints.MAX_ENDPOINTS, descending=True, after_id=None, before_id=None)
+    return endpoints.list_page(connection, organization_id, query).rows
+
+
+def delivery_log_page(
+    connection: Connection,
+    organization_id: str,
+    filters: DeliveryFilters,
+    profile_id: str | None,
+    listing: Listing,
+    cursors: CursorCodec,
+) -> tuple[list[Row[Any]], str | None]:
+    """Deliveries as `GET /v1/admin/webhook_deliveries` lists them; with `profile_id`, only those of
+    events about that profile (a console-only filter). Raises InvalidRequest for a bad cursor."""
+    if profile_id is None:
+        return delivery_log.list_page(connection, organization_id, filters, listing, cursors)
+
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+        return webhook_rows.profile_delivery_page(
+            connection,
+            organization_id,
+            profile_id,
+            endpoint_id=filters.endpoint_id,
+            statuses=filters.statuses,
+            event_type=filters.event_type,
+            event_id=filters.event_id,
+            after=after,
+            limit=limit,
+        )
+
+    return page_of(listing, cursors, fetch, "created_at")

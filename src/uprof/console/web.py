@@ -52,6 +52,10 @@ NOTICES = {
     "action_opened": "Enforcement action opened.",
     "action_resolved": "Enforcement action resolved.",
     "delivery_retried": "Delivery queued for another attempt.",
+    "endpoint_saved": "Webhook endpoint saved.",
+    "endpoint_enabled": "Webhook endpoint enabled: events from now on are delivered to it.",
+    "endpoint_disabled": "Webhook endpoint disabled: its pending deliveries are cancelled.",
+    "endpoint_deleted": "Webhook endpoint deleted, with its delivery log.",
 }
 
 

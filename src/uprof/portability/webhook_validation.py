@@ -99,12 +99,16 @@ def parse_webhook_event(record: Mapping[str, Any], seen: Seen) -> Rows:
         envelope = None
     if not isinstance(envelope, dict) or envelope.get("type") != "event" or envelope.get("id") != identifier:
         raise Invalid("body: must be the JSON text of the event's envelope, with its ID")
+    # The profile the event is about, for the console's per-profile delivery list (none if absent).
+    data = envelope.get("data")
+    profile_id = data.get("id") if isinstance(data, dict) else None
     row = {
         "id": identifier,
         "organization_id": organization_id,
         "type": event_type,
         "body": body,
         "created_at": fields.time("created_at"),
+        "user_profile_id": profile_id if isinstance(profile_id, str) else None,
     }
     seen.events[identifier] = (organization_id, event_type)
     return [(webhook_event, row)]

@@ -36,6 +36,11 @@ webhook_event = Table(
     Column("type", String(64), nullable=False),
     Column("body", Text, nullable=False),  # the exact bytes every attempt sends
     Column("created_at", Timestamp, nullable=False),
+    # The profile the event is about (`data.id` of the body), so the console finds a profile's
+    # deliveries by index. Every event has one; the column is nullable only because it was added
+    # to a table that already held events (migration 0008 fills those in).
+    Column("user_profile_id", code_point_string(30), nullable=True),
+    Index(None, "organization_id", "user_profile_id"),
 )
 
 webhook_delivery = Table(
@@ -59,6 +64,7 @@ webhook_delivery = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "organization_id", "created_at", "id"),
     Index(None, "endpoint_id"),
+    Index(None, "event_id"),
 )
 
 webhook_attempt = Table(

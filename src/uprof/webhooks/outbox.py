@@ -39,7 +39,12 @@ def record(
     body = orjson.dumps({"type": "event", "id": event_id, "created_at": format_timestamp(now), "data": data})
     connection.execute(
         insert(webhook_event).values(
-            id=event_id, organization_id=organization_id, type=event_type, body=body.decode(), created_at=now
+            id=event_id,
+            organization_id=organization_id,
+            type=event_type,
+            body=body.decode(),
+            created_at=now,
+            user_profile_id=profile_id,
         )
     )
     endpoints = connection.execute(
