@@ -75,3 +75,13 @@ def test_a_setting_without_an_option_stops_the_generator(docs_cli: ModuleType, m
     monkeypatch.setattr(docs_cli, "Settings", Extended)
     with pytest.raises(SystemExit, match="Settings.undocumented has no `uprof serve` option"):
         docs_cli.render_configuration()
+
+
+def test_every_picture_the_docs_show_is_in_the_repository() -> None:
+    pictures = [
+        (page.name, target)
+        for page in (ROOT / "docs").glob("*.md")
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text())
+    ]
+    assert pictures, "docs/provider.md walks through the pages with screenshots"
+    assert [(page, target) for page, target in pictures if not (ROOT / "docs" / target).is_file()] == []
