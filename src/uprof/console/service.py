@@ -17,11 +17,10 @@ from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
 from uprof.provider import enforcement, queries
 from uprof.provider.enforcement import is_open, next_step
-from uprof.provider.queries import Listing, OperatorProfile, page_of
-from uprof.webhooks import delivery_log
+from uprof.provider.queries import Listing, OperatorProfile
 from uprof.webhooks import repository as webhook_rows
 from uprof.webhooks import service as endpoints
-from uprof.webhooks.schemas import DeliveryFilters, EndpointListQuery
+from uprof.webhooks.schemas import EndpointListQuery
 
 # The profile page lists this many of the newest deliveries about the profile; the log has the rest.
 DELIVERIES_IN_PROFILE_SHEET = 20
@@ -129,16 +128,16 @@ def profile_deliveries(
     connection: Connection, organization_id: str, profile_id: str, limit: int
 ) -> tuple[list[DeliveryLine], bool]:
     """The newest `limit` deliveries of events about the profile, and whether older ones exist."""
-    rows = webhook_rows.profile_delivery_page(
+    rows = webhook_rows.delivery_page(
         connection,
         organization_id,
-        profile_id,
         endpoint_id=None,
         statuses=(),
         event_type=None,
         event_id=None,
         after=None,
         limit=limit + 1,
+        profile_id=profile_id,
     )
     lines = [DeliveryLine(row, _last(webhook_rows.attempts_of(connection, row.id))) for row in rows[:limit]]
     return lines, len(rows) > limit
@@ -152,32 +151,3 @@ def webhook_endpoints(connection: Connection, organization_id: str) -> list[Row[
     """Every webhook endpoint of the organization, newest first (there are at most MAX_ENDPOINTS)."""
     query = EndpointListQuery(endpoints.MAX_ENDPOINTS, descending=True, after_id=None, before_id=None)
     return endpoints.list_page(connection, organization_id, query).rows
-
-
-def delivery_log_page(
-    connection: Connection,
-    organization_id: str,
-    filters: DeliveryFilters,
-    profile_id: str | None,
-    listing: Listing,
-    cursors: CursorCodec,
-) -> tuple[list[Row[Any]], str | None]:
-    """Deliveries as `GET /v1/admin/webhook_deliveries` lists them; with `profile_id`, only those of
-    events about that profile (a console-only filter). Raises InvalidRequest for a bad cursor."""
-    if profile_id is None:
-        return delivery_log.list_page(connection, organization_id, filters, listing, cursors)
-
-    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
-        return webhook_rows.profile_delivery_page(
-            connection,
-            organization_id,
-            profile_id,
-            endpoint_id=filters.endpoint_id,
-            statuses=filters.statuses,
-            event_type=filters.event_type,
-            event_id=filters.event_id,
-            after=after,
-            limit=limit,
-        )
-
-    return page_of(listing, cursors, fetch, "created_at")

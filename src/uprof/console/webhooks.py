@@ -43,7 +43,7 @@ async def render_list(
     def work(connection: Connection) -> tuple[list[delivery_log.DeliveryRecord], str | None]:
         listing = Listing("webhook_deliveries", "desc", single(sent, "page"), PAGE_SIZE)
         filters, profile_id = delivery_filters(sent), single(sent, "user_profile_id")
-        rows, cursor = console_service.delivery_log_page(connection, org, filters, profile_id, listing, cursors)
+        rows, cursor = delivery_log.list_page(connection, org, filters, listing, cursors, profile_id)
         return [delivery_log.retrieve(connection, org, row.id) for row in rows], cursor
 
     endpoints = await console.run(lambda c: console_service.webhook_endpoints(c, org), write=False)

@@ -23,9 +23,15 @@ class DeliveryRecord:
 
 
 def list_page(
-    connection: Connection, organization_id: str, filters: DeliveryFilters, listing: Listing, cursors: CursorCodec
+    connection: Connection,
+    organization_id: str,
+    filters: DeliveryFilters,
+    listing: Listing,
+    cursors: CursorCodec,
+    profile_id: str | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
-    """Deliveries newest first and the cursor of the next page. Raises InvalidRequest for a bad cursor."""
+    """Deliveries newest first and the cursor of the next page; with `profile_id` (a filter of the
+    console's log only), those of events about that profile. Raises InvalidRequest for a bad cursor."""
 
     def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
         return repository.delivery_page(
@@ -37,6 +43,7 @@ def list_page(
             event_id=filters.event_id,
             after=after,
             limit=limit,
+            profile_id=profile_id,
         )
 
     return page_of(listing, cursors, fetch, "created_at")

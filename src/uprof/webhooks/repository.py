@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, tuple_, update
 
 from uprof.accounts.models import organization
 from uprof.webhooks.models import webhook_attempt as attempt
@@ -109,46 +109,18 @@ def delivery_page(
     event_id: str | None,
     after: tuple[int, str] | None,
     limit: int,
+    profile_id: str | None = None,
 ) -> list[Row[Any]]:
-    """Deliveries newest first (`created_at`, then `id`), filtered, after a position when given."""
-    query = select(delivery).where(delivery.c.organization_id == organization_id)
-    query = _filtered(query, endpoint_id, statuses, event_type, event_id, after)
-    return list(connection.execute(query.limit(limit)))
-
-
-def profile_delivery_page(
-    connection: Connection,
-    organization_id: str,
-    profile_id: str,
-    *,
-    endpoint_id: str | None,
-    statuses: Sequence[str],
-    event_type: str | None,
-    event_id: str | None,
-    after: tuple[int, str] | None,
-    limit: int,
-) -> list[Row[Any]]:
-    """Like `delivery_page`, for the events about one profile only (found by index through
-    `webhook_event.user_profile_id`); each row also carries its endpoint's `endpoint_url`."""
+    """Deliveries newest first (`created_at`, then `id`), filtered, after a position when given; each
+    row also carries its endpoint's `endpoint_url`. With `profile_id`, only the deliveries of events
+    about that profile (found by index through `webhook_event.user_profile_id`)."""
     query = (
         select(delivery, endpoint.c.url.label("endpoint_url"))
-        .join(event, event.c.id == delivery.c.event_id)
         .join(endpoint, endpoint.c.id == delivery.c.endpoint_id)
-        .where(delivery.c.organization_id == organization_id, event.c.user_profile_id == profile_id)
+        .where(delivery.c.organization_id == organization_id)
     )
-    query = _filtered(query, endpoint_id, statuses, event_type, event_id, after)
-    return list(connection.execute(query.limit(limit)))
-
-
-def _filtered(
-    query: Select[Any],
-    endpoint_id: str | None,
-    statuses: Sequence[str],
-    event_type: str | None,
-    event_id: str | None,
-    after: tuple[int, str] | None,
-) -> Select[Any]:
-    """`query` on deliveries narrowed by the delivery log's filters, newest first from `after`."""
+    if profile_id is not None:
+        query = query.join(event, event.c.id == delivery.c.event_id).where(event.c.user_profile_id == profile_id)
     if endpoint_id is not None:
         query = query.where(delivery.c.endpoint_id == endpoint_id)
     if statuses:
@@ -159,7 +131,8 @@ def _filtered(
         query = query.where(delivery.c.event_id == event_id)
     if after is not None:
         query = query.where(tuple_(delivery.c.created_at, delivery.c.id) < tuple_(*after))
-    return query.order_by(delivery.c.created_at.desc(), delivery.c.id.desc())
+    query = query.order_by(delivery.c.created_at.desc(), delivery.c.id.desc()).limit(limit)
+    return list(connection.execute(query))
 
 
 def get_delivery(
