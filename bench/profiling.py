@@ -22,7 +22,7 @@ from servers import VENV_BIN, Server
 
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # Frames every stack passes through on its way to the request code: left out of the inclusive tables.
-WRAPPERS = ("click/", "threading.py", "uvicorn/main.py", "uvicorn/server.py", "uvicorn/_compat.py", "uprof/cli.py",
+WRAPPERS = ("click/", "threading.py", "uvicorn/main.py", "uvicorn/server.py", "uvicorn/_compat.py", "uprof/cli/",
             "<module>", "anyio/_backends/_asyncio.py", "uvicorn/middleware/", "starlette/middleware/",
             "starlette/_exception_handler.py", "starlette/applications.py", "contextlib.py")  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""Settings: every server option in one typed object, built once at the entry point (cli.py)."""
+"""Settings: every server option in one typed object, built once at the entry point (the `uprof` command, uprof.cli)."""
 
 from __future__ import annotations
 

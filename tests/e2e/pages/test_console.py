@@ -37,6 +37,7 @@ from tests.secret_keys import SECRET_KEY_ENVIRONMENT, TEST_SECRET_KEY
 from uprof import cli
 from uprof.accounts import service as accounts
 from uprof.app import create_app
+from uprof.cli import server as cli_server
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.pages.models import console_session
@@ -209,7 +210,7 @@ def test_the_console_can_be_turned_off(
         if database is not None:
             database.engine.dispose()
 
-    monkeypatch.setattr(cli, "_run_server", run_server)
+    monkeypatch.setattr(cli_server, "_run_server", run_server)
     arguments = ["serve", "--database-url", database_url, *arguments]
     result = CliRunner().invoke(cli.main, arguments, env={**environment, **SECRET_KEY_ENVIRONMENT})
     assert result.exit_code == 0, result.output
