@@ -1,6 +1,6 @@
 """The served OpenAPI document describes what the server really does: every route, the headers each
-operation needs, the statuses it can answer, and the real responses of every profile operation
-(success and error) validate against its schemas.
+operation needs, the statuses it can answer, and the real responses of the profile, webhook endpoint
+and Admin API operations (success and error) validate against its schemas.
 
 Requests "built from the document" carry only what the document declares: the required header
 parameters with their `default` values, a body made of the required fields of the request schema, and
@@ -10,6 +10,7 @@ a key in the declared security header.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +25,8 @@ from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.http.endpoint import SUPPORTED_VERSIONS, ApiEndpoint
 from uprof.http.revisions import WEBHOOKS_BETA
+from uprof.provider import service as provider
+from uprof.timestamps import format_timestamp, utc_now
 
 REVISION_HEADERS = {
     "2026-03-24": {"anthropic-beta": "user-profiles-2026-03-24"},
@@ -41,6 +44,13 @@ def _document(server: Server, revision: str) -> dict[str, Any]:
     return document
 
 
+def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator of `schema` (formats checked) whose `#/components/…` references resolve in `document`."""
+    return Draft202012Validator(
+        {**schema, "components": document["components"]}, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
 def _validate(document: dict[str, Any], path: str, method: str, response: httpx.Response) -> None:
     """Check the response against what the document says this operation returns with that status."""
     operation = document["paths"][path][method]
@@ -49,7 +59,7 @@ def _validate(document: dict[str, Any], path: str, method: str, response: httpx.
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     else:
         schema = document["components"]["schemas"]["Error"]
-    Draft202012Validator(schema).validate(response.json())
+    _validator(document, schema).validate(response.json())
 
 
 def test_unknown_revision_is_a_clean_400(server: Server) -> None:
@@ -108,6 +118,157 @@ def test_real_responses_match_the_document(server: Server, tenant: Tenant, revis
         Draft202012Validator(document["components"]["schemas"]["Error"]).validate(refused.json())
 
 
+# --- webhook endpoint management and the Admin API ---
+
+HOOKS = "/v1/organizations/webhooks"
+HOOK = HOOKS + "/{webhook_endpoint_id}"
+ADMIN_PROFILE = "/v1/admin/user_profiles/{user_profile_id}"
+# A loopback address with nothing listening: deliveries fail at once and leave attempts in the log.
+UNREACHABLE = "http://127.0.0.1:9/hooks/uprof"
+PROFILE_EVENTS = [
+    "user_profile.program_status_updated",
+    "user_profile.enforcement_action_opened",
+    "user_profile.enforcement_action_resolved",
+]
+IDENTITY = {"full_name": "Ada Example", "country": "GB", "document_type": "passport", "document_last4": "4821"}
+
+
+class Caller:
+    """Calls one document's operations with an admin key and checks each answer against that document."""
+
+    def __init__(self, http: httpx.Client, document: dict[str, Any]) -> None:
+        self.http, self.document = http, document
+
+    def call(self, method: str, path: str, values: dict[str, str] | None = None, status: int = 200, **sent: Any) -> Any:
+        """`method` on the document's `path` (its `{…}` filled from `values`): the answer has `status`
+        and matches what the document lists for it."""
+        headers = {"anthropic-beta": WEBHOOKS_BETA} if path.startswith(HOOKS) else {}
+        response = self.http.request(method, path.format(**(values or {})), headers=headers, **sent)
+        assert response.status_code == status, (method, path, response.text)
+        _check_documented(self.document, path, method.lower(), response)
+        return response.json()
+
+
+def _apply(database: Database, organization_id: str, profile_id: str, program: str, requested: list[str]) -> str:
+    """The end user applies, as the enrollment page does."""
+    return database.run(
+        lambda c: provider.submit_application(
+            c,
+            organization_id,
+            profile_id,
+            program=program,
+            source="enrollment_url",
+            requested=requested,
+            use_case="Red-team exercises",
+            applicant_organization=None,
+            contact_email="ada@example.com",
+            now=utc_now(),
+        ),
+        write=True,
+    )
+
+
+def _submit_check(database: Database, organization_id: str, profile_id: str) -> str:
+    """The end user submits an identity check, as the portal does."""
+    return database.run(
+        lambda c: provider.submit_identity_check(c, organization_id, profile_id, dict(IDENTITY), utc_now()),
+        write=True,
+    )
+
+
+def _webhook_endpoints(api: Caller) -> str:
+    """Every endpoint management operation, success and error answers; the ID of a live endpoint."""
+    body = {"url": UNREACHABLE, "enabled_events": PROFILE_EVENTS, "name": "openapi"}
+    created = api.call("POST", HOOKS, json=body)
+    assert created["signing_secret"].startswith("whsec_")
+    endpoint = {"webhook_endpoint_id": created["id"]}
+    spare = api.call("POST", HOOKS, json={"url": "https://hooks.example.com/x", "enabled_events": PROFILE_EVENTS[:1]})
+    listed = api.call("GET", HOOKS, params={"limit": 1})
+    assert listed["has_more"] is True
+    assert api.call("GET", HOOKS, params={"after_id": created["id"]})["first_id"] is None  # empty page
+    assert api.call("GET", HOOK, endpoint)["disabled_reason"] == ""
+    api.call("POST", HOOK, endpoint, json={"description": "drift check", "enabled_events": []})
+    api.call("POST", HOOK + "/regenerate_signing_secret", endpoint, json={})
+    api.call("POST", HOOK, endpoint, status=400, json={"nope": 1})
+    api.call("POST", HOOKS, status=400, json={"url": "ftp://example.com", "enabled_events": PROFILE_EVENTS})
+    deleted = {"webhook_endpoint_id": spare["id"]}
+    assert api.call("DELETE", HOOK, deleted) == {"id": spare["id"], "type": "webhook_endpoint_deleted"}
+    api.call("GET", HOOK, deleted, status=404)
+    return str(created["id"])
+
+
+def _admin_api(api: Caller, database: Database, organization_id: str, profile_id: str) -> None:
+    """The Admin API's operations on one profile, each with an object to act on."""
+    profile = {"user_profile_id": profile_id}
+    cyber = {"enrollment_id": _apply(database, organization_id, profile_id, "cyber", ["a", "c"])}
+    efs = {"enrollment_id": _apply(database, organization_id, profile_id, "efs", ["cmek"])}
+    assert len(api.call("GET", "/v1/admin/enrollments", params={"status": "pending"})["data"]) == 2
+    api.call("GET", "/v1/admin/enrollments/{enrollment_id}", cyber)
+    approval = {"tiers": ["a"], "requirements": {"human_review": False}, "note": "ok"}
+    api.call("POST", "/v1/admin/enrollments/{enrollment_id}/approve", cyber, json=approval)
+    api.call("POST", "/v1/admin/enrollments/{enrollment_id}/reject", efs, json={"note": None})
+    api.call("POST", "/v1/admin/enrollments/{enrollment_id}/reject", efs, status=409, json={})
+    programs = ADMIN_PROFILE + "/programs/{program}"
+    api.call("POST", programs, {**profile, "program": "efs"}, json={"status": "active", "features": {"cmek": "active"}})
+    api.call("DELETE", programs, {**profile, "program": "efs"})
+    api.call("GET", "/v1/admin/user_profiles", params={"q": profile_id})
+
+    actions = ADMIN_PROFILE + "/enforcement_actions"
+    expires = format_timestamp(utc_now() + timedelta(days=1))
+    restriction = {"type": "restriction", "reason": "unsupported_region", "verifiable": True, "expires_at": expires}
+    opened = api.call("POST", actions, profile, json=restriction)
+    assert opened["action"] == "verify"
+    check = {"check_id": _submit_check(database, organization_id, profile_id)}
+    api.call("GET", "/v1/admin/identity_checks", params={"status": "submitted"})
+    api.call("POST", "/v1/admin/identity_checks/{check_id}/approve", check, json={"note": "matches"})
+    assert api.call("GET", "/v1/admin/enforcement_actions/{action_id}", {"action_id": opened["id"]})["resolution"]
+    api.call("POST", actions, profile, json={"type": "restriction", "reason": "high_harm", "verifiable": True})
+    check = {"check_id": _submit_check(database, organization_id, profile_id)}
+    api.call("POST", "/v1/admin/identity_checks/{check_id}/reject", check, json={"allow_retry": False})
+    ban = {"action_id": api.call("POST", actions, profile, json={"type": "ban", "reason": "fraud_or_abuse"})["id"]}
+    api.call("POST", "/v1/admin/enforcement_actions/{action_id}/resolve", ban, json={"note": "appeal upheld"})
+    api.call("POST", "/v1/admin/enforcement_actions/{action_id}/resolve", ban, status=409)
+    api.call("GET", actions, profile, params={"state": "resolved"})
+    api.call("POST", actions, profile, status=400, json={"type": "ban", "reason": "high_harm", "verifiable": True})
+    view = api.call("GET", ADMIN_PROFILE, profile)
+    assert [len(view[name]) for name in ("enrollments", "enforcement_actions", "identity_checks")] == [2, 3, 2]
+
+
+def _delivery_log(api: Caller, endpoint_id: str) -> None:
+    """The deliveries the Admin API calls queued: listed, read with their attempts, retried."""
+    endpoint = {"webhook_endpoint_id": endpoint_id}
+    deliveries = api.call("GET", "/v1/admin/webhook_deliveries", params={"endpoint_id": endpoint_id})["data"]
+    assert len(deliveries) >= 3
+    delivery = {"delivery_id": deliveries[-1]["id"]}
+    api.call("GET", "/v1/admin/webhook_deliveries/{delivery_id}", delivery)
+    # Disabling cancels what is pending; once enabled again a cancelled delivery can be retried.
+    assert api.call("POST", HOOK, endpoint, json={"state": "disabled"})["state"] == "disabled"
+    api.call("POST", HOOK, endpoint, json={"state": "enabled"})
+    cancelled = api.call("GET", "/v1/admin/webhook_deliveries", params={"status": "cancelled"})["data"]
+    retried = {"delivery_id": cancelled[0]["id"]}
+    assert api.call("POST", "/v1/admin/webhook_deliveries/{delivery_id}/retry", retried, json={})["status"] == "pending"
+    api.call("POST", "/v1/admin/webhook_deliveries/{delivery_id}/retry", retried, status=409, json={})
+    api.call("GET", "/v1/admin/webhook_deliveries/{delivery_id}", {"delivery_id": "whdel_missing"}, status=404)
+    api.call("DELETE", HOOK, endpoint)
+
+
+@pytest.mark.parametrize("revision", list(REVISION_HEADERS))
+def test_webhook_and_admin_responses_match_the_document(
+    server: Server, database: Database, admin_key: str, revision: str
+) -> None:
+    """Real answers of the webhook endpoint and Admin API operations, on objects that exist, match the
+    schemas of every revision's document (those operations have the same shapes in each)."""
+    document = _document(server, revision)
+    headers = {"x-api-key": admin_key, "anthropic-version": "2023-06-01", **REVISION_HEADERS[revision]}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as http:
+        api = Caller(http, document)
+        endpoint_id = _webhook_endpoints(api)
+        created = http.post("/v1/user_profiles", json={"name": "Ada"})
+        organization_id = created.headers["anthropic-organization-id"]
+        _admin_api(api, database, organization_id, created.json()["id"])
+        _delivery_log(api, endpoint_id)
+
+
 # --- requests built from the document alone ---
 
 
@@ -136,12 +297,22 @@ def _required_headers(document: dict[str, Any], operation: dict[str, Any]) -> di
     return headers
 
 
-def _minimal(schema: dict[str, Any]) -> Any:
-    """The smallest instance of a request schema: its required members, each at its fixed value."""
+def _minimal(document: dict[str, Any], schema: dict[str, Any]) -> Any:
+    """The smallest instance of a request schema: its required members, each at its fixed value, its
+    first allowed value or its first example; the first alternative of an `anyOf`."""
+    schema = _resolve(document, schema)
+    if "anyOf" in schema:
+        return _minimal(document, schema["anyOf"][0])
     if "const" in schema:
         return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "examples" in schema:
+        return schema["examples"][0]
+    if schema.get("type") == "array":
+        return [_minimal(document, schema["items"])] * schema.get("minItems", 0)
     assert schema.get("type") == "object", schema
-    return {name: _minimal(schema["properties"][name]) for name in schema.get("required", [])}
+    return {name: _minimal(document, schema["properties"][name]) for name in schema.get("required", [])}
 
 
 def _request(
@@ -152,7 +323,7 @@ def _request(
     key_header = document["components"]["securitySchemes"]["apiKey"]["name"]
     headers = {key_header: key, **_required_headers(document, operation)}
     body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    content = None if body is None else _minimal(body)
+    content = None if body is None else _minimal(document, body)
     return http.build_request(method.upper(), url, headers=headers, json=content)
 
 
@@ -161,10 +332,7 @@ def _check_documented(document: dict[str, Any], path: str, method: str, response
     listed = document["paths"][path][method]["responses"]
     assert str(response.status_code) in listed, (path, method, response.status_code, response.text)
     documented = _resolve(document, listed[str(response.status_code)])
-    schema = documented["content"]["application/json"]["schema"]
-    Draft202012Validator(_resolve(document, schema), format_checker=Draft202012Validator.FORMAT_CHECKER).validate(
-        response.json()
-    )
+    _validator(document, documented["content"]["application/json"]["schema"]).validate(response.json())
     for name, reference in documented["headers"].items():
         header = _resolve(document, reference)
         if header.get("required"):
@@ -184,8 +352,8 @@ def admin_key(database: Database) -> str:
 
 def _reachable(path: str, method: str) -> bool:
     """Operations a document-built request can complete: the profile operations (on a real profile)
-    and the reads that need no other object. Admin writes and webhook endpoint operations need IDs of
-    objects and bodies that the document does not spell out."""
+    and the reads that need no other object. Admin writes and webhook endpoint operations act on objects
+    whose IDs the document cannot supply (test_webhook_and_admin_responses_match_the_document covers them)."""
     names = {part for part in path.split("/") if part.startswith("{")}
     return names <= {"{user_profile_id}"} and (path.startswith("/v1/user_profiles") or method == "get")
 
@@ -289,3 +457,29 @@ def test_each_operation_declares_the_headers_and_statuses_of_its_route(server: S
         assert ("409" in statuses) == (path.startswith("/v1/admin/") and path.endswith(conflicts)), (path, method)
         unavailable = revision == "ga" and path.endswith("/enrollment_url")
         assert ("200" in statuses) is not unavailable, (path, method)
+
+
+def _references(node: Any) -> list[str]:
+    """Every `$ref` value anywhere in `node`."""
+    if isinstance(node, dict):
+        found = [node["$ref"]] if "$ref" in node else []
+        return found + [ref for value in node.values() for ref in _references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _references(value)]
+    return []
+
+
+@pytest.mark.parametrize("revision", list(REVISION_HEADERS))
+def test_every_operation_documents_its_shapes(server: Server, revision: str) -> None:
+    """No request body or 200 answer is left as a bare `{"type": "object"}`; every schema is valid and
+    every `$ref` resolves."""
+    document = _document(server, revision)
+    for path, method, operation in _operations(document):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+        ok = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema")
+        for schema in (body, ok):
+            assert schema is None or _resolve(document, schema) != {"type": "object"}, (path, method)
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    for reference in _references(document):
+        assert _resolve(document, {"$ref": reference}), reference

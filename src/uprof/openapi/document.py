@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 from uprof import __version__
 from uprof.http.endpoint import ApiEndpoint
 from uprof.http.revisions import Revision
-from uprof.openapi import headers, schemas
+from uprof.openapi import admin, headers, schemas, webhooks
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ENFORCEMENT_STATUSES
 
@@ -53,12 +53,15 @@ def _list_parameters(revision: Revision) -> list[dict[str, Any]]:
 
 
 def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
-    """What is known of each profile operation beyond its path: summary, body, 200 schema."""
+    """What is known of each operation beyond its path: summary, body, 200 schema. The profile
+    operations have the shapes of `revision`; the webhook and Admin API ones are the same in every revision."""
     profile = schemas.profile(revision)
     body = schemas.profile_body(revision, creating=True)
     changes = schemas.profile_body(revision, creating=False)
-    listing = schemas.closed({"data": {"type": "array", "items": profile}, "next_page": {"type": ["string", "null"]}})
+    listing = schemas.page(profile)
     return {
+        **webhooks.OPERATIONS,
+        **admin.OPERATIONS,
         ("/v1/user_profiles", "POST"): {"summary": "Create a user profile", "body": body, "ok": profile},
         ("/v1/user_profiles", "GET"): {
             "summary": "List user profiles",
@@ -161,7 +164,7 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
             },
             "parameters": headers.components(revision),
             "headers": headers.RESPONSE_HEADERS,
-            "schemas": {"Error": schemas.ERROR},
+            "schemas": {"Error": schemas.ERROR, **webhooks.COMPONENTS, **admin.components()},
             "responses": headers.ERROR_RESPONSES,
         },
     }

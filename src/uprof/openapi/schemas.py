@@ -20,6 +20,21 @@ def enum(values: tuple[str, ...], *, nullable: bool = False) -> dict[str, Any]:
     return {"enum": [*values, None] if nullable else list(values)}
 
 
+def identifier(prefix: str) -> dict[str, Any]:
+    """An object ID: `prefix` and 24 base62 characters, or fewer for one brought in by `uprof import`."""
+    return {"type": "string", "pattern": f"^{prefix}[0-9A-Za-z]{{1,24}}$"}
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A reference to `components.schemas.<name>`."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def page(item: dict[str, Any]) -> dict[str, Any]:
+    """A list answer of the profile API and the Admin API: items and the opaque cursor of the next page."""
+    return closed({"data": {"type": "array", "items": item}, "next_page": NULLABLE_TEXT})
+
+
 def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     """An object with exactly these keys (all required unless `required` says otherwise)."""
     return {
@@ -81,7 +96,7 @@ EFS = {
 }
 ENFORCEMENT_ACTION = closed(
     {
-        "id": {"type": "string", "pattern": "^enac_[0-9A-Za-z]{24}$"},
+        "id": identifier("enac_"),
         "type": enum(("restriction", "ban")),
         "action": enum(("verify",), nullable=True),
         "expires_at": NULLABLE_TIMESTAMP,
@@ -92,7 +107,7 @@ ENFORCEMENT_ACTION = closed(
 
 # Every response field in the order of profiles.md §2.1, with the revisions that show it.
 RESPONSE_FIELDS: list[tuple[str, dict[str, Any], frozenset[Revision]]] = [
-    ("id", {"type": "string", "pattern": "^uprof_[0-9A-Za-z]{24}$"}, frozenset({R1, R2, R3, GA})),
+    ("id", identifier("uprof_"), frozenset({R1, R2, R3, GA})),
     ("type", {"const": "user_profile"}, frozenset({R1, R2, R3, GA})),
     ("external_id", NULLABLE_TEXT, frozenset({R1, R2})),
     ("name", NULLABLE_TEXT, frozenset({R1, R2, R3, GA})),
