@@ -82,9 +82,13 @@ class BoxOnDemand:
         """The secret a stored value holds. Raises SecretKeyError (no usable key) or SecretUnreadable."""
         if is_plaintext(stored):
             return stored
+        return self.load().open(stored)
+
+    def load(self) -> SecretBox:
+        """The box of the configured keys, loaded now if not yet. Raises SecretKeyError."""
         if self._box is None:
             self._box = SecretBox(load_keys(self._settings, create=False).keys)
-        return self._box.open(stored)
+        return self._box
 
 
 class NewKeyFile:

@@ -309,17 +309,30 @@ def test_export_needs_the_secret_key_only_for_encrypted_secrets(
     seed(with_endpoints)  # its endpoints' signing secrets are stored encrypted
     folder = tmp_path / "no-key"
     folder.mkdir()
-    plain, refused = run_all(
+    plain, refused, refused_on_stdout = run_all(
         lambda: uprof("export", "--database-url", keys_only, env=_no_key(folder)),
         lambda: uprof("export", str(folder / "out.jsonl"), "--database-url", with_endpoints, env=_no_key(folder)),
+        lambda: uprof("export", "--database-url", with_endpoints, env=_no_key(folder)),
     )
     assert plain.returncode == 0, plain.stderr
     footer = records_of(plain.stdout)[-1]
     assert footer["counts"]["api_key"] == 1 and footer["counts"]["webhook_endpoint"] == 0
-    assert refused.returncode == 1 and refused.stdout == b"", refused.stderr
-    assert refused.stderr.startswith(b"uprof: export failed: "), refused.stderr
-    assert b"does not exist: give the key the server uses" in refused.stderr
+    for result in (refused, refused_on_stdout):  # refused before a line is written, even to stdout
+        assert result.returncode == 1 and result.stdout == b"", result.stderr
+        assert result.stderr.startswith(b"uprof: export failed: "), result.stderr
+        assert b"does not exist: give the key the server uses" in result.stderr
     assert list(folder.iterdir()) == []  # neither a key file nor a (partial) export
+
+
+def test_an_export_to_a_symlink_writes_through_it(database_url: str, tmp_path: Path) -> None:
+    """Only a regular file is replaced at the end; a link (or a device, or a pipe) is written through."""
+    target = tmp_path / "exports" / "2026-11-27.jsonl"
+    target.parent.mkdir()
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    assert uprof("export", str(link), "--database-url", database_url).returncode == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert records_of(target.read_bytes())[-1]["kind"] == "footer"
 
 
 TRUNCATED = b'{"kind":"header","format":"uprof-export","version":1,"exported_at":"2026-11-26T13:00:00.000000Z"}\n'

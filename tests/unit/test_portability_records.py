@@ -243,6 +243,8 @@ def test_each_wrong_value_that_the_api_would_refuse_is_refused() -> None:
         (7, {"url": "ftp://example.com/"}, "url: must be an absolute https URL"),
         (7, {"signing_secret": "whsec_c2hvcnQ="}, "signing_secret: must be whsec_ followed by the base64 of 32 bytes"),
         (8, {"body": BODY.replace("event_8J", "event_9J")}, "body: must be the JSON text of the event's envelope"),
+        (8, {"body": BODY.replace('"data":{}', '"data":{"id":"uprof_' + "x" * 30 + '"}')}, "body: data.id must be"),
+        (8, {"body": BODY.replace('"data":{}', '"data":{"id":7}')}, "body: data.id must be a user profile ID"),
         (9, {"event_type": "user_profile.enforcement_action_opened"}, "event_type: must be the event's type"),
         (9, {"attempt_count": 2}, "attempts: must list the delivery's 2 attempts"),
         (10, {"value": "abc"}, "value: must be 2 to 128 lower-case hexadecimal digits"),

@@ -12,6 +12,7 @@ from uprof.cli.support import (
     announce_key_file,
     database_url_option,
     fail,
+    in_transaction,
     key_given,
     open_database,
     open_secret_box,
@@ -21,6 +22,7 @@ from uprof.cli.support import (
 from uprof.config import Settings
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.secret_key import BoxOnDemand, NewKeyFile, SecretKeyError
+from uprof.webhooks import service as webhook_endpoints
 
 progress_option = click.option(
     "--no-progress",
@@ -55,6 +57,8 @@ def export_command(file: str, database_url: str, secret_key: str | None, secret_
     box = open_secret_box(settings, create=False) if key_given(settings) else BoxOnDemand(settings)
     database = open_database(database_url)
     try:
+        if isinstance(box, BoxOnDemand) and in_transaction(database, webhook_endpoints.holds_sealed_secrets):
+            box.load()  # now, before a line is written: stdout cannot be taken back
         count = export.export_to(database, file, box, show_progress=wanted(progress))
     except SecretUnreadable as error:
         fail(f"export failed: {error}; give the secret key the server uses")

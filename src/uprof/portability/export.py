@@ -69,15 +69,20 @@ class SecretOpener(Protocol):
 def export_to(database: Database, path: str, box: SecretOpener, *, show_progress: bool) -> int:
     """Export into the file at `path` (replaced if it exists), or to stdout for `-`; return the record count.
 
-    A file appears only when the export is complete: it is written beside `path` under a temporary
-    name and renamed at the end, so a failed export leaves no truncated file that an import could
-    mistake for a whole one (and an earlier file at `path` stays as it was). It is readable by its
-    owner alone, since it holds key hashes and signing secrets.
+    A regular file appears only when the export is complete: it is written beside `path` under a
+    temporary name and renamed at the end, so a failed export leaves no truncated file that an import
+    could mistake for a whole one (and an earlier file at `path` stays as it was). It is readable by
+    its owner alone, since it holds key hashes and signing secrets. A symlink, device or pipe at
+    `path` is written through instead.
 
     Raises SecretUnreadable when `box` cannot decrypt a stored signing secret.
     """
     if path == "-":
         return sum(export(database, sys.stdout.buffer, box, show_progress=show_progress).values())
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
+        # A symlink, a device (/dev/stdout), a pipe (>(gzip > f)): written through, never replaced.
+        with open(path, "wb", buffering=1 << 20) as sink:
+            return sum(export(database, sink, box, show_progress=show_progress).values())
     directory, name = os.path.split(os.path.abspath(path))
     descriptor, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=directory)
     try:

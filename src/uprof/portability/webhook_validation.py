@@ -20,6 +20,7 @@ from uprof.webhooks.signing import SECRET_BYTES, SECRET_PREFIX
 MAX_DISABLED_REASON = 64
 MAX_ATTEMPT_ERROR = 32
 MAX_COUNT = 2**31 - 1
+PROFILE_ID_LENGTH = 30  # webhook_event.user_profile_id, as long as user_profile.id
 
 
 def parse_webhook_endpoint(record: Mapping[str, Any], seen: Seen) -> Rows:
@@ -102,13 +103,17 @@ def parse_webhook_event(record: Mapping[str, Any], seen: Seen) -> Rows:
     # The profile the event is about, for the console's per-profile delivery list (none if absent).
     data = envelope.get("data")
     profile_id = data.get("id") if isinstance(data, dict) else None
+    if profile_id is not None and not (
+        isinstance(profile_id, str) and profile_id.startswith("uprof_") and len(profile_id) <= PROFILE_ID_LENGTH
+    ):
+        raise Invalid("body: data.id must be a user profile ID")
     row = {
         "id": identifier,
         "organization_id": organization_id,
         "type": event_type,
         "body": body,
         "created_at": fields.time("created_at"),
-        "user_profile_id": profile_id if isinstance(profile_id, str) else None,
+        "user_profile_id": profile_id,
     }
     seen.events[identifier] = (organization_id, event_type)
     return [(webhook_event, row)]

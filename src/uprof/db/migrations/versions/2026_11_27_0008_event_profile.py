@@ -10,8 +10,6 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from uprof.db.columns import code_point_string
-
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
@@ -21,7 +19,9 @@ BATCH = 1000
 
 
 def upgrade() -> None:
-    op.add_column("webhook_event", sa.Column("user_profile_id", code_point_string(30), nullable=True))
+    # A code-point string (uprof.db.columns), spelled out so that this migration never changes.
+    profile_id = sa.String(30).with_variant(sa.String(30, collation="C"), "postgresql")
+    op.add_column("webhook_event", sa.Column("user_profile_id", profile_id, nullable=True))
     _fill_in_profiles()
     columns = ["organization_id", "user_profile_id"]
     op.create_index(op.f("ix_webhook_event_organization_id_user_profile_id"), "webhook_event", columns)
