@@ -20,7 +20,7 @@ from uprof.cli.support import (
     secret_key_option,
 )
 from uprof.config import Settings
-from uprof.db.unit_of_work import DatabaseBusy
+from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.secret_key import BoxOnDemand, NewKeyFile, SecretKeyError
 from uprof.webhooks import service as webhook_endpoints
 
@@ -107,6 +107,8 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:
         problem = f"import failed, the database is unchanged: {getattr(error, 'orig', error)}"
     finally:
+        if new_files and not _still_empty(database):
+            new_files = []  # another process has begun to use the new database meanwhile: it stays
         database.engine.dispose()
     if problem is not None:
         if new_key is not None:
@@ -117,3 +119,13 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
     if new_key is not None:
         announce_key_file(new_key.path.absolute())
     click.echo(f"imported {count} records", err=True)
+
+
+def _still_empty(database: Database) -> bool:
+    """Whether the database holds no data (a failed import left none; a server started on it would have)."""
+    from uprof.portability.importer import occupied_tables
+
+    try:
+        return not database.run(occupied_tables, write=False)
+    except (SQLAlchemyError, DatabaseBusy):
+        return False
