@@ -14,13 +14,15 @@ from uprof.openapi.schemas import (
     closed,
     enum,
     identifier,
+    listing_parameters,
     page,
     profile,
+    query,
     ref,
 )
 from uprof.pages.forms import DOCUMENT_TYPES, MAX_USE_CASE
 from uprof.provider.enforcement import REASONS
-from uprof.provider.schemas import CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
+from uprof.provider.schemas import ACTION_STATES, CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
 from uprof.provider.standing import DEFAULT_REQUIREMENTS, ITEM_FIELD, ITEMS, PROGRAMS, STATUSES
 
 ADMIN = "/v1/admin"
@@ -160,17 +162,43 @@ def components() -> dict[str, dict[str, Any]]:
     }
 
 
-def _operation(summary: str, ok: str, body: str | None = None) -> dict[str, Any]:
-    known = {"summary": summary, "ok": ref(ok)}
-    return known if body is None else {**known, "body": ref(body)}
+def _operation(
+    summary: str, ok: str, body: str | None = None, parameters: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    known: dict[str, Any] = {"summary": summary, "ok": ref(ok)}
+    if body is not None:
+        known["body"] = ref(body)
+    if parameters is not None:
+        known["parameters"] = parameters
+    return known
+
+
+PROFILE_FILTER = query("user_profile_id", {"type": "string"}, "Only this profile's.")
 
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
-    (ADMIN + "/enrollments", "GET"): _operation("List enrollments", "EnrollmentList"),
+    (ADMIN + "/enrollments", "GET"): _operation(
+        "List enrollments",
+        "EnrollmentList",
+        parameters=[
+            *listing_parameters("asc"),
+            query("status", {"type": "array", "items": enum(ENROLLMENT_STATUSES)}, "These statuses (repeatable)."),
+            query("program", enum(PROGRAMS), "Only this program."),
+            query("source", enum(SOURCES), "Only applications from this page."),
+            PROFILE_FILTER,
+        ],
+    ),
     (ENROLLMENT, "GET"): _operation("Retrieve an enrollment", "Enrollment"),
     (ENROLLMENT + "/approve", "POST"): _operation("Approve an enrollment", "Enrollment", "EnrollmentApprovalBody"),
     (ENROLLMENT + "/reject", "POST"): _operation("Reject an enrollment", "Enrollment", "NoteBody"),
-    (ADMIN + "/user_profiles", "GET"): _operation("Search user profiles", "AdminUserProfileList"),
+    (ADMIN + "/user_profiles", "GET"): _operation(
+        "Search user profiles",
+        "AdminUserProfileList",
+        parameters=[
+            *listing_parameters("desc"),
+            query("q", {"type": "string"}, "An ID or reference ID, or part of a name (any case)."),
+        ],
+    ),
     (PROFILE, "GET"): _operation("Retrieve the operator view of a user profile", "AdminUserProfile"),
     (PROFILE + "/programs/{program}", "POST"): _operation(
         "Set a profile's standing in a program", "AdminUserProfileGA", "ProgramChangeBody"
@@ -179,14 +207,24 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Remove a profile's standing in a program", "AdminUserProfileGA"
     ),
     (PROFILE + "/enforcement_actions", "GET"): _operation(
-        "List a profile's enforcement actions", "AdminEnforcementActionList"
+        "List a profile's enforcement actions",
+        "AdminEnforcementActionList",
+        parameters=[query("state", {"enum": list(ACTION_STATES), "default": "all"}, "Open, resolved or all.")],
     ),
     (PROFILE + "/enforcement_actions", "POST"): _operation(
         "Open an enforcement action", "AdminEnforcementAction", "EnforcementActionCreateBody"
     ),
     (ACTION, "GET"): _operation("Retrieve an enforcement action", "AdminEnforcementAction"),
     (ACTION + "/resolve", "POST"): _operation("Resolve an enforcement action", "AdminEnforcementAction", "NoteBody"),
-    (ADMIN + "/identity_checks", "GET"): _operation("List identity checks", "IdentityCheckList"),
+    (ADMIN + "/identity_checks", "GET"): _operation(
+        "List identity checks",
+        "IdentityCheckList",
+        parameters=[
+            *listing_parameters(None),
+            query("status", {"type": "array", "items": enum(CHECK_STATUSES)}, "These statuses (repeatable)."),
+            PROFILE_FILTER,
+        ],
+    ),
     (CHECK + "/approve", "POST"): _operation("Approve an identity check", "IdentityCheck", "NoteBody"),
     (CHECK + "/reject", "POST"): _operation("Reject an identity check", "IdentityCheck", "IdentityCheckRejectionBody"),
 }

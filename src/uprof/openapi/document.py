@@ -35,20 +35,17 @@ CONFLICTS = frozenset(
 )
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
 def _list_parameters(revision: Revision) -> list[dict[str, Any]]:
     parameters = [
-        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
-        _query("order", {"enum": ["asc", "desc"], "default": "desc"}, "Sort direction."),
-        _query("order_by", {"enum": ["created_at", "name"], "default": "created_at"}, "Sort key."),
-        _query("page", {"type": "string"}, "The `next_page` value of the previous page."),
+        schemas.query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+        schemas.query("order", {"enum": ["asc", "desc"], "default": "desc"}, "Sort direction."),
+        schemas.query("order_by", {"enum": ["created_at", "name"], "default": "created_at"}, "Sort key."),
+        schemas.query("page", {"type": "string"}, "The `next_page` value of the previous page."),
     ]
     if revision is Revision.GA:
         status = {"type": "array", "items": {"enum": list(ENFORCEMENT_STATUSES)}}
-        parameters.append(_query("enforcement_status", status, "Keep profiles with these statuses (repeatable)."))
+        described = "Keep profiles with these statuses (repeatable)."
+        parameters.append(schemas.query("enforcement_status", status, described))
     return parameters
 
 

@@ -35,6 +35,22 @@ def page(item: dict[str, Any]) -> dict[str, Any]:
     return closed({"data": {"type": "array", "items": item}, "next_page": NULLABLE_TEXT})
 
 
+def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query parameter (a list schema: the parameter may repeat)."""
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def listing_parameters(default_order: str | None) -> list[dict[str, Any]]:
+    """`limit` and `page` of an Admin API list (provider.md §5.1), and `order` where it has one."""
+    parameters = [
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
+        query("page", {"type": "string"}, "The `next_page` value of the previous page."),
+    ]
+    if default_order is not None:
+        parameters.append(query("order", {"enum": ["asc", "desc"], "default": default_order}, "Sort direction."))
+    return parameters
+
+
 def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     """An object with exactly these keys (all required unless `required` says otherwise)."""
     return {

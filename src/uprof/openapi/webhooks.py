@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from uprof.openapi.schemas import NULLABLE_TEXT, NULLABLE_TIMESTAMP, TIMESTAMP, closed, enum, identifier, page, ref
+from uprof.openapi.schemas import (
+    NULLABLE_TEXT,
+    NULLABLE_TIMESTAMP,
+    TIMESTAMP,
+    closed,
+    enum,
+    identifier,
+    listing_parameters,
+    page,
+    query,
+    ref,
+)
 from uprof.webhooks.schemas import DELIVERY_STATUSES, EVENT_TYPES, MAX_DESCRIPTION, MAX_NAME, MAX_URL, STATES
 
 ENDPOINTS = "/v1/organizations/webhooks"
@@ -106,7 +117,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "body": ref("WebhookEndpointCreateBody"),
         "ok": ref("NewWebhookEndpoint"),
     },
-    (ENDPOINTS, "GET"): {"summary": "List webhook endpoints", "ok": ref("WebhookEndpointList")},
+    (ENDPOINTS, "GET"): {
+        "summary": "List webhook endpoints",
+        "ok": ref("WebhookEndpointList"),
+        "parameters": [
+            query("limit", {"type": "integer", "minimum": 0, "maximum": 100, "default": 20}, "Page size (0 = 20)."),
+            query("order", {"enum": ["asc", "desc"], "default": "desc"}, "By creation time."),
+            query("after_id", {"type": "string"}, "Endpoints after this one (not with before_id)."),
+            query("before_id", {"type": "string"}, "Endpoints before this one (not with after_id)."),
+        ],
+    },
     (ENDPOINT, "GET"): {"summary": "Retrieve a webhook endpoint", "ok": ref("WebhookEndpoint")},
     (ENDPOINT, "POST"): {
         "summary": "Update a webhook endpoint",
@@ -119,7 +139,17 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "body": NO_FIELDS,
         "ok": ref("WebhookEndpointSigningSecret"),
     },
-    (DELIVERIES, "GET"): {"summary": "List webhook deliveries", "ok": ref("WebhookDeliveryList")},
+    (DELIVERIES, "GET"): {
+        "summary": "List webhook deliveries",
+        "ok": ref("WebhookDeliveryList"),
+        "parameters": [
+            *listing_parameters(None),
+            query("endpoint_id", {"type": "string"}, "Only this endpoint's deliveries."),
+            query("status", {"type": "array", "items": enum(DELIVERY_STATUSES)}, "These statuses (repeatable)."),
+            query("event_type", enum(EVENT_TYPES), "Only events of this type."),
+            query("event_id", {"type": "string"}, "Only this event's deliveries."),
+        ],
+    },
     (DELIVERY, "GET"): {"summary": "Retrieve a webhook delivery", "ok": ref("WebhookDeliveryWithAttempts")},
     (DELIVERY + "/retry", "POST"): {
         "summary": "Retry a webhook delivery",

@@ -179,5 +179,5 @@ def delivery_filters(params: Any) -> DeliveryFilters:
 
 
 def _id(value: str | None) -> str | None:
-    """An ID from the query; empty counts as absent (U+0000 never gets here: http/endpoint.py refuses it)."""
+    """An ID from the query; empty counts as absent (U+0000 never gets here: http/query.py refuses it)."""
     return value or None
