@@ -186,10 +186,6 @@ def _detail_value(key: str, item: Any, path: str) -> str:
     return str(item)
 
 
-def metadata_key_path(key: str) -> str:
-    return member_path("metadata", key)
-
-
 def _metadata(value: Any, creating: bool) -> dict[str, str]:
     """Check a metadata object; every problem is listed in one message (profiles.md §3.4)."""
     if not isinstance(value, dict):
@@ -198,7 +194,7 @@ def _metadata(value: Any, creating: bool) -> dict[str, str]:
     if len(value) > MAX_METADATA_KEYS:
         problems.append(f"metadata: at most {MAX_METADATA_KEYS} keys are allowed, got {len(value)}")
     for key, item in value.items():
-        path = metadata_key_path(key)
+        path = member_path("metadata", key)
         if not 1 <= len(key) <= MAX_METADATA_KEY_LENGTH:
             problems.append(f"{path}: key must be 1 to {MAX_METADATA_KEY_LENGTH} characters")
         if not isinstance(item, str):
