@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
 
 from uprof.accounts.models import api_key, organization, workspace
+from uprof.db.prepared import Prepared
 
 
 def default_organization_id(connection: Connection) -> str | None:
@@ -39,12 +40,12 @@ def insert_key(connection: Connection, **values: Any) -> None:
     connection.execute(insert(api_key).values(**values))
 
 
-# Every API request looks its key up: the statement is built once so SQLAlchemy reuses its compiled form.
-_KEY_BY_HASH = select(api_key).where(api_key.c.key_sha256 == bindparam("key_sha256"))
+# Every API request looks its key up (uprof.db.prepared).
+_KEY_BY_HASH = Prepared(select(api_key).where(api_key.c.key_sha256 == bindparam("key_sha256")))
 
 
-def key_by_hash(connection: Connection, key_sha256: str) -> Row[Any] | None:
-    return connection.execute(_KEY_BY_HASH, {"key_sha256": key_sha256}).first()
+def key_by_hash(connection: Connection, key_sha256: str) -> dict[str, Any] | None:
+    return _KEY_BY_HASH.first(connection, {"key_sha256": key_sha256})
 
 
 def key_by_id(connection: Connection, key_id: str) -> Row[Any] | None:

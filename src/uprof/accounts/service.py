@@ -147,14 +147,14 @@ def authenticate(connection: Connection, key: str) -> Principal | None:
     stored hash, so no secret-dependent comparison happens in Python.
     """
     row = repository.key_by_hash(connection, hash_key(key))
-    if row is None or row.revoked_at is not None:
+    if row is None or row["revoked_at"] is not None:
         return None
     return Principal(
-        key_id=row.id,
-        organization_id=row.organization_id,
-        workspace_id=row.workspace_id,
-        kind=row.kind,
-        last_used_at=row.last_used_at,
+        key_id=row["id"],
+        organization_id=row["organization_id"],
+        workspace_id=row["workspace_id"],
+        kind=row["kind"],
+        last_used_at=row["last_used_at"],
     )
 
 

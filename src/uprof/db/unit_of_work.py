@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from uprof.db.engine import is_sqlite
+from uprof.db.prepared import execute_on_driver
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ class Database:
                                 # IMMEDIATE takes the write lock before the first read. (Done here rather
                                 # than in an engine "begin" event, which would put every statement on
                                 # SQLAlchemy's slower event-dispatching path.)
-                                connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                                execute_on_driver(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
                             yield connection
                     finally:
                         self._end_unit(connection)

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, delete, exists, insert, or_, select, tuple_, update
 
+from uprof.db.prepared import Prepared
 from uprof.profiles.models import user_profile as t
 from uprof.provider.models import enforcement_action
 
 # The column `get_with_action_flag` adds: whether the profile has any unresolved enforcement action.
 ACTION_FLAG = "has_unresolved_action"
 
-# Statements on the hot path are built once: SQLAlchemy then reuses their cache key and compiled form
-# instead of rebuilding both on every request.
-_INSERT = insert(t)
+# The statements every profile request runs are prepared once (uprof.db.prepared).
+_INSERT = Prepared(insert(t))  # create stores every column
 _GET = select(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
 _UNRESOLVED_ACTION = exists().where(
     enforcement_action.c.user_profile_id == t.c.id, enforcement_action.c.resolved_at.is_(None)
 )
-_GET_FLAGGED = _GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG))
-_GET_FLAGGED_FOR_UPDATE = _GET_FLAGGED.with_for_update(of=t)
+_GET_FLAGGED = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)))
+_GET_FLAGGED_FOR_UPDATE = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)).with_for_update(of=t))
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
 _DELETE = delete(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 
 
 def insert_profile(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(_INSERT, values)
+    _INSERT.run(connection, values)
 
 
 def get(connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False) -> Row[Any] | None:
@@ -38,15 +39,21 @@ def get(connection: Connection, organization_id: str, profile_id: str, *, for_up
 
 def get_with_action_flag(
     connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> dict[str, Any] | None:
     """`get` plus the ACTION_FLAG column, read in the same statement: nearly every profile has no
     unresolved action, and for those the flag saves the query for open actions."""
     query = _GET_FLAGGED_FOR_UPDATE if for_update else _GET_FLAGGED
-    return connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
+    return query.first(connection, {"b_id": profile_id, "b_organization_id": organization_id})
 
 
 def update_profile(connection: Connection, profile_id: str, values: dict[str, Any]) -> None:
-    connection.execute(_UPDATE, {**values, "b_id": profile_id})
+    _update_of(tuple(sorted(values))).run(connection, {**values, "b_id": profile_id})
+
+
+@lru_cache(maxsize=64)
+def _update_of(columns: tuple[str, ...]) -> Prepared:
+    """The UPDATE that sets exactly `columns` (an update usually changes the same few each time)."""
+    return Prepared(_UPDATE, column_keys=columns)
 
 
 def delete_profile(connection: Connection, organization_id: str, profile_id: str) -> bool:

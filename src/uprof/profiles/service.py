@@ -65,7 +65,7 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> d
     row = repository.get_with_action_flag(connection, organization_id, profile_id)
     if row is None:
         raise profile_not_found()
-    return with_enforcement(connection, [dict(row._mapping)])[0]
+    return with_enforcement(connection, [row])[0]
 
 
 def with_enforcement(connection: Connection, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -100,7 +100,7 @@ def update(
     current = repository.get_with_action_flag(connection, organization_id, profile_id, for_update=True)
     if current is None:
         raise profile_not_found()
-    row = dict(current._mapping)
+    row = current
     changed = {key: value for key, value in changes.values.items() if row[key] != value}
     if changes.metadata is not None:
         merged = merge_metadata(row["metadata"], changes.metadata)
