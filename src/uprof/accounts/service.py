@@ -146,7 +146,12 @@ def authenticate(connection: Connection, key: str) -> Principal | None:
     The lookup is by SHA-256 digest: an index probe on a value an attacker cannot steer toward a
     stored hash, so no secret-dependent comparison happens in Python.
     """
-    row = repository.key_by_hash(connection, hash_key(key))
+    return authenticate_digest(connection, hash_key(key))
+
+
+def authenticate_digest(connection: Connection, key_sha256: str) -> Principal | None:
+    """`authenticate` for a key already hashed with `hash_key`."""
+    row = repository.key_by_hash(connection, key_sha256)
     if row is None or row["revoked_at"] is not None:
         return None
     return Principal(

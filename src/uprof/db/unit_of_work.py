@@ -66,6 +66,19 @@ class Database:
             kept, self._kept = self._kept, None
             kept[1].close()
 
+    def commits_by_others(self) -> int | None:
+        """A number that changes whenever another connection, in this process or another, commits to
+        the database: SQLite's `PRAGMA data_version` on the connection this thread keeps. None where
+        there is no such number: PostgreSQL, a thread that keeps no connection, and an in-memory
+        database, whose one connection every thread shares."""
+        kept = self._kept
+        if kept is None or kept[0] != threading.get_ident() or self._all_lock is not None:
+            return None
+        connection = kept[1]
+        if connection.invalidated or connection.closed:
+            return None
+        return int(execute_on_driver(connection, "PRAGMA data_version").fetchone()[0])
+
     def _connection(self) -> AbstractContextManager[Connection]:
         kept = self._kept
         if kept is None or kept[0] != threading.get_ident():

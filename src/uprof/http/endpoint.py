@@ -254,18 +254,20 @@ def _show_bucket(services: Services, context: RequestContext, *, take: bool) -> 
 
 def _authenticate(services: Services, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:
     database = services.database
-    with database.unit_of_work(write=False) as connection:
-        principal = accounts.authenticate(connection, key)
-        workspace_known = (
-            principal is not None
-            and requested_workspace is not None
-            and principal.workspace_id is None
-            and accounts.workspace_exists(connection, principal.organization_id, requested_workspace)
+    principal = services.principals.authenticate(key)
+    if principal is None:
+        return None, False
+    workspace_known = (
+        requested_workspace is not None
+        and principal.workspace_id is None
+        and database.run(
+            lambda connection: accounts.workspace_exists(connection, principal.organization_id, requested_workspace),
+            write=False,
         )
-    if principal is not None:
-        now = utc_now()
-        if accounts.needs_last_used_refresh(principal, now):
-            database.run(lambda connection: accounts.record_use(connection, principal.key_id, now), write=True)
+    )
+    now = utc_now()
+    if accounts.needs_last_used_refresh(principal, now):
+        services.principals.record_use(principal, now)
     return principal, workspace_known
 
 

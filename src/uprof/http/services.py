@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from uprof.accounts.principals import PrincipalCache
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.http.pagination import CursorCodec
@@ -16,3 +17,7 @@ class Services:
     database: Database
     cursors: CursorCodec
     secret_box: SecretBox  # seals and opens webhook signing secrets
+    principals: PrincipalCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "principals", PrincipalCache(self.database))

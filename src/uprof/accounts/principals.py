@@ -1,0 +1,55 @@
+"""Who holds each presented key, remembered between requests while nothing can have changed it.
+
+Every API request authenticates, and on SQLite the lookup's transaction was a third of a retrieve
+(docs/performance.md). The event loop keeps one SQLite connection, and SQLite tells that connection
+whether any other connection — another thread, `uprof keys revoke`, another server process — has
+committed since it last asked (`Database.commits_by_others`). Until one has, a key's row is what it
+was: a revoked key is refused by the first request after the revocation commits, as before. The one
+change the kept connection makes itself, a key's `last_used_at`, goes through `record_use` here.
+
+Where there is no such signal (PostgreSQL, worker threads) every request looks its key up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from uprof.accounts import service as accounts
+from uprof.accounts.service import Principal
+from uprof.db.unit_of_work import Database
+
+# Only accepted keys are remembered, so the bound is only reached with this many live keys in use.
+MAX_REMEMBERED = 10_000
+
+
+class PrincipalCache:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._seen: int | None = None  # the database's commits_by_others when the entries were read
+        self._by_digest: dict[str, Principal] = {}
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The principal for `key`, or None if it is unknown or revoked."""
+        digest = accounts.hash_key(key)
+        version = self.database.commits_by_others()
+        if version is not None and version == self._seen:
+            principal = self._by_digest.get(digest)
+            if principal is not None:
+                return principal
+        else:
+            self._by_digest.clear()
+            self._seen = version
+        principal = self.database.run(lambda connection: accounts.authenticate_digest(connection, digest), write=False)
+        if principal is not None and version is not None:
+            if len(self._by_digest) >= MAX_REMEMBERED:
+                self._by_digest.clear()
+            self._by_digest[digest] = principal
+        return principal
+
+    def record_use(self, principal: Principal, now: datetime) -> None:
+        """Store that the key was used at `now` (accounts.needs_last_used_refresh says when it is due)."""
+        self.database.run(lambda connection: accounts.record_use(connection, principal.key_id, now), write=True)
+        digest = next((d for d, known in self._by_digest.items() if known.key_id == principal.key_id), None)
+        if digest is not None:
+            self._by_digest[digest] = dataclasses.replace(principal, last_used_at=now)
