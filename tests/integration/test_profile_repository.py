@@ -160,10 +160,10 @@ def test_created_at_pages_break_ties_by_id_in_both_directions(database: Database
         after: tuple[int, str] | None = None
         while True:
             page = page_by_created_at(database, organization_id, descending, after)
-            seen += [row.id for row in page]
+            seen += [row["id"] for row in page]
             if len(page) < 3:
                 break
-            after = (to_micros(page[-1].created_at), page[-1].id)
+            after = (to_micros(page[-1]["created_at"]), page[-1]["id"])
         assert seen == expected
 
 

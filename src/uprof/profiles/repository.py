@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, exists, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, or_, select, tuple_, update
 
 from uprof.db.prepared import Prepared
 from uprof.profiles.models import user_profile as t
@@ -24,6 +24,7 @@ _UNRESOLVED_ACTION = exists().where(
 _GET_FLAGGED = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)))
 _GET_FLAGGED_FOR_UPDATE = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)).with_for_update(of=t))
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
+_BY_ORGANIZATION = select(t).where(t.c.organization_id == bindparam("b_organization_id"))
 _DELETE = delete(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 
 
@@ -63,41 +64,61 @@ def delete_profile(connection: Connection, organization_id: str, profile_id: str
 
 def page_by_created_at(
     connection: Connection, organization_id: str, descending: bool, after: tuple[int, str] | None, limit: int
-) -> list[Row[Any]]:
+) -> list[dict[str, Any]]:
     """Up to `limit` profiles in (created_at, id) order, strictly after the keyset position `after`."""
-    query = select(t).where(t.c.organization_id == organization_id)
-    if after is not None:
-        key = tuple_(t.c.created_at, t.c.id)
-        query = query.where(key < tuple_(*after) if descending else key > tuple_(*after))
-    return _ordered(query, descending, t.c.created_at, limit, connection)
+    return _page("created_at", descending, after, organization_id, limit, connection)
 
 
 def page_named(
     connection: Connection, organization_id: str, descending: bool, after: tuple[str, str] | None, limit: int
-) -> list[Row[Any]]:
+) -> list[dict[str, Any]]:
     """Named profiles in (name_key, id) order after `after`."""
-    query = select(t).where(t.c.organization_id == organization_id, t.c.name_key.is_not(None))
-    if after is not None:
-        key = tuple_(t.c.name_key, t.c.id)
-        query = query.where(key < tuple_(*after) if descending else key > tuple_(*after))
-    return _ordered(query, descending, t.c.name_key, limit, connection)
+    return _page("name_key", descending, after, organization_id, limit, connection)
 
 
 def page_unnamed(
     connection: Connection, organization_id: str, descending: bool, after_id: str | None, limit: int
-) -> list[Row[Any]]:
+) -> list[dict[str, Any]]:
     """Profiles without a name in id order after `after_id`."""
-    query = select(t).where(t.c.organization_id == organization_id, t.c.name_key.is_(None))
-    if after_id is not None:
-        query = query.where(t.c.id < after_id if descending else t.c.id > after_id)
-    order = t.c.id.desc() if descending else t.c.id.asc()
-    return list(connection.execute(query.order_by(order).limit(limit)))
+    after = None if after_id is None else ("", after_id)
+    return _page("unnamed", descending, after, organization_id, limit, connection)
 
 
-def _ordered(query: Select[Any], descending: bool, column: Any, limit: int, connection: Connection) -> list[Row[Any]]:
-    direction = "desc" if descending else "asc"
-    query = query.order_by(getattr(column, direction)(), getattr(t.c.id, direction)())
-    return list(connection.execute(query.limit(limit)))
+def _page(
+    order: str,
+    descending: bool,
+    after: tuple[Any, str] | None,
+    organization_id: str,
+    limit: int,
+    connection: Connection,
+) -> list[dict[str, Any]]:
+    parameters: dict[str, Any] = {"b_organization_id": organization_id, "b_limit": limit}
+    if after is not None:
+        parameters["b_after_key"], parameters["b_after_id"] = after
+    return _page_query(order, descending, after is not None).rows(connection, parameters)
+
+
+@cache
+def _page_query(order: str, descending: bool, continues: bool) -> Prepared:
+    """One page of a list, with ACTION_FLAG, for each order (`created_at`, `name_key`, or `unnamed`:
+    profiles without a name, by id), direction, and whether it continues after a keyset position."""
+    query = _BY_ORGANIZATION.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG))
+    if order == "unnamed":
+        query = query.where(t.c.name_key.is_(None))
+        keys = [t.c.id]
+        after: Any = bindparam("b_after_id", type_=t.c.id.type)
+        position: Any = t.c.id
+    else:
+        column = t.c[order]
+        if order == "name_key":
+            query = query.where(column.is_not(None))
+        keys = [column, t.c.id]
+        after = tuple_(bindparam("b_after_key", type_=column.type), bindparam("b_after_id", type_=t.c.id.type))
+        position = tuple_(column, t.c.id)
+    if continues:
+        query = query.where(position < after if descending else position > after)
+    query = query.order_by(*(key.desc() if descending else key.asc() for key in keys))
+    return Prepared(query.limit(bindparam("b_limit")))
 
 
 def search(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,7 +68,7 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> d
     return with_enforcement(connection, [row])[0]
 
 
-def with_enforcement(connection: Connection, rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def with_enforcement(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The rows with what enforcement is read from, as of now: `enforcement_actions` (open ones, oldest
     first), `identity_check_submitted` (one awaits a decision) and `read_at`.
 
@@ -187,24 +187,21 @@ def _filtered_page(
         after = _position(query, last)
 
 
-def _fetch(connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int) -> list[Any]:
+def _fetch(
+    connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int
+) -> list[dict[str, Any]]:
     descending = query.order == "desc"
     if query.order_by == "created_at":
-        return [
-            r._mapping for r in repository.page_by_created_at(connection, organization_id, descending, after, limit)
-        ]
-    rows: list[Any] = []
+        return repository.page_by_created_at(connection, organization_id, descending, after, limit)
+    rows: list[dict[str, Any]] = []
     if after is None or after[0] is not None:
         named_after = None if after is None else (after[0], after[1])
-        rows = [r._mapping for r in repository.page_named(connection, organization_id, descending, named_after, limit)]
+        rows = repository.page_named(connection, organization_id, descending, named_after, limit)
         unnamed_after = None
     else:
         unnamed_after = after[1]
     if len(rows) < limit:
-        rows += [
-            r._mapping
-            for r in repository.page_unnamed(connection, organization_id, descending, unnamed_after, limit - len(rows))
-        ]
+        rows += repository.page_unnamed(connection, organization_id, descending, unnamed_after, limit - len(rows))
     return rows
 
 
