@@ -66,11 +66,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     database, box = services.database, services.secret_box
     app = Starlette(
         routes=[
+            *profiles.routes,  # first: the router tries routes in order, and these take nearly every request
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *(metrics.routes if settings.metrics else []),
             *openapi.routes,
-            *profiles.routes,
             *admin.routes,
             *webhooks.routes,
             *pages.routes,

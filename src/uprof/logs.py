@@ -57,6 +57,10 @@ _NO_UPGRADE_WARNINGS = _NoUpgradeWarnings()
 
 def configure(level: str, fmt: str) -> None:
     """Send uprof's log records (and, for JSON, uvicorn's) to stderr in `fmt` (`text` or `json`)."""
+    # Neither format shows the caller's file and line, thread or process, so no record looks them up
+    # (the logging HOWTO's "Optimization" switches): the request log writes one record per request.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
