@@ -7,11 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from uprof.db.prepared import Prepared
 from uprof.links.models import link
+
+# Every enrollment or action URL the API hands out is one of these (uprof.db.prepared).
+_INSERT_ISSUED = Prepared(insert(link), column_keys=tuple(c.key for c in link.columns if c.key != "used_at"))
 
 
 def insert_link(connection: Connection, **values: Any) -> None:
-    connection.execute(insert(link).values(**values))
+    """Store a new, unused link; `values` gives every column but `used_at`."""
+    _INSERT_ISSUED.run(connection, values)
 
 
 def get_by_hash(connection: Connection, token_sha256: str) -> Row[Any] | None:
