@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager, closing
 from typing import Any
 
 import orjson
@@ -63,7 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key.
     """
     services = services or build_services(settings)
-    database, box = services.database, services.secret_box
+    database = services.database
     app = Starlette(
         routes=[
             *profiles.routes,  # first: the router tries routes in order, and these take nearly every request
@@ -82,7 +82,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             HTTPException: render_http_exception,
             DatabaseBusy: render_database_busy,
         },
-        lifespan=lambda _app: _lifespan(database, settings, box),
+        lifespan=lambda _app: _lifespan(services, settings),
     )
     app.router.redirect_slashes = False
     app.state.services = services
@@ -93,10 +93,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
 
 @asynccontextmanager
-async def _lifespan(database: Database, settings: Settings, box: SecretBox) -> AsyncIterator[dict[str, Any]]:
+async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dict[str, Any]]:
     """The webhook dispatcher runs; on SQLite, the event loop (which runs every API request there)
-    keeps one connection."""
-    keep = database.connection_kept_for_this_thread() if database.is_in_process else nullcontext()
+    keeps one connection; on PostgreSQL the database threads stop (and give their connections back)
+    when the app does."""
+    database, box, threads = services.database, services.secret_box, services.database_threads
+    keep = database.connection_kept_for_this_thread() if threads is None else closing(threads)
     with keep:
         async with dispatcher.running(database, settings, box) as state:
             # What start-up made (modules, tables, compiled statements) lives as long as the process:

@@ -1,5 +1,6 @@
-"""The unit of work's kept connection (SQLite): reused on the thread that keeps it, never lent to
-another, never left inside a transaction; and the listeners told when a unit of work has ended."""
+"""The unit of work's kept connection, on both backends: reused on the thread that keeps it, never
+lent to another, never left inside a transaction, on PostgreSQL without a transaction for reads and
+given back to the pool as it came; and the listeners told when a unit of work has ended."""
 
 from __future__ import annotations
 
@@ -9,16 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
-from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
-
-
-@pytest.fixture
-def database(database: Database) -> Database:
-    """The test database, when it is SQLite: only an in-process database keeps a connection."""
-    if not database.is_in_process:
-        pytest.skip("PostgreSQL keeps no connection per thread (see test_postgresql_keeps_none)")
-    return database
 
 
 def _connection_of_unit(database: Database, *, write: bool = False) -> Connection:
@@ -69,19 +61,54 @@ def test_an_invalidated_kept_connection_is_replaced(database: Database) -> None:
 
 
 def test_a_failed_commit_leaves_no_transaction_open_on_the_kept_connection(database: Database) -> None:
+    # A deferred foreign key is checked at COMMIT, which therefore fails.
+    deferred = "" if database.is_sqlite else " DEFERRABLE INITIALLY DEFERRED"
     with database.unit_of_work(write=True) as connection:
         connection.execute(text("CREATE TABLE kept_parent (id INTEGER PRIMARY KEY)"))
-        connection.execute(text("CREATE TABLE kept_child (parent INTEGER REFERENCES kept_parent (id))"))
+        connection.execute(text(f"CREATE TABLE kept_child (parent INTEGER REFERENCES kept_parent (id){deferred})"))
+    try:
+        with database.connection_kept_for_this_thread():
+            with pytest.raises(Exception, match="(?i)foreign key"), database.unit_of_work(write=True) as failing:
+                if database.is_sqlite:
+                    failing.execute(text("PRAGMA defer_foreign_keys = ON"))
+                failing.execute(text("INSERT INTO kept_child (parent) VALUES (42)"))
+            after = _connection_of_unit(database, write=True)  # would fail inside a still-open transaction
+            assert after is failing
+            assert not _in_transaction(after)
+            with database.unit_of_work(write=False) as reading:
+                assert reading.execute(text("SELECT count(*) FROM kept_child")).scalar() == 0
+    finally:
+        with database.unit_of_work(write=True) as connection:
+            connection.execute(text("DROP TABLE kept_child"))
+            connection.execute(text("DROP TABLE kept_parent"))
+
+
+def test_reads_on_a_kept_postgresql_connection_open_no_transaction(database: Database) -> None:
+    """On PostgreSQL a read-only unit on a kept connection runs without a transaction (no COMMIT round
+    trip) and a write unit inside one; SQLite begins one for both. A kept connection goes back to
+    the pool as the pool lent it."""
     with database.connection_kept_for_this_thread():
-        # A deferred foreign key is checked at COMMIT, which therefore fails.
-        with pytest.raises(Exception, match="FOREIGN KEY"), database.unit_of_work(write=True) as failing:
-            failing.execute(text("PRAGMA defer_foreign_keys = ON"))
-            failing.execute(text("INSERT INTO kept_child (parent) VALUES (42)"))
-        after = _connection_of_unit(database, write=True)  # would fail inside a still-open transaction
-        assert after is failing
-        assert not after.connection.driver_connection.in_transaction  # type: ignore[union-attr]
         with database.unit_of_work(write=False) as reading:
-            assert reading.execute(text("SELECT count(*) FROM kept_child")).scalar() == 0
+            reading.execute(text("SELECT 1"))
+            assert _in_transaction(reading) is database.is_sqlite
+        with database.unit_of_work(write=True) as writing:
+            writing.execute(text("SELECT 1"))
+            assert _in_transaction(writing)
+        with database.unit_of_work(write=False) as reading:
+            reading.execute(text("SELECT 1"))
+            driver: Any = reading.connection.driver_connection
+    if not database.is_sqlite:
+        assert driver.autocommit is False  # given back as it came: the next borrower begins transactions
+        with database.engine.connect() as pooled:
+            pooled.execute(text("SELECT 1"))
+            assert _in_transaction(pooled)
+
+
+def _in_transaction(connection: Connection) -> bool:
+    driver: Any = connection.connection.driver_connection
+    if hasattr(driver, "in_transaction"):
+        return bool(driver.in_transaction)  # sqlite3
+    return bool(driver.info.transaction_status != 0)  # psycopg: 0 is IDLE
 
 
 def test_end_listeners_hear_of_every_unit_on_kept_and_pooled_connections(database: Database) -> None:
@@ -106,12 +133,20 @@ def test_end_listeners_hear_of_every_unit_on_kept_and_pooled_connections(databas
     assert heard == ["pooled", "kept, committed", "kept, rolled back"]
 
 
-def test_postgresql_keeps_none(database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("the SQLite side is every other test of this file")
-    database = Database(make_engine(database_url))
-    try:
-        with pytest.raises(ValueError, match="in-process"), database.connection_kept_for_this_thread():
-            pass
-    finally:
-        database.engine.dispose()
+def test_every_kept_connection_is_given_back(database: Database) -> None:
+    """The database threads of a PostgreSQL server keep one each; stopping them gives all back."""
+    kept: list[Connection] = []
+
+    def keep() -> None:
+        database.keep_connection_for_this_thread()
+        kept.append(_connection_of_unit(database))
+
+    workers = [threading.Thread(target=keep) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len({id(connection) for connection in kept}) == 3
+    assert not any(connection.closed for connection in kept)
+    database.release_kept_connections()
+    assert all(connection.closed for connection in kept)

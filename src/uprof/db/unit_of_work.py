@@ -40,7 +40,8 @@ class Database:
         # transaction queues.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._all_lock = self._write_lock if in_memory else None
-        self._kept: tuple[int, Connection] | None = None  # (thread ID, its connection)
+        self._kept = threading.local()  # .connection: the connection this thread keeps, if it keeps one
+        self._all_kept: set[Connection] = set()
         self._end_listeners: list[Callable[[dict[Any, Any]], None]] = []
 
     def add_end_listener(self, listener: Callable[[dict[Any, Any]], None]) -> None:
@@ -54,39 +55,69 @@ class Database:
 
     @contextmanager
     def connection_kept_for_this_thread(self) -> Iterator[None]:
-        """While the block runs, units of work on the calling thread reuse one SQLite connection instead
-        of checking one out of the pool each time (a tenth of a request's cost). The server keeps one
-        for its event loop, which runs every API request on SQLite."""
-        if not self.is_in_process:
-            raise ValueError("only an in-process database keeps a connection per thread")
-        self._kept = (threading.get_ident(), self.engine.connect())
+        """While the block runs, units of work on the calling thread reuse one connection (see
+        `keep_connection_for_this_thread`)."""
+        self.keep_connection_for_this_thread()
         try:
             yield
         finally:
-            kept, self._kept = self._kept, None
-            kept[1].close()
+            self.release_connection_of_this_thread()
+
+    def keep_connection_for_this_thread(self) -> None:
+        """From now on, units of work on the calling thread reuse one connection instead of checking
+        one out of the pool each time (a tenth of a request's cost on SQLite; on PostgreSQL also the
+        round trip that checks a pooled connection is alive). The server keeps one for its event loop
+        on SQLite and one for each of its database threads on PostgreSQL (uprof.db.threads).
+
+        On PostgreSQL a kept connection runs each read-only unit's statements without a transaction
+        (autocommit): under READ COMMITTED every statement sees its own snapshot either way, and the
+        unit saves its COMMIT round trip. A unit that locks rows must be opened with `write=True`.
+        """
+        connection = self.engine.connect()
+        self._kept.connection = connection
+        self._all_kept.add(connection)
+
+    def release_connection_of_this_thread(self) -> None:
+        connection = getattr(self._kept, "connection", None)
+        if connection is not None:
+            self._kept.connection = None
+            self._release(connection)
+
+    def release_kept_connections(self) -> None:
+        """Give back every kept connection (once the threads that kept them are done with them)."""
+        for connection in list(self._all_kept):
+            self._release(connection)
+
+    def _release(self, connection: Connection) -> None:
+        self._all_kept.discard(connection)
+        if not connection.invalidated and not connection.closed and not self.is_sqlite:
+            driver = connection.connection.driver_connection
+            if getattr(driver, "autocommit", False):
+                driver.autocommit = False  # type: ignore[union-attr]  # the pool lends it out as it came
+        connection.close()
 
     def commits_by_others(self) -> int | None:
         """A number that changes whenever another connection, in this process or another, commits to
         the database: SQLite's `PRAGMA data_version` on the connection this thread keeps. None where
         there is no such number: PostgreSQL, a thread that keeps no connection, and an in-memory
         database, whose one connection every thread shares."""
-        kept = self._kept
-        if kept is None or kept[0] != threading.get_ident() or self._all_lock is not None:
+        connection = getattr(self._kept, "connection", None)
+        if connection is None or not self.is_sqlite or self._all_lock is not None:
             return None
-        connection = kept[1]
         if connection.invalidated or connection.closed:
             return None
         return int(execute_on_driver(connection, "PRAGMA data_version").fetchone()[0])
 
-    def _connection(self) -> AbstractContextManager[Connection]:
-        kept = self._kept
-        if kept is None or kept[0] != threading.get_ident():
-            return self.engine.connect()
-        if kept[1].invalidated or kept[1].closed:  # lost with an error: start again with a fresh one
-            kept[1].close()
-            self._kept = kept = (kept[0], self.engine.connect())
-        return nullcontext(kept[1])
+    def _connection(self) -> tuple[AbstractContextManager[Connection], bool]:
+        """The connection for a unit of work, and whether it is this thread's kept one."""
+        kept = getattr(self._kept, "connection", None)
+        if kept is None:
+            return self.engine.connect(), False
+        if kept.invalidated or kept.closed:  # lost with an error: start again with a fresh one
+            self._release(kept)
+            self.keep_connection_for_this_thread()
+            kept = self._kept.connection
+        return nullcontext(kept), True
 
     @contextmanager
     def unit_of_work(self, *, write: bool) -> Iterator[Connection]:
@@ -94,8 +125,11 @@ class Database:
         lock = self._write_lock if write else self._all_lock
         with lock or nullcontext():
             try:
-                with self._connection() as connection:
+                opened, kept = self._connection()
+                with opened as connection:
                     try:
+                        if kept and not self.is_sqlite:
+                            _set_autocommit(connection, not write)
                         with connection.begin():
                             if self.is_sqlite:
                                 # pysqlite is left in autocommit mode so that uprof chooses the BEGIN:
@@ -105,7 +139,7 @@ class Database:
                                 execute_on_driver(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
                             yield connection
                     finally:
-                        self._end_unit(connection)
+                        self._end_unit(connection, kept)
             except OperationalError as error:
                 if _is_busy(error):
                     raise DatabaseBusy(str(error.orig)) from error
@@ -115,10 +149,10 @@ class Database:
                     raise DatabaseBusy("connection lost") from error
                 raise
 
-    def _end_unit(self, connection: Connection) -> None:
+    def _end_unit(self, connection: Connection, kept: bool) -> None:
         if connection.invalidated:
             return
-        if self._kept is not None and connection is self._kept[1]:
+        if kept:
             # A pooled connection is rolled back when the pool takes it back; the kept one never goes
             # back, so a transaction that survived its unit (a COMMIT that failed, say) ends here, or
             # the connection is dropped, rather than holding SQLite's write lock from then on.
@@ -136,6 +170,12 @@ class Database:
         """Run `work` inside one unit of work and return its result."""
         with self.unit_of_work(write=write) as connection:
             return work(connection)
+
+
+def _set_autocommit(connection: Connection, autocommit: bool) -> None:
+    driver: Any = connection.connection.driver_connection
+    if driver.autocommit != autocommit:
+        driver.autocommit = autocommit
 
 
 def _is_busy(error: OperationalError) -> bool:

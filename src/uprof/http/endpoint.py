@@ -8,9 +8,8 @@ The event loop reads the body; everything else — the key lookup, the checks, t
 unit of work, the JSON encoding — runs as one synchronous step. On SQLite that step runs right on
 the event loop: a query there is a library call of a few microseconds, and a hand-off to a thread
 cost more than the whole request (docs/performance.md). On PostgreSQL every query is a network
-round trip, so the step makes ONE trip to a worker thread, and at most `DATABASE_THREADS` requests
-use the database at once (the pool holds that many connections, so none is opened and closed
-under load).
+round trip, so the step makes ONE trip to one of the database threads (uprof.db.threads), each of
+which keeps its own connection.
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-import anyio.to_thread
 import orjson
-from anyio import CapacityLimiter
 from sqlalchemy import Connection
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -34,7 +31,6 @@ from starlette.types import Receive, Scope, Send
 from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
 from uprof.accounts.service import Principal
-from uprof.db.engine import DATABASE_THREADS
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
@@ -155,24 +151,15 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request.stream(), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        if services.database.is_in_process:
+        if services.database_threads is None:
             body = self._respond(received)
         else:
-            body = await anyio.to_thread.run_sync(self._respond, received, limiter=_database_threads(request))
+            body = await services.database_threads.run(lambda: self._respond(received))
         await Response(body, media_type="application/json")(scope, receive, send)
 
     def _respond(self, received: _Received) -> bytes:
         call = _accept(received, self.rules)
         return orjson.dumps(received.operation.handler(call))
-
-
-def _database_threads(request: Request) -> CapacityLimiter:
-    """The app's limiter (created in the event loop on first use) for database work."""
-    state = request.app.state
-    limiter: CapacityLimiter | None = getattr(state, "database_threads", None)
-    if limiter is None:
-        limiter = state.database_threads = CapacityLimiter(DATABASE_THREADS)
-    return limiter
 
 
 def _accept(received: _Received, rules: RouteRules) -> ApiCall:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from uprof.accounts.principals import PrincipalCache
 from uprof.config import Settings
+from uprof.db.threads import DatabaseThreads
 from uprof.db.unit_of_work import Database
 from uprof.http.pagination import CursorCodec
 from uprof.webhooks.secret_box import SecretBox
@@ -18,6 +19,10 @@ class Services:
     cursors: CursorCodec
     secret_box: SecretBox  # seals and opens webhook signing secrets
     principals: PrincipalCache = field(init=False)
+    # None on SQLite, whose units of work run on the event loop (http/endpoint.py).
+    database_threads: DatabaseThreads | None = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "principals", PrincipalCache(self.database))
+        threads = None if self.database.is_in_process else DatabaseThreads(self.database)
+        object.__setattr__(self, "database_threads", threads)
