@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
-from uprof.db.unit_of_work import Database
+from uprof.db.unit_of_work import Database, DatabaseBusy
 
 
 def _connection_of_unit(database: Database, *, write: bool = False) -> Connection:
@@ -150,3 +151,30 @@ def test_every_kept_connection_is_given_back(database: Database) -> None:
     assert not any(connection.closed for connection in kept)
     database.release_kept_connections()
     assert all(connection.closed for connection in kept)
+
+
+def test_a_lost_kept_connection_makes_every_thread_replace_its_own(database: Database) -> None:
+    """After a database restart every kept connection is dead: the first unit that finds its own lost
+    (SQLAlchemy then raises with connection_invalidated, as simulated here) makes the other threads
+    open new ones before their next unit, instead of each failing once."""
+    other_thread: dict[str, Connection] = {}
+    ready, lost = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with database.connection_kept_for_this_thread():
+            other_thread["before"] = _connection_of_unit(database)
+            ready.set()
+            lost.wait(10)
+            other_thread["after"] = _connection_of_unit(database)
+
+    worker = threading.Thread(target=other)
+    with database.connection_kept_for_this_thread():
+        worker.start()
+        assert ready.wait(10)
+        _connection_of_unit(database)
+        with pytest.raises(DatabaseBusy), database.unit_of_work(write=False):
+            raise DBAPIError("SELECT 1", None, Exception("server closed the connection"), connection_invalidated=True)
+        lost.set()
+        worker.join()
+    assert other_thread["after"] is not other_thread["before"]
+    assert other_thread["before"].closed

@@ -42,6 +42,10 @@ class Database:
         self._all_lock = self._write_lock if in_memory else None
         self._kept = threading.local()  # .connection: the connection this thread keeps, if it keeps one
         self._all_kept: set[Connection] = set()
+        # Raised when a kept connection turns out lost: every thread then replaces its own before its
+        # next unit, as the pool drops all its connections when one is found dead, so that a database
+        # restart costs one failed request rather than one per thread.
+        self._kept_generation = 0
         self._end_listeners: list[Callable[[dict[Any, Any]], None]] = []
 
     def add_end_listener(self, listener: Callable[[dict[Any, Any]], None]) -> None:
@@ -56,9 +60,10 @@ class Database:
     @contextmanager
     def connection_kept_for_this_thread(self) -> Iterator[None]:
         """While the block runs, units of work on the calling thread reuse one connection (see
-        `keep_connection_for_this_thread`)."""
+        `keep_connection_for_this_thread`), opened now."""
         self.keep_connection_for_this_thread()
         try:
+            self._connection()
             yield
         finally:
             self.release_connection_of_this_thread()
@@ -73,11 +78,10 @@ class Database:
         (autocommit): under READ COMMITTED every statement sees its own snapshot either way, and the
         unit saves its COMMIT round trip. A unit that locks rows must be opened with `write=True`.
         """
-        connection = self.engine.connect()
-        self._kept.connection = connection
-        self._all_kept.add(connection)
+        self._kept.keeping = True  # the connection is opened by the first unit of work, which reports failures
 
     def release_connection_of_this_thread(self) -> None:
+        self._kept.keeping = False
         connection = getattr(self._kept, "connection", None)
         if connection is not None:
             self._kept.connection = None
@@ -110,19 +114,26 @@ class Database:
 
     def _connection(self) -> tuple[AbstractContextManager[Connection], bool]:
         """The connection for a unit of work, and whether it is this thread's kept one."""
-        kept = getattr(self._kept, "connection", None)
-        if kept is None:
+        if not getattr(self._kept, "keeping", False):
             return self.engine.connect(), False
-        if kept.invalidated or kept.closed:  # lost with an error: start again with a fresh one
+        kept: Connection | None = getattr(self._kept, "connection", None)
+        if kept is not None and (kept.invalidated or kept.closed or self._kept.generation != self._kept_generation):
+            # Lost (here, or on another thread: see _kept_generation): start again with a fresh one.
+            if not kept.invalidated:
+                kept.invalidate()
             self._release(kept)
-            self.keep_connection_for_this_thread()
-            kept = self._kept.connection
+            kept = None
+        if kept is None:
+            kept = self.engine.connect()
+            self._kept.connection, self._kept.generation = kept, self._kept_generation
+            self._all_kept.add(kept)
         return nullcontext(kept), True
 
     @contextmanager
     def unit_of_work(self, *, write: bool) -> Iterator[Connection]:
         """Open a transaction (`BEGIN IMMEDIATE` on SQLite when `write`), commit if the block succeeds."""
         lock = self._write_lock if write else self._all_lock
+        kept = False
         with lock or nullcontext():
             try:
                 opened, kept = self._connection()
@@ -140,11 +151,11 @@ class Database:
                             yield connection
                     finally:
                         self._end_unit(connection, kept)
-            except OperationalError as error:
-                if _is_busy(error):
-                    raise DatabaseBusy(str(error.orig)) from error
-                raise
             except DBAPIError as error:
+                if kept and error.connection_invalidated:
+                    self._kept_generation += 1
+                if isinstance(error, OperationalError) and _is_busy(error):
+                    raise DatabaseBusy(str(error.orig)) from error
                 if error.connection_invalidated:
                     raise DatabaseBusy("connection lost") from error
                 raise
