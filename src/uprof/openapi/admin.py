@@ -20,10 +20,10 @@ from uprof.openapi.schemas import (
     query,
     ref,
 )
-from uprof.pages.forms import DOCUMENT_TYPES, MAX_USE_CASE
 from uprof.provider.enforcement import REASONS
 from uprof.provider.schemas import ACTION_STATES, CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
 from uprof.provider.standing import DEFAULT_REQUIREMENTS, ITEM_FIELD, ITEMS, PROGRAMS, STATUSES
+from uprof.provider.submissions import DOCUMENT_TYPES, MAX_USE_CASE
 
 ADMIN = "/v1/admin"
 ENROLLMENT = ADMIN + "/enrollments/{enrollment_id}"
@@ -75,7 +75,7 @@ CHECK_OBJECT = closed(
         "status": enum(CHECK_STATUSES),
         "full_name": {"type": "string"},
         "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-        "document_type": enum(tuple(DOCUMENT_TYPES)),
+        "document_type": enum(DOCUMENT_TYPES),
         "document_last4": {"type": "string", "pattern": "^[A-Za-z0-9]{4}$"},
         "submitted_at": TIMESTAMP,
         "decided_at": NULLABLE_TIMESTAMP,

@@ -10,18 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from uprof.provider import submissions
+from uprof.provider.submissions import MAX_EMAIL, MAX_FULL_NAME, MAX_ORGANIZATION, MAX_USE_CASE
+
 TIER_NAMES = {"a": "Specialized Access", "b": "Red Team Access", "c": "Defense Access"}
 FEATURE_NAMES = {
     "data_retention_exemption": "Data retention exemption",
     "cmek": "Customer-managed encryption keys",
     "storage": "Storage",
 }
-DOCUMENT_TYPES = {"passport": "Passport", "national_id": "National identity card", "driving_licence": "Driving licence"}
-
-MAX_USE_CASE = 2000
-MAX_ORGANIZATION = 255
-MAX_EMAIL = 254
-MAX_FULL_NAME = 255
+DOCUMENT_TYPES = dict(
+    zip(submissions.DOCUMENT_TYPES, ("Passport", "National identity card", "Driving licence"), strict=True)
+)
 
 CHOOSE_TIER = "Choose at least one tier."
 CHOOSE_FEATURE = "Choose at least one feature."

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from uprof.pages import forms
 from uprof.portability.fields import Fields, Invalid, check_object, check_text, check_time, one_of
 from uprof.portability.references import Rows, Seen, organization_of, profile_of
 from uprof.profiles.models import user_profile
@@ -20,7 +19,7 @@ from uprof.profiles.schemas import (
     MAX_METADATA_VALUE_LENGTH,
 )
 from uprof.profiles.service import name_columns
-from uprof.provider import standing
+from uprof.provider import standing, submissions
 from uprof.provider.enforcement import REASONS
 from uprof.provider.models import enforcement_action, enrollment, identity_check
 from uprof.provider.schemas import CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
@@ -141,9 +140,9 @@ def parse_enrollment(record: Mapping[str, Any], seen: Seen) -> Rows:
         "status": fields.choice("status", ENROLLMENT_STATUSES),
         "source": fields.choice("source", SOURCES),
         "requested": _requested(fields.raw("requested"), program),
-        "use_case": fields.text("use_case", 1, forms.MAX_USE_CASE),
-        "applicant_organization": fields.optional_text("organization", 0, forms.MAX_ORGANIZATION),
-        "contact_email": _email(fields.optional_text("contact_email", 1, forms.MAX_EMAIL)),
+        "use_case": fields.text("use_case", 1, submissions.MAX_USE_CASE),
+        "applicant_organization": fields.optional_text("organization", 0, submissions.MAX_ORGANIZATION),
+        "contact_email": _email(fields.optional_text("contact_email", 1, submissions.MAX_EMAIL)),
         "submitted_at": fields.time("submitted_at"),
         "decided_at": fields.optional_time("decided_at"),
         "decision_note": fields.optional_text("decision_note", 0, MAX_NOTE),
@@ -210,9 +209,9 @@ def parse_identity_check(record: Mapping[str, Any], seen: Seen) -> Rows:
         "organization_id": organization_id,
         "user_profile_id": profile_of(fields, seen, organization_id),
         "status": fields.choice("status", CHECK_STATUSES),
-        "full_name": fields.text("full_name", 1, forms.MAX_FULL_NAME),
+        "full_name": fields.text("full_name", 1, submissions.MAX_FULL_NAME),
         "country": fields.pattern("country", COUNTRY, "two uppercase ASCII letters"),
-        "document_type": fields.choice("document_type", tuple(forms.DOCUMENT_TYPES)),
+        "document_type": fields.choice("document_type", submissions.DOCUMENT_TYPES),
         "document_last4": fields.pattern("document_last4", LAST4, "4 ASCII letters or digits"),
         "submitted_at": fields.time("submitted_at"),
         "decided_at": fields.optional_time("decided_at"),

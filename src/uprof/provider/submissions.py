@@ -1,0 +1,9 @@
+"""What an end user submits through the pages (provider.md §3–4): the limits and choices that every
+reader of a submission shares — the pages' forms, the Admin API's schema and import validation."""
+
+DOCUMENT_TYPES = ("passport", "national_id", "driving_licence")
+
+MAX_USE_CASE = 2000
+MAX_ORGANIZATION = 255
+MAX_EMAIL = 254
+MAX_FULL_NAME = 255
