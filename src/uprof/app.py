@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -98,14 +98,18 @@ async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dic
     keeps one connection; on PostgreSQL the database threads stop (and give their connections back)
     when the app does."""
     database, box, threads = services.database, services.secret_box, services.database_threads
-    keep = database.connection_kept_for_this_thread() if threads is None else closing(threads)
-    with keep:
-        async with dispatcher.running(database, settings, box) as state:
-            # What start-up made (modules, tables, compiled statements) lives as long as the process:
-            # frozen, it is left out of the full garbage collections that would otherwise re-scan it
-            # all (about 40 ms, stalling every request in flight) while requests run.
-            gc.freeze()
-            yield state
+    keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
+    try:
+        with keep:
+            async with dispatcher.running(database, settings, box) as state:
+                # What start-up made (modules, tables, compiled statements) lives as long as the process:
+                # frozen, it is left out of the full garbage collections that would otherwise re-scan it
+                # all (about 40 ms, stalling every request in flight) while requests run.
+                gc.freeze()
+                yield state
+    finally:
+        if threads is not None:
+            await threads.stop()
 
 
 def create_app_from_environment() -> Starlette:

@@ -72,3 +72,21 @@ def test_record_use_is_stored_and_remembered(database: Database) -> None:
         assert not accounts.needs_last_used_refresh(again, used + timedelta(seconds=1))
     stored = database.run(lambda connection: accounts.authenticate(connection, key.key), write=False)
     assert stored is not None and stored.last_used_at == used
+
+
+def test_a_replaced_kept_connection_does_not_revive_a_revoked_key(database: Database) -> None:
+    """SQLite's data_version counts per connection: a new kept connection may report the number the
+    old one last did, so the cache must not take it for "nothing changed"."""
+    key = _new_key(database)
+    cache = PrincipalCache(database)
+    database.engine.dispose()  # both kept connections below are new ones
+    with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
+        assert cache.authenticate(key.key) is not None
+    elsewhere = Database(make_engine(str(database.engine.url)))
+    try:
+        assert elsewhere.run(lambda connection: accounts.revoke_key(connection, key.id), write=True)
+    finally:
+        elsewhere.engine.dispose()
+    database.engine.dispose()  # the next kept connection is a new one, its counter started afresh
+    with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
+        assert cache.authenticate(key.key) is None

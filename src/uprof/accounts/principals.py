@@ -26,7 +26,7 @@ MAX_REMEMBERED = 10_000
 class PrincipalCache:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._seen: int | None = None  # the database's commits_by_others when the entries were read
+        self._seen: tuple[int, int] | None = None  # the database's commits_by_others when the entries were read
         self._by_digest: dict[str, Principal] = {}
 
     def authenticate(self, key: str) -> Principal | None:

@@ -12,6 +12,7 @@ so the unit of work's busy and lost-connection handling sees no difference.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -99,11 +100,15 @@ def execute_on_driver(connection: Connection, sql: str, arguments: Any = ()) -> 
     dialect = connection.dialect
     driver = connection.connection.driver_connection
     assert driver is not None
-    cursor = driver.cursor()
+    cursor = None
     try:
+        cursor = driver.cursor()
         cursor.execute(sql, arguments)
     except dialect.loaded_dbapi.Error as error:
         disconnected = dialect.is_disconnect(error, driver, cursor)
+        if cursor is not None:
+            with contextlib.suppress(Exception):  # the error being raised is the one that matters
+                cursor.close()
         if disconnected:
             connection.invalidate(error)
         raise DBAPIError.instance(

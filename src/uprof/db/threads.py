@@ -19,20 +19,37 @@ from uprof.db.unit_of_work import Database
 
 T = TypeVar("T")
 
+# At shutdown, how long a request's database work may still run before the process stops without it.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
 
 class DatabaseThreads:
     def __init__(self, database: Database, count: int = DATABASE_THREADS) -> None:
         self._database = database
-        # Threads start on first use; each keeps its connection from then on.
-        self._executor = ThreadPoolExecutor(
-            count, thread_name_prefix="uprof-database", initializer=database.keep_connection_for_this_thread
-        )
+        self._count = count
+        self._executor: ThreadPoolExecutor | None = None
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run `work` on one of the threads and wait for its result (or exception)."""
+        if self._executor is None:  # threads start on first use (again after a stop)
+            self._executor = ThreadPoolExecutor(
+                self._count,
+                thread_name_prefix="uprof-database",
+                initializer=self._database.keep_connection_for_this_thread,
+            )
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
-    def close(self) -> None:
-        """Finish the work already handed over, stop the threads and give back their connections."""
-        self._executor.shutdown(wait=True)
+    async def stop(self) -> None:
+        """Stop the threads without blocking the event loop: work not yet started is cancelled, work
+        under way gets SHUTDOWN_GRACE_SECONDS (a query stuck on an unreachable database does not hold
+        the process), then the threads' connections go back to the pool."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        executor.shutdown(wait=False, cancel_futures=True)
+        finished = asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
+        try:
+            await asyncio.wait_for(finished, SHUTDOWN_GRACE_SECONDS)
+        except TimeoutError:
+            return
         self._database.release_kept_connections()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -46,6 +47,7 @@ class Database:
         # next unit, as the pool drops all its connections when one is found dead, so that a database
         # restart costs one failed request rather than one per thread.
         self._kept_generation = 0
+        self._kept_opened = 0  # kept connections opened so far: each one's serial number
         self._end_listeners: list[Callable[[dict[Any, Any]], None]] = []
 
     def add_end_listener(self, listener: Callable[[dict[Any, Any]], None]) -> None:
@@ -76,7 +78,8 @@ class Database:
 
         On PostgreSQL a kept connection runs each read-only unit's statements without a transaction
         (autocommit): under READ COMMITTED every statement sees its own snapshot either way, and the
-        unit saves its COMMIT round trip. A unit that locks rows must be opened with `write=True`.
+        unit saves its COMMIT round trip. A unit that locks rows, or needs one snapshot across its
+        statements (REPEATABLE READ), must be opened with `write=True`.
         """
         self._kept.keeping = True  # the connection is opened by the first unit of work, which reports failures
 
@@ -100,17 +103,23 @@ class Database:
                 driver.autocommit = False  # type: ignore[union-attr]  # the pool lends it out as it came
         connection.close()
 
-    def commits_by_others(self) -> int | None:
-        """A number that changes whenever another connection, in this process or another, commits to
-        the database: SQLite's `PRAGMA data_version` on the connection this thread keeps. None where
-        there is no such number: PostgreSQL, a thread that keeps no connection, and an in-memory
-        database, whose one connection every thread shares."""
+    def commits_by_others(self) -> tuple[int, int] | None:
+        """A value that changes whenever another connection, in this process or another, commits to
+        the database: SQLite's `PRAGMA data_version` on the connection this thread keeps, paired with
+        that connection's serial number (each connection counts on its own, so a replaced one must
+        not match). None where there is no such value: PostgreSQL, a thread that keeps no connection,
+        an in-memory database (whose one connection every thread shares), or a connection that fails
+        to answer (the caller then reads the database, where the failure is reported properly)."""
         connection = getattr(self._kept, "connection", None)
         if connection is None or not self.is_sqlite or self._all_lock is not None:
             return None
         if connection.invalidated or connection.closed:
             return None
-        return int(execute_on_driver(connection, "PRAGMA data_version").fetchone()[0])
+        try:
+            version = int(execute_on_driver(connection, "PRAGMA data_version").fetchone()[0])
+        except DBAPIError:
+            return None
+        return self._kept.serial, version
 
     def _connection(self) -> tuple[AbstractContextManager[Connection], bool]:
         """The connection for a unit of work, and whether it is this thread's kept one."""
@@ -125,7 +134,9 @@ class Database:
             kept = None
         if kept is None:
             kept = self.engine.connect()
+            self._kept_opened += 1
             self._kept.connection, self._kept.generation = kept, self._kept_generation
+            self._kept.serial = self._kept_opened
             self._all_kept.add(kept)
         return nullcontext(kept), True
 
@@ -168,7 +179,7 @@ class Database:
             # back, so a transaction that survived its unit (a COMMIT that failed, say) ends here, or
             # the connection is dropped, rather than holding SQLite's write lock from then on.
             driver = connection.connection.driver_connection
-            if getattr(driver, "in_transaction", False):
+            if _in_transaction(driver):
                 try:
                     driver.rollback()  # type: ignore[union-attr]
                 except Exception:
@@ -183,10 +194,22 @@ class Database:
             return work(connection)
 
 
+def _in_transaction(driver: Any) -> bool:
+    if hasattr(driver, "in_transaction"):  # sqlite3
+        return bool(driver.in_transaction)
+    return bool(driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
+
 def _set_autocommit(connection: Connection, autocommit: bool) -> None:
+    """Switch a kept PostgreSQL connection between autocommit reads and transactional writes; one that
+    cannot switch (closed under it, say) is dropped and the request answered 529 like a lost one."""
     driver: Any = connection.connection.driver_connection
     if driver.autocommit != autocommit:
-        driver.autocommit = autocommit
+        try:
+            driver.autocommit = autocommit
+        except psycopg.Error as error:
+            connection.invalidate(error)
+            raise DatabaseBusy(f"connection unusable: {error}") from error
 
 
 def _is_busy(error: OperationalError) -> bool:
