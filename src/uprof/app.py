@@ -22,7 +22,6 @@ from uprof import logs, metrics
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
 from uprof.db import migrate, server_secret
-from uprof.db.checkpoints import checkpoints_in_background
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.http.context import request_context
@@ -96,12 +95,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 @asynccontextmanager
 async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dict[str, Any]]:
     """The webhook dispatcher runs; on SQLite, the event loop (which runs every API request there)
-    keeps one connection and leaves WAL checkpoints to a thread of their own; on PostgreSQL the
-    database threads stop (and give their connections back) when the app does."""
+    keeps one connection; on PostgreSQL the database threads stop (and give their connections back)
+    when the app does."""
     database, box, threads = services.database, services.secret_box, services.database_threads
     keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
     try:
-        with keep, checkpoints_in_background(database) if threads is None else nullcontext():
+        with keep:
             async with dispatcher.running(database, settings, box) as state:
                 # What start-up made (modules, tables, compiled statements) lives as long as the process:
                 # frozen, it is left out of the full garbage collections that would otherwise re-scan it

@@ -36,8 +36,6 @@ class Database:
         # may run its units of work on the event loop instead of handing them to a thread.
         self.is_in_process = self.is_sqlite
         in_memory = self.is_sqlite and str(engine.url).endswith(":memory:")
-        # A SQLite file keeps a write-ahead log (db/engine.py); an in-memory database has none.
-        self.has_wal = self.is_sqlite and not in_memory
         # SQLite has one writer at a time: in-process writers queue on a lock rather than spin in
         # SQLite's busy handler. An in-memory database has a single shared connection, so every
         # transaction queues.
