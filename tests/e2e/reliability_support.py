@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,16 +60,6 @@ def kill(server: Server) -> None:
     """SIGKILL: no shutdown handler, no lease release, no flush beyond what each commit already did."""
     server.process.send_signal(signal.SIGKILL)
     server.process.wait(timeout=15)
-
-
-def wait_until(condition: Callable[[], T], *, timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
 
 
 @dataclass

@@ -49,8 +49,8 @@ from tests.e2e.reliability_support import (
     new_keys,
     own_database,
     record_figures,
-    wait_until,
 )
+from tests.e2e.waiting import wait_until
 from uprof.db.unit_of_work import Database
 from uprof.profiles.service import merge_metadata
 from uprof.webhooks.models import webhook_delivery, webhook_event

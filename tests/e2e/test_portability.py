@@ -15,7 +15,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from tests.e2e.portability_support import (
     uprof,
     without_header,
 )
+from tests.e2e.waiting import wait_until
 from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, session_box
 from uprof.accounts import service as accounts
 from uprof.accounts.models import organization
@@ -481,14 +481,6 @@ class Receiver:
         self.http.server_close()
 
 
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
-
-
 def ok(response: httpx.Response) -> Any:
     assert response.status_code == 200, response.text
     return response.json()
@@ -598,7 +590,9 @@ def test_a_live_dataset_moves_to_the_other_backend_and_its_keys_keep_working(
         try:
             with Clients(server, keys) as clients:
                 story = tell_story(clients, receiver)
-                wait_until(lambda: attempted(clients) == story.events, "a failed first attempt of every delivery")
+                wait_until(
+                    lambda: attempted(clients) == story.events, "a failed first attempt of every delivery", timeout=20
+                )
                 cursor = ok(clients.api.get("/v1/user_profiles", params={"limit": 2}, headers=GA))["next_page"]
                 second_page = ok(clients.api.get("/v1/user_profiles", params={"limit": 2, "page": cursor}, headers=GA))
                 views = clients.views(story.profiles)
@@ -632,10 +626,10 @@ def test_a_live_dataset_moves_to_the_other_backend_and_its_keys_keep_working(
                 # The pending deliveries resume, and a new event is delivered too.
                 waiting = {r["event_id"] for r in pending}
                 delivered = lambda: {headers["webhook-id"] for headers, _ in receiver.succeeded}  # noqa: E731
-                wait_until(lambda: waiting <= delivered(), "the pending deliveries to succeed")
+                wait_until(lambda: waiting <= delivered(), "the pending deliveries to succeed", timeout=20)
                 clients.operate(f"/v1/admin/user_profiles/{story.profiles[4]}/enforcement_actions", {
                     "type": "restriction", "reason": "unspecified"})  # fmt: skip
-                wait_until(lambda: len(delivered()) == story.events + 1, "the new event")
+                wait_until(lambda: len(delivered()) == story.events + 1, "the new event", timeout=20)
         finally:
             stop_server(server)
         # Every delivery, old and new, is signed with the secret the endpoint's creation returned.

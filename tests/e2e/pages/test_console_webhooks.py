@@ -14,7 +14,7 @@ import html
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +29,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from tests.e2e.conftest import Server
 from tests.e2e.pages.support import Org, assert_page, create_profile, new_org
 from tests.e2e.pages.test_console import NOT_DONE, post, sign_in
+from tests.e2e.waiting import wait_until
 from uprof.console.service import DELIVERIES_IN_PROFILE_SHEET
 from uprof.db.unit_of_work import Database
 from uprof.webhooks.models import webhook_endpoint
@@ -176,14 +177,6 @@ def deliveries(admin: httpx.Client, **filters: Any) -> list[dict[str, Any]]:
     response = admin.get("/v1/admin/webhook_deliveries", params={"limit": 100, **filters})
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def listed_deliveries(page: httpx.Response) -> list[str]:

@@ -23,6 +23,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.databases import backend_of, fresh_database, opened
 from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.waiting import wait_until
 from tests.secret_keys import session_box
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
@@ -238,16 +239,6 @@ class ReceivingServer(ThreadingHTTPServer):
     # socketserver's default backlog of 5 overflows when two servers deliver a burst at once: the
     # kernel then drops connections, which uprof rightly records as failed attempts.
     request_queue_size = 128
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def settled(operator: Operator, endpoint_id: str, count: int, status: str) -> list[dict[str, Any]]:

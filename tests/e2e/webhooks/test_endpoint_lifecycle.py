@@ -11,6 +11,7 @@ import time
 import anthropic
 import pytest
 
+from tests.e2e.waiting import wait_until
 from tests.e2e.webhooks.support import (
     OPENED,
     RESOLVED,
@@ -18,7 +19,6 @@ from tests.e2e.webhooks.support import (
     Operator,
     Receiver,
     settled,
-    wait_until,
 )
 
 

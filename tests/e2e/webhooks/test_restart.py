@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from tests.e2e.waiting import wait_until
 from tests.e2e.webhooks.support import (
     OPENED,
     RESOLVED,
@@ -19,7 +20,6 @@ from tests.e2e.webhooks.support import (
     Operator,
     Receiver,
     settled,
-    wait_until,
 )
 from uprof.db.unit_of_work import Database
 from uprof.profiles.schemas import parse_timestamp

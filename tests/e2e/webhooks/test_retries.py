@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tests.e2e.waiting import wait_until
 from tests.e2e.webhooks.support import (
     OPENED,
     UPDATED,
     Operator,
     Receiver,
     settled,
-    wait_until,
 )
 
 
