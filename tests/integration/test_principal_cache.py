@@ -30,12 +30,12 @@ def test_a_key_revoked_by_another_process_is_refused_at_once(database: Database)
     cache = PrincipalCache(database)
     try:
         with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
-            principal = cache.authenticate(key.key)
+            principal = cache.authenticate(key.key, utc_now())
             assert principal is not None and principal.key_id == key.id
-            assert cache.authenticate(key.key) == principal
+            assert cache.authenticate(key.key, utc_now()) == principal
             assert elsewhere.run(lambda connection: accounts.revoke_key(connection, key.id), write=True)
-            assert cache.authenticate(key.key) is None
-            assert cache.authenticate(key.key + "x") is None
+            assert cache.authenticate(key.key, utc_now()) is None
+            assert cache.authenticate(key.key + "x", utc_now()) is None
     finally:
         elsewhere.engine.dispose()
 
@@ -44,31 +44,38 @@ def test_sqlite_remembers_until_another_connection_commits(database: Database) -
     key = _new_key(database)
     cache = PrincipalCache(database)
     lookups = _lookups(database)
+    now = utc_now()
     with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
-        for _ in range(3):
-            assert cache.authenticate(key.key) is not None
-        expected = 1 if database.is_in_process else 3
-        assert len(lookups) == expected
+        assert cache.authenticate(key.key, now) is not None  # looks the key up and stores its first use
+        first = len(lookups)
+        for _ in range(2):
+            assert cache.authenticate(key.key, now) is not None
+        expected = 0 if database.is_in_process else 2
+        assert len(lookups) - first == expected
         # Any commit by another connection (here: a new key) makes the next request look again.
         elsewhere = Database(make_engine(str(database.engine.url)))
         try:
             _new_key(elsewhere)
         finally:
             elsewhere.engine.dispose()
-        assert cache.authenticate(key.key) is not None
-        assert len(lookups) == expected + 1
+        assert cache.authenticate(key.key, now) is not None
+        assert len(lookups) - first == expected + 1
 
 
-def test_record_use_is_stored_and_remembered(database: Database) -> None:
+def test_a_due_use_is_stored_once_and_remembered(database: Database) -> None:
     key = _new_key(database)
     cache = PrincipalCache(database)
+    never = database.run(lambda connection: accounts.authenticate(connection, key.key), write=False)
+    assert never is not None and never.last_used_at is None
+    lookups = _lookups(database)
     with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
-        principal = cache.authenticate(key.key)
-        assert principal is not None and principal.last_used_at is None
         used = utc_now() - timedelta(seconds=5)
-        cache.record_use(principal, used)
-        again = cache.authenticate(key.key)
-        assert again is not None and again.last_used_at == used
+        principal = cache.authenticate(key.key, used)
+        assert principal is not None and principal.last_used_at == used
+        writes = len(lookups)
+        again = cache.authenticate(key.key, used + timedelta(seconds=1))
+        assert again is not None and again.last_used_at == used  # not due again within the refresh period
+        assert len(lookups) - writes == (0 if database.is_in_process else 1)  # no second write
         assert not accounts.needs_last_used_refresh(again, used + timedelta(seconds=1))
     stored = database.run(lambda connection: accounts.authenticate(connection, key.key), write=False)
     assert stored is not None and stored.last_used_at == used
@@ -81,7 +88,7 @@ def test_a_replaced_kept_connection_does_not_revive_a_revoked_key(database: Data
     cache = PrincipalCache(database)
     database.engine.dispose()  # both kept connections below are new ones
     with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
-        assert cache.authenticate(key.key) is not None
+        assert cache.authenticate(key.key, utc_now()) is not None
     elsewhere = Database(make_engine(str(database.engine.url)))
     try:
         assert elsewhere.run(lambda connection: accounts.revoke_key(connection, key.id), write=True)
@@ -89,4 +96,4 @@ def test_a_replaced_kept_connection_does_not_revive_a_revoked_key(database: Data
         elsewhere.engine.dispose()
     database.engine.dispose()  # the next kept connection is a new one, its counter started afresh
     with database.connection_kept_for_this_thread() if database.is_in_process else _nothing():
-        assert cache.authenticate(key.key) is None
+        assert cache.authenticate(key.key, utc_now()) is None

@@ -240,21 +240,17 @@ def _show_bucket(services: Services, context: RequestContext, *, take: bool) -> 
 
 
 def _authenticate(services: Services, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:
-    database = services.database
-    principal = services.principals.authenticate(key)
+    principal = services.principals.authenticate(key, utc_now())
     if principal is None:
         return None, False
     workspace_known = (
         requested_workspace is not None
         and principal.workspace_id is None
-        and database.run(
+        and services.database.run(
             lambda connection: accounts.workspace_exists(connection, principal.organization_id, requested_workspace),
             write=False,
         )
     )
-    now = utc_now()
-    if accounts.needs_last_used_refresh(principal, now):
-        services.principals.record_use(principal, now)
     return principal, workspace_known
 
 
