@@ -18,11 +18,13 @@ ACTION_FLAG = "has_unresolved_action"
 _INSERT = Prepared(insert(t))  # create stores every column
 _GET = select(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
-_UNRESOLVED_ACTION = exists().where(
-    enforcement_action.c.user_profile_id == t.c.id, enforcement_action.c.resolved_at.is_(None)
+_FLAG_COLUMN = (
+    exists()
+    .where(enforcement_action.c.user_profile_id == t.c.id, enforcement_action.c.resolved_at.is_(None))
+    .label(ACTION_FLAG)
 )
-_GET_FLAGGED = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)))
-_GET_FLAGGED_FOR_UPDATE = Prepared(_GET.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG)).with_for_update(of=t))
+_GET_FLAGGED = Prepared(_GET.add_columns(_FLAG_COLUMN))
+_GET_FLAGGED_FOR_UPDATE = Prepared(_GET.add_columns(_FLAG_COLUMN).with_for_update(of=t))
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
 _BY_ORGANIZATION = select(t).where(t.c.organization_id == bindparam("b_organization_id"))
 _DELETE = delete(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
@@ -102,7 +104,7 @@ def _page(
 def _page_query(order: str, descending: bool, continues: bool) -> Prepared:
     """One page of a list, with ACTION_FLAG, for each order (`created_at`, `name_key`, or `unnamed`:
     profiles without a name, by id), direction, and whether it continues after a keyset position."""
-    query = _BY_ORGANIZATION.add_columns(_UNRESOLVED_ACTION.label(ACTION_FLAG))
+    query = _BY_ORGANIZATION.add_columns(_FLAG_COLUMN)
     if order == "unnamed":
         query = query.where(t.c.name_key.is_(None))
         keys = [t.c.id]
