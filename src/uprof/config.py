@@ -25,6 +25,7 @@ class Settings:
     public_base_url: str | None = None
     sqlite_synchronous: str = "normal"
     max_body_bytes: int = 1_048_576
+    client_timeout: int = 30  # seconds a client has to send a whole request (http/protocol.py)
     link_ttl: int = 900
     rate_limit: int = 0  # requests per minute per API key; 0 = off
     rate_limit_burst: int | None = None  # bucket size; None = rate_limit

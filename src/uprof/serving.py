@@ -38,7 +38,7 @@ def serve(settings: Settings, database: Database | None = None) -> None:
     options = uvicorn_options(settings)
     if settings.workers == 1:
         app = create_app(settings, build_services(settings, database))
-        server = AnnouncingServer(uvicorn.Config(app, **options), listening)
+        server = AnnouncingServer(ServerConfig(app, settings.client_timeout, **options), listening)
         # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
         # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).
         signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -49,8 +49,12 @@ def serve(settings: Settings, database: Database | None = None) -> None:
         return
     os.environ[WORKER_SETTINGS_VARIABLE] = settings.to_json()
     with metrics_directory():
-        config = uvicorn.Config(
-            "uprof.app:create_app_from_environment", factory=True, workers=settings.workers, **options
+        config = ServerConfig(
+            "uprof.app:create_app_from_environment",
+            settings.client_timeout,
+            factory=True,
+            workers=settings.workers,
+            **options,
         )
         sockets = [config.bind_socket()]  # the workers share it; exits 1 when the port is taken
         logs.status(listening)
@@ -87,8 +91,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": 5,
         "server_header": False,
-        # httptools, with requests it cannot parse answered in the error envelope (http/protocol.py).
-        "http": "uprof.http.protocol:EnvelopeHttpToolsProtocol",
+        # httptools, with the request deadline, the head size limit and errors in the envelope (http/protocol.py).
+        "http": "uprof.http.protocol:GuardedHttpToolsProtocol",
         # uprof has no WebSocket routes. With a WebSocket library loaded (uvicorn[standard] brings one)
         # uvicorn would take over a request that asks to upgrade and refuse it with a bare 403; without
         # one, such a request is served as the plain HTTP request it also is, with the API's answer.
@@ -100,6 +104,15 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # nearly every connection and two were slower than one (docs/performance.md).
         "loop": "asyncio" if settings.workers == 1 else "uvloop",
     }
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's configuration, plus the time a client has to send a whole request, which uprof's
+    HTTP protocol enforces (http/protocol.py); it travels to `--workers` processes with the rest."""
+
+    def __init__(self, app: Any, client_timeout: float, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.client_timeout = client_timeout
 
 
 class AnnouncingServer(uvicorn.Server):

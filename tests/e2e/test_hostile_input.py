@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
 from uprof.db.unit_of_work import Database
 from uprof.profiles.models import user_profile
@@ -191,14 +191,19 @@ def test_a_64_kib_header_gets_a_plain_answer(
     assert healthy(server)
 
 
-def test_a_megabyte_of_headers_is_no_5xx(server: Server, org: Organization) -> None:
-    """One 1 MiB header, then 4,000 small ones: answered like any request, and the server carries on."""
+HEAD_LIMIT_MESSAGE = "request: the request line and header fields exceed the 262144-byte limit"
+
+
+def test_a_megabyte_of_headers_is_refused_with_431(server: Server, org: Organization) -> None:
+    """One 1 MiB header, then 4,000 small ones: refused once the head passes 256 KiB, before it is all
+    buffered, and the server carries on."""
     one = raw(server, "GET", "/v1/user_profiles", {**org.headers(), "x-padding": "p" * (1024 * KIB)})
     noted("1 MiB header", one)
     many = raw(server, "GET", "/v1/user_profiles", {**org.headers(), **{f"x-h{n}": "v" * 200 for n in range(4000)}})
     noted("4,000 headers", many)
     for answer in (one, many):
-        assert answer.status == 200 and len(answer.json()["data"]) == 2
+        envelope(answer, 431, "invalid_request_error", HEAD_LIMIT_MESSAGE)
+        assert answer.headers.get("connection") == "close"
     assert healthy(server)
 
 
@@ -327,6 +332,83 @@ def test_stalled_clients_do_not_hold_up_others(server: Server, database: Databas
             sock.close()
     names = {row["name"] for row in stored_profiles(database, org.keys.organization_id)}
     assert names == {"Ada", "Grace", "late", *(f"meanwhile-{n}" for n in range(10))}
+    assert healthy(server)
+
+
+CLIENT_TIMEOUT = 2  # seconds, for the impatient server below
+STALLS = {
+    "nothing sent": b"",
+    "half the headers": b"POST /v1/user_profiles HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nanthropic-ver",
+    "headers, then 10 of 1,000 body bytes": (
+        b"POST /v1/user_profiles HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nanthropic-version: 2023-06-01\r\n"
+        b'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{{"name": "'
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def impatient_server(database_url: str) -> Iterator[Server]:
+    running = start_server(database_url, "--client-timeout", str(CLIENT_TIMEOUT))
+    yield running
+    stop_server(running)
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize("stall", list(STALLS))
+def test_a_client_too_slow_to_send_its_request_gets_a_400_and_is_disconnected(
+    impatient_server: Server, database: Database, org: Organization, stall: str
+) -> None:
+    before = stored_profiles(database, org.keys.organization_id)
+    address = urlsplit(impatient_server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=CLIENT_TIMEOUT + 10) as sock:
+        began = time.monotonic()
+        sock.sendall(STALLS[stall].replace(b"{key}", org.keys.standard.encode()))
+        received = until_closed(sock)  # the server closes the connection after its answer
+        waited = time.monotonic() - began
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    answer = Answer(int(lines[0].split()[1]), headers, body)
+    noted(f"a client that stalls after {stall}", answer)
+    envelope(answer, 400, "invalid_request_error", f"request: not received in full within {CLIENT_TIMEOUT} seconds")
+    assert CLIENT_TIMEOUT - 0.5 <= waited < CLIENT_TIMEOUT + 5, waited
+    assert stored_profiles(database, org.keys.organization_id) == before
+    if stall.startswith("headers"):  # the app had the request: its log line shows the answer, under its ID
+        request_id = answer.json()["request_id"]
+        assert any(request_id in line and " 400 " in line for line in impatient_server.output().splitlines())
+    assert healthy(impatient_server)
+
+
+def test_a_client_that_leaves_mid_body_is_logged_not_a_server_error(
+    server: Server, database: Database, org: Organization
+) -> None:
+    """Closing the connection halfway through a body is the client's doing: counted as 499 (nginx's
+    "client closed request"), never as a 500 or an error in the log."""
+    before = stored_profiles(database, org.keys.organization_id)
+    address = urlsplit(server.url)
+    for _ in range(5):
+        with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+            sock.sendall(STALLS["headers, then 10 of 1,000 body bytes"].replace(b"{key}", org.keys.standard.encode()))
+            time.sleep(0.1)
+    time.sleep(0.3)
+    prefix = 'uprof_http_requests_total{method="POST",route="/v1/user_profiles",status="'
+    counted = {
+        line.removeprefix(prefix).partition('"')[0]: float(line.rpartition(" ")[2])
+        for line in httpx.get(f"{server.url}/metrics", timeout=5).text.splitlines()
+        if line.startswith(prefix)
+    }
+    ATTACKS.append(
+        {"attack": "5 clients that close the connection mid-body", "status": 499, "answer": "logged as 499, no 5xx"}
+    )
+    assert counted.get("499", 0) >= 5 and "500" not in counted, counted
+    assert "unhandled error" not in server.output() and "ClientDisconnect" not in server.output()
+    assert stored_profiles(database, org.keys.organization_id) == before
     assert healthy(server)
 
 

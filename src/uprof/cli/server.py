@@ -87,6 +87,14 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Request body limit in bytes.",
 )
 @click.option(
+    "--client-timeout",
+    envvar="UPROF_CLIENT_TIMEOUT",
+    type=click.IntRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds a client has to send a whole request (headers and body); a slower one gets a 400.",
+)
+@click.option(
     "--link-ttl",
     envvar="UPROF_LINK_TTL",
     type=click.IntRange(60, 86_400),

@@ -11,17 +11,21 @@ import re
 import time
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uprof import metrics
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.context import RequestContext
 from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
+from uprof.http.protocol import ANSWERED_BY_PROTOCOL
 
 log = logging.getLogger("uprof.request")
 
 # Probes and scrapes come every few seconds: they are counted in metrics but not logged.
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# nginx's status for a request whose client went away before the answer: logged and counted, never sent.
+CLIENT_CLOSED = 499
 # Link tokens are secrets: the request log shows these paths with the token masked.
 _SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
 
@@ -60,6 +64,10 @@ class Edge:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client closed the connection while its body was read, or was too slow and got its
+            # 400 from the HTTP protocol: nothing to answer, and no server fault.
+            status = scope.get(ANSWERED_BY_PROTOCOL, CLIENT_CLOSED)
         except Exception as error:  # the last resort: nothing internal ever reaches the client
             if status:
                 raise

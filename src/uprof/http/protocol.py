@@ -1,23 +1,124 @@
-"""uvicorn's HTTP protocol, with its own parser errors answered in the API's error envelope.
+"""uvicorn's HTTP protocol, with the guards a server facing untrusted clients needs.
 
-When httptools cannot parse a request at all (for example a request line over 64 KiB), uvicorn
-answers before any ASGI code runs, with a plain-text 400. http.md §17 wants every error as the JSON
-envelope, with a `request-id`, even those raised before routing.
+- Requests httptools cannot parse (for example a request line over 64 KiB) are answered in the
+  API's error envelope with a `request-id` (http.md §17): uvicorn would answer before any ASGI code
+  runs, in plain text.
+- A request head (request line and header fields) over MAX_HEAD_BYTES is refused with 431 as soon
+  as it passes the limit: httptools itself buffers a header of any size.
+- A request must arrive in full within the client timeout (`--client-timeout`), counted from its
+  first byte, or from the connection's opening for its first request: uvicorn alone keeps a
+  connection that sends nothing, or trickles a header or a body, open forever. A late client gets a
+  400 and the connection is closed. Idle keep-alive connections stay uvicorn's (5 s).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from uprof import metrics
+from uprof.http.context import SCOPE_KEY, RequestContext
 from uprof.http.errors import HttpLayerError, error_body
 from uprof.ids import new_id
 
+log = logging.getLogger("uprof.request")
 
-class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
+MAX_HEAD_BYTES = 256 * 1024
+DEFAULT_CLIENT_TIMEOUT = 30.0
+# Set in a request's scope when this protocol answered for it (the client was too slow); the
+# request log then shows that status instead of "client closed" (http/edge.py).
+ANSWERED_BY_PROTOCOL = "uprof.answered_by_protocol"
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_complete = False  # the current request's head has been parsed; its body may follow
+        self._head_bytes = 0  # bytes received since the current request began, while its head is incomplete
+        self._deadline: asyncio.TimerHandle | None = None
+        self._arm_deadline()  # a client that connects and sends nothing gets the same time as any other
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._head_complete:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if not self._head_complete and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+            message = f"request: the request line and header fields exceed the {MAX_HEAD_BYTES}-byte limit"
+            self._refuse_request_head(431, message)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_deadline()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._head_complete = True
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._cancel_deadline()
+        self._head_complete = False
+        self._head_bytes = 0
+
     def send_400_response(self, msg: str) -> None:
+        self._refuse_request_head(400, "request: not a valid HTTP request")
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is None:
+            seconds = getattr(self.config, "client_timeout", DEFAULT_CLIENT_TIMEOUT)
+            self._deadline = self.loop.call_later(seconds, self._client_too_slow, seconds)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _client_too_slow(self, seconds: float) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        message = f"request: not received in full within {seconds:g} seconds"
+        cycle = self.cycle
+        if not self._head_complete or cycle is None:
+            self._refuse_request_head(400, message)
+            return
+        if cycle.response_started:
+            # The app answered without waiting for the rest of the body: only the connection is left.
+            if cycle.response_complete:
+                self.transport.close()
+            return
+        # The app is waiting for the body: answer for it, under its request ID, and let its pending
+        # receive() report the disconnect.
+        context = cycle.scope.get(SCOPE_KEY)
+        request_id = context.request_id if isinstance(context, RequestContext) else new_id("req_")
+        cycle.scope[ANSWERED_BY_PROTOCOL] = 400  # type: ignore[literal-required]
+        self._answer_and_close(400, message, request_id)
+        cycle.disconnected = True
+        cycle.message_event.set()
+
+    def _refuse_request_head(self, status: int, message: str) -> None:
+        """Answer a request that never reached the app; the request log and metrics count it as the edge would."""
         request_id = new_id("req_")
-        body = error_body(HttpLayerError(400, "request: not a valid HTTP request"), request_id)
-        content = [STATUS_LINE[400]]
+        self._answer_and_close(status, message, request_id)
+        metrics.observe("unmatched", "-", status, 0.0)
+        log.info(
+            "%s - - %d (%s)",
+            request_id,
+            status,
+            message,
+            extra={"request_id": request_id, "route": "unmatched", "status": status, "key_id": None},
+        )
+
+    def _answer_and_close(self, status: int, message: str, request_id: str) -> None:
+        """Write an error in the API's envelope straight to the socket, then close the connection."""
+        body = error_body(HttpLayerError(status, message), request_id)
+        content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
         content.extend(
