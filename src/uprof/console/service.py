@@ -100,11 +100,9 @@ class ProfileSheet:
     more_deliveries: bool  # older deliveries exist beyond those listed
 
 
-REVISION_LABELS = (
-    ("R1 · 2026-03-24", Revision.R1),
-    ("R2 · 2026-08-18", Revision.R2),
-    ("R3 · 2026-09-04", Revision.R3),
-    ("GA", Revision.GA),
+# The profile page's heading of each revision's view, oldest first: `R1 · 2026-03-24`, …, `GA`.
+REVISION_LABELS = tuple(
+    (f"{revision.name} · {revision.date}" if revision.date else revision.name, revision) for revision in Revision
 )
 
 

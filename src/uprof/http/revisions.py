@@ -1,6 +1,8 @@
 """Which profile API revision a request asks for, from its `anthropic-beta` headers (http.md §5).
 
-This is the one list of revisions; profiles/revisions.py holds what each one looks like.
+This is the one list of revisions; profiles/revisions.py holds what each one looks like. Everything else
+that names revisions (the OpenAPI document's `?revision=` values, the console's labels) derives from this
+enum, so a new revision is a member here plus its transform and table entries there.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ import enum
 from collections.abc import Iterable
 
 from uprof.http.errors import InvalidRequest, quote
+
+# Every revision value starts with this; an unknown value that does is refused, not ignored (http.md §5).
+PROFILES_BETA_PREFIX = "user-profiles-"
 
 
 class Revision(enum.Enum):
@@ -23,6 +28,11 @@ class Revision(enum.Enum):
     def described(self) -> str:
         """How messages name this revision: `under <value>`, or `without a user-profiles beta header`."""
         return f"under {self.value}" if self.value else "without a user-profiles beta header"
+
+    @property
+    def date(self) -> str:
+        """The date that names a beta revision (`2026-03-24` for R1); empty for GA."""
+        return self.value.removeprefix(PROFILES_BETA_PREFIX)
 
 
 BETA_REVISIONS = {revision.value: revision for revision in Revision if revision.value}
@@ -49,6 +59,6 @@ def resolve_revision(betas: list[str]) -> Revision:
         revision = BETA_REVISIONS.get(value)
         if revision is not None:
             chosen = chosen or revision
-        elif value.startswith("user-profiles-") and value not in IGNORED_PROFILE_BETAS:
+        elif value.startswith(PROFILES_BETA_PREFIX) and value not in IGNORED_PROFILE_BETAS:
             raise InvalidRequest(f"anthropic-beta: unsupported beta header value '{quote(value)}'")
     return chosen or Revision.GA

@@ -13,8 +13,8 @@ from uprof.openapi import admin, headers, schemas, webhooks
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ENFORCEMENT_STATUSES
 
-# `?revision=` values and the revision each names.
-REVISIONS = {"2026-03-24": Revision.R1, "2026-08-18": Revision.R2, "2026-09-04": Revision.R3, "ga": Revision.GA}
+# `?revision=` values and the revision each names: a beta revision's date (`2026-03-24`), and `ga`.
+REVISIONS = {revision.date or "ga": revision for revision in Revision}
 # What any `/v1/` operation can answer (http.md §1): 400 headers, query or body; 401 key; 403 key kind or
 # workspace; 404 unknown workspace, webhook route without its beta, or unknown object; 413 declared
 # length; 429 rate limit; 500; 529 database busy.

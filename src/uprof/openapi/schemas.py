@@ -10,7 +10,6 @@ from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENFORCEMENT_S
 from uprof.provider.enforcement import REASONS
 from uprof.provider.standing import ITEMS, STATUSES
 
-R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
 TIMESTAMP = {"type": "string", "format": "date-time"}
 NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
@@ -121,24 +120,25 @@ ENFORCEMENT_ACTION = closed(
     }
 )
 
-# Every response field in the order of profiles.md §2.1, with the revisions that show it.
-RESPONSE_FIELDS: list[tuple[str, dict[str, Any], frozenset[Revision]]] = [
-    ("id", identifier("uprof_"), frozenset({R1, R2, R3, GA})),
-    ("type", {"const": "user_profile"}, frozenset({R1, R2, R3, GA})),
-    ("external_id", NULLABLE_TEXT, frozenset({R1, R2})),
-    ("name", NULLABLE_TEXT, frozenset({R1, R2, R3, GA})),
-    ("relationship", enum(("external", "resold")), frozenset({R1})),
-    ("access_type", enum(ACCESS_TYPES), frozenset({R2, R3, GA})),
-    ("external_user_onboarded_at", NULLABLE_TIMESTAMP, frozenset({R2})),
-    ("external_user_details", EXTERNAL_USER_DETAILS, frozenset({R3, GA})),
-    ("metadata", METADATA, frozenset({R1, R2, R3, GA})),
-    ("trust_grants", TRUST_GRANTS, frozenset({R1, R2, R3})),
-    ("programs", closed({"cyber": CYBER, "efs": EFS}), frozenset({GA})),
-    ("enforcement_status", enum(ENFORCEMENT_STATUSES), frozenset({GA})),
-    ("enforcement_actions", {"type": "array", "items": ENFORCEMENT_ACTION}, frozenset({GA})),
-    ("created_at", TIMESTAMP, frozenset({R1, R2, R3, GA})),
-    ("updated_at", TIMESTAMP, frozenset({R1, R2, R3, GA})),
-]
+# The schema of every response field of any revision (profiles.md §2.1). Which of them a revision shows,
+# and in what order, is not listed here: `profile` reads it off what the server renders.
+RESPONSE_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "id": identifier("uprof_"),
+    "type": {"const": "user_profile"},
+    "external_id": NULLABLE_TEXT,
+    "name": NULLABLE_TEXT,
+    "relationship": enum(("external", "resold")),
+    "access_type": enum(ACCESS_TYPES),
+    "external_user_onboarded_at": NULLABLE_TIMESTAMP,
+    "external_user_details": EXTERNAL_USER_DETAILS,
+    "metadata": METADATA,
+    "trust_grants": TRUST_GRANTS,
+    "programs": closed({"cyber": CYBER, "efs": EFS}),
+    "enforcement_status": enum(ENFORCEMENT_STATUSES),
+    "enforcement_actions": {"type": "array", "items": ENFORCEMENT_ACTION},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
 
 # Request schemas of the fields in shapes.ACCEPTED_FIELDS, for create and for update (profiles.md §3.1,
 # §3.3, §3.4): on update `null` leaves `relationship` and `access_type` unchanged, no detail may be
@@ -182,7 +182,8 @@ REQUEST_FIELDS = {"create": _request_fields(creating=True), "update": _request_f
 
 
 def profile(revision: Revision) -> dict[str, Any]:
-    return closed({name: schema for name, schema, shown in RESPONSE_FIELDS if revision in shown})
+    """The profile object of `revision`: exactly the fields `render` gives it, in the same order."""
+    return closed({name: RESPONSE_FIELD_SCHEMAS[name] for name in shapes.response_fields(revision)})
 
 
 def profile_body(revision: Revision, *, creating: bool) -> dict[str, Any]:

@@ -1,13 +1,17 @@
 """The four shapes of a profile (profiles.md §2) and which request fields each revision accepts (§3.2).
 
 The newest shape (GA) is built from the stored row; every older revision is one small function that
-turns the next newer shape into its own. Adding a revision means one more function and one more
-entry in the tables below.
+turns the next newer shape into its own. Adding a revision means its `Revision` member
+(http/revisions.py), one more function and its entries in the tables below: the OpenAPI document takes
+each revision's request fields from ACCEPTED_FIELDS and its response fields from `response_fields`,
+which reads them off what `render` produces.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from uprof.http.errors import InvalidRequest, member_path
@@ -16,7 +20,7 @@ from uprof.provider import enforcement, standing
 from uprof.timestamps import format_timestamp
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
-REVISION_ORDER = (R1, R2, R3, GA)
+REVISION_ORDER = tuple(Revision)  # oldest first, GA last
 
 # Request fields (create, update) → revisions that accept them.
 ACCEPTED_FIELDS: dict[str, frozenset[Revision]] = {
@@ -149,13 +153,18 @@ def _insert_before(shape: dict[str, Any], before: str, key: str, value: Any) -> 
 
 
 Transform = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+# Each older revision's function from the shape of the next newer revision in REVISION_ORDER.
+FROM_NEXT_NEWER: dict[Revision, Transform] = {R3: ga_to_r3, R2: r3_to_r2, R1: r2_to_r1}
+
+
+def _transforms(revision: Revision) -> tuple[Transform, ...]:
+    """The functions that take the GA shape down, one revision at a time, to `revision`'s."""
+    newest_first = REVISION_ORDER[::-1]
+    return tuple(FROM_NEXT_NEWER[step] for step in newest_first[1 : newest_first.index(revision) + 1])
+
+
 # Each revision's transforms, applied in order to the GA shape.
-TRANSFORMS: dict[Revision, tuple[Transform, ...]] = {
-    GA: (),
-    R3: (ga_to_r3,),
-    R2: (ga_to_r3, r3_to_r2),
-    R1: (ga_to_r3, r3_to_r2, r2_to_r1),
-}
+TRANSFORMS: dict[Revision, tuple[Transform, ...]] = {revision: _transforms(revision) for revision in REVISION_ORDER}
 
 
 def render(row: Mapping[str, Any], revision: Revision, *, complete: bool = True) -> dict[str, Any]:
@@ -164,3 +173,33 @@ def render(row: Mapping[str, Any], revision: Revision, *, complete: bool = True)
     for transform in TRANSFORMS[revision]:
         shape = transform(shape, row)
     return shape
+
+
+# A stored row with every column `render` reads. Which keys a shape has never depends on the values
+# (only what is nested under them does), so rendering this one row tells every revision's fields.
+_ANY_ROW: dict[str, Any] = {
+    "id": "uprof_0",
+    "name": None,
+    "access_type": "application",
+    "account_status": None,
+    "country": None,
+    "email_hash": None,
+    "entity_type": None,
+    "name_hash": None,
+    "onboarded_at": None,
+    "reference_id": None,
+    "metadata": {},
+    "cyber": None,
+    "efs": None,
+    "enforcement_actions": [],
+    "identity_check_submitted": False,
+    "read_at": datetime(2026, 1, 1, tzinfo=UTC),
+    "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+    "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
+}
+
+
+@cache
+def response_fields(revision: Revision) -> tuple[str, ...]:
+    """The top-level keys of a profile under `revision`, in the order `render` gives them."""
+    return tuple(render(_ANY_ROW, revision))
