@@ -30,6 +30,7 @@ from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overlo
 from uprof.http.pagination import CursorCodec
 from uprof.http.services import Services
 from uprof.openapi import routes as openapi
+from uprof.pages import errors as page_errors
 from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
@@ -76,7 +77,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *pages.routes,
             *(console.routes if settings.console else []),
         ],
-        middleware=[Middleware(Edge)],
+        middleware=[Middleware(Edge, page_error=page_errors.last_resort)],
         exception_handlers={
             ApiError: render_api_error,
             HTTPException: render_http_exception,
@@ -152,12 +153,18 @@ def _json(data: object, status: int) -> Response:
 
 async def render_api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
+    if page_errors.is_page_path(request.scope["path"]):
+        return page_errors.error_page(request, error.status, error.headers)
     body = error_body(error, request_context(request.scope).request_id)
     return Response(body, status_code=error.status, media_type="application/json", headers=error.headers)
 
 
 async def render_http_exception(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if page_errors.is_page_path(request.scope["path"]):
+        if error.status_code == 405:
+            return page_errors.not_allowed_page(request)
+        return page_errors.error_page(request, error.status_code)
     if error.status_code == 404:
         api_error: ApiError = not_found_route()
     elif error.status_code == 405:

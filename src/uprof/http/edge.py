@@ -1,4 +1,5 @@
-"""The outermost ASGI layer: request IDs, common response headers, the request log, last-resort errors.
+"""The outermost ASGI layer: request IDs, common response headers, the request log, last-resort errors
+(the API's envelope, or the HTML page `page_error` gives for the paths it claims).
 
 It also makes routing see the percent-encoded path, so an encoded slash stays inside a path
 parameter (http.md §2); handlers decode their parameters themselves.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -28,11 +30,14 @@ _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CLIENT_CLOSED = 499
 # Link tokens are secrets: the request log shows these paths with the token masked.
 _SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
+# The answer for a last-resort status on a path that wants HTML (a page), or None for the JSON envelope.
+PageError = Callable[[Scope, int], ASGIApp | None]
 
 
 class Edge:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, page_error: PageError | None = None) -> None:
         self.app = app
+        self.page_error = page_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,13 +79,26 @@ class Edge:
             api_error: ApiError = Overloaded() if isinstance(error, DatabaseBusy) else InternalError()
             if not isinstance(error, DatabaseBusy):
                 log.exception("unhandled error in request %s", context.request_id)
-            await _send_error(send_with_headers, api_error, context.request_id)
+            page = self._error_page(scope, api_error.status)
+            if page is None:
+                await _send_error(send_with_headers, api_error, context.request_id)
+            else:
+                await page(scope, receive, send_with_headers)
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             metrics.observe(route, scope["method"], status, seconds)
             if scope["path"] not in _QUIET_PATHS:
                 _log_request(scope, context, route, status, seconds)
+
+    def _error_page(self, scope: Scope, status: int) -> ASGIApp | None:
+        if self.page_error is None:
+            return None
+        try:
+            return self.page_error(scope, status)
+        except Exception:  # the envelope, rather than nothing at all
+            log.exception("the error page of a %d failed", status)
+            return None
 
 
 async def _send_error(send: Send, error: ApiError, request_id: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from uprof.http.services import Services
@@ -181,11 +181,18 @@ async def portal_verify(request: Request) -> Response:
     return shown or _conflict(request)
 
 
+async def to_portal(request: Request) -> Response:
+    """A form address opened in the address bar (a reload, a copied URL): the portal page it belongs to."""
+    return RedirectResponse(f"/portal/{request.path_params['token']}", 303, headers=html.SECURITY_HEADERS)
+
+
 routes: list[BaseRoute] = [
     Mount("/static", app=html.StaticWithHeaders(html.STATIC_DIR), name="static"),
     Route("/enroll/{token}", enrollment_page, methods=["GET"]),
     Route("/enroll/{token}", submit_enrollment, methods=["POST"]),
     Route("/portal/{token}", portal_page, methods=["GET"]),
     Route("/portal/{token}/apply", portal_apply, methods=["POST"]),
+    Route("/portal/{token}/apply", to_portal, methods=["GET"]),
     Route("/portal/{token}/verify", portal_verify, methods=["POST"]),
+    Route("/portal/{token}/verify", to_portal, methods=["GET"]),
 ]

@@ -19,6 +19,7 @@ from tests.e2e.webhooks.support import (
 )
 from uprof.accounts import service as accounts
 
+MISSING = "whdel_000000000000000000000000"
 OTHERS = ["external_key.failed", "external_key.recovered", "external_storage.failed", "external_storage.recovered"]
 
 
@@ -50,10 +51,23 @@ def test_delivery_log_lookups(operator: Operator, shared: Hub) -> None:
     response = http.post("/v1/admin/webhook_deliveries/whdel_000000000000000000000000/retry", json={"now": True})
     assert response.status_code == 400 and response.json()["error"]["message"] == "now: unknown field"
     name = f"webhooks-{uuid.uuid4()}"
-    key = shared.database.run(lambda c: accounts.create_key(c, organization_name=name).key, write=True)
-    refused = httpx.get(f"{shared.server.url}/v1/admin/webhook_deliveries", headers={"x-api-key": key})
-    assert refused.status_code == 403
-    assert refused.json()["error"]["message"] == "this endpoint requires an admin API key"
+    workspace_id = f"wrkspc_log{uuid.uuid4().hex[:8]}"
+    keys = shared.database.run(
+        lambda c: [
+            accounts.create_key(c, organization_name=name).key,
+            accounts.create_key(c, organization_name=name, workspace_id=workspace_id).key,
+        ],
+        write=True,
+    )
+    log = f"{shared.server.url}/v1/admin/webhook_deliveries"
+    for key in keys:  # a standard key and a workspace-scoped one, on every route of the log
+        for method, url in (("GET", log), ("GET", f"{log}/{MISSING}"), ("POST", f"{log}/{MISSING}/retry")):
+            refused = httpx.request(method, url, headers={"x-api-key": key})
+            assert refused.status_code == 403
+            assert refused.json()["error"] == {
+                "type": "permission_error",
+                "message": "this endpoint requires an admin API key",
+            }
 
 
 def test_delivery_log_pages_newest_first(operator: Operator, receiver: Receiver) -> None:
