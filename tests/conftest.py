@@ -42,16 +42,19 @@ def database(database_url: str) -> Iterator[Database]:
 
 COMPAT_RESULTS = pytest.StashKey[dict[tuple[str, str, str], dict[str, list[str]]]]()
 COMPAT_SDKS = pytest.StashKey[dict[str, str]]()
+COMPAT_NOT_SERVED = pytest.StashKey[set[tuple[str, str]]]()
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "compat(client, operation): the test proves `operation` of SDK `client` works against uprof; "
-        "its outcome per backend goes into the compatibility matrix (docs/compatibility.md)",
+        "compat(client, operation, served=True): the test proves `operation` of SDK `client` works against uprof; "
+        "its outcome per backend goes into the compatibility matrix (docs/compatibility.md); with served=False "
+        "the operation is outside the contract and the test proves uprof answers 404",
     )
     config.stash[COMPAT_RESULTS] = {}
+    config.stash[COMPAT_NOT_SERVED] = set()
     config.stash[COMPAT_SDKS] = {}
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         config.stash[COMPAT_SDKS]["anthropic (Python)"] = importlib.metadata.version("anthropic")
@@ -74,6 +77,8 @@ def pytest_runtest_makereport(
             key = (marker.kwargs["client"], marker.kwargs["operation"], backend)
             outcomes = item.config.stash[COMPAT_RESULTS].setdefault(key, {"passed": [], "failed": []})
             outcomes["failed" if report.failed else "passed"].append(item.nodeid)
+            if not marker.kwargs.get("served", True):
+                item.config.stash[COMPAT_NOT_SERVED].add(key[:2])
     return report
 
 
@@ -88,6 +93,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not results:
         return
     sdks = session.config.stash[COMPAT_SDKS]
+    not_served = session.config.stash[COMPAT_NOT_SERVED]
     environment = f"anthropic-{sdks.get('anthropic (Python)', 'none')}"
     rows = [
         {
@@ -95,6 +101,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             "operation": operation,
             "backend": backend,
             "outcome": "failed" if outcomes["failed"] else "passed",
+            "served": (client, operation) not in not_served,
             "failed_tests": sorted(set(outcomes["failed"])),
             "passed_tests": sorted(set(outcomes["passed"]) - set(outcomes["failed"])),
         }

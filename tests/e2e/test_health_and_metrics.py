@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import text
 
 from tests.e2e.conftest import R1_HEADERS, Server, Tenant, start_server, stop_server
+from uprof.db import migrate
+from uprof.db.unit_of_work import Database
 
 
 def test_healthz_and_readyz_need_no_key(server: Server) -> None:
@@ -15,6 +18,32 @@ def test_healthz_and_readyz_need_no_key(server: Server) -> None:
         "status": "ready",
         "checks": {"database": True, "migrations": True, "webhook_dispatcher": True},
     }
+
+
+def test_readyz_answers_503_naming_the_migrations_check_while_the_schema_is_not_current(
+    server: Server, database: Database
+) -> None:
+    """A database another uprof moved to a revision this one does not know: not ready until it is back."""
+    head = migrate.head_revision()
+
+    def set_revision(revision: str) -> None:
+        database.run(
+            lambda c: c.execute(text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision}),
+            write=True,
+        )
+
+    set_revision("9999")  # a revision this uprof does not know
+    try:
+        ready = httpx.get(f"{server.url}/readyz")
+    finally:
+        set_revision(head)
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "status": "unavailable",
+        "checks": {"database": True, "migrations": False, "webhook_dispatcher": True},
+    }
+    again = httpx.get(f"{server.url}/readyz")
+    assert again.status_code == 200 and again.json()["status"] == "ready"
 
 
 def test_metrics_count_requests_by_route_and_show_the_webhook_queue(server: Server, tenant: Tenant) -> None:

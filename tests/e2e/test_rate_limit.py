@@ -4,7 +4,9 @@ and the official SDK's own retry honouring them."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 import httpx
@@ -73,11 +75,45 @@ def test_requests_refused_after_the_key_is_accepted_show_the_bucket_and_cost_not
     assert ok.status_code == 200 and ok.headers["anthropic-ratelimit-requests-remaining"] == "1"
 
 
-def test_the_sdk_retries_after_429_on_its_own(limited: Server, server: Server, tenant: Tenant) -> None:
-    with anthropic.Anthropic(api_key=tenant.key, base_url=limited.url, max_retries=3) as client:
-        created = [client.beta.user_profiles.create(name=f"p{i}").id for i in range(4)]  # 2 waits of ~1 s
-    assert len(set(created)) == 4
-    # Read back through the unlimited server: this key's bucket is empty again.
-    with httpx.Client(base_url=server.url, headers={"x-api-key": tenant.key, **R1_HEADERS}) as http:
-        listed = http.get("/v1/user_profiles").json()["data"]
-    assert {profile["id"] for profile in listed} >= set(created)
+def test_the_sdk_waits_as_long_as_retry_after_says_then_succeeds(server: Server, tenant: Tenant) -> None:
+    """One token every 3 s and no burst, and the SDK allowed a single retry: its own backoff (0.5 s at most
+    for a first retry) would come back too early, get a second 429 and give up. Only waiting the advertised
+    `retry-after-ms` (which the SDK prefers to `retry-after`) gets the second create through."""
+    slow = start_server(server.database_url, "--rate-limit", "20", "--rate-limit-burst", "1")
+    exchanges: list[tuple[float, str, int | None, httpx.Headers | None]] = []  # (when, what, status, headers)
+
+    def sent(request: Any) -> None:
+        exchanges.append((time.monotonic(), "request", None, None))
+
+    def answered(response: Any) -> None:
+        exchanges.append((time.monotonic(), "response", response.status_code, response.headers))
+
+    hooks = {"request": [sent], "response": [answered]}
+    try:
+        with anthropic.Anthropic(
+            api_key=tenant.key,
+            base_url=slow.url,
+            max_retries=1,
+            http_client=anthropic.DefaultHttpxClient(event_hooks=hooks),
+        ) as client:
+            created = [client.beta.user_profiles.create(name=f"p{i}").id for i in range(2)]
+        metrics = httpx.get(f"{slow.url}/metrics").text
+    finally:
+        stop_server(slow)
+    assert len(set(created)) == 2
+    assert [(what, status) for _, what, status, _ in exchanges] == [
+        ("request", None),
+        ("response", 200),
+        ("request", None),
+        ("response", 429),
+        ("request", None),  # the SDK's one retry
+        ("response", 200),
+    ]
+    refused_at, _, _, refused = exchanges[3]
+    assert refused is not None and refused["retry-after"] == "3"
+    advertised = int(refused["retry-after-ms"]) / 1000
+    assert 2.5 < advertised <= 3
+    assert exchanges[4][0] - refused_at >= advertised
+    # The server's own count: exactly one create was refused.
+    assert 'uprof_http_requests_total{method="POST",route="/v1/user_profiles",status="429"} 1.0' in metrics
+    assert 'uprof_http_requests_total{method="POST",route="/v1/user_profiles",status="200"} 2.0' in metrics

@@ -1,5 +1,5 @@
 """`uprof serve` (cli.md §1): the first start and its bootstrap key, options from flags and `UPROF_*`
-variables, bad values, a port already taken, an in-memory database and two workers."""
+variables, bad values, a port already taken, the interface bound, an in-memory database and two workers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import json
 import re
 import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.cli.support import (
     ADMIN_KEY,
@@ -17,6 +21,7 @@ from tests.e2e.cli.support import (
     GA_HEADERS,
     Call,
     assert_upgrade_served_as_http,
+    base_environment,
     created_line,
     json_lines,
     launch,
@@ -220,3 +225,58 @@ def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # lingering TIME_WAIT is fine, a listener is not
         probe.bind(("127.0.0.1", port))  # no worker is left holding the port
+
+
+def wait_healthy(url: str, running: subprocess.Popen[bytes], stderr: Path) -> None:
+    """Until `url`/healthz answers 200; fails if the server exits first or takes over 60 s."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert running.poll() is None, stderr.read_text(encoding="utf-8")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"uprof serve did not become healthy at {url}")
+
+
+@pytest.mark.parametrize(("host", "reached_at"), [("127.0.0.2", "127.0.0.2"), ("0.0.0.0", "127.0.0.1")])
+def test_uprof_host_chooses_the_interface_and_the_default_public_base_url(
+    host: str, reached_at: str, tmp_path: Path
+) -> None:
+    """cli.md §1: `UPROF_HOST` is the interface bound and announced; the public base URL defaults to it,
+    with `0.0.0.0` shown as 127.0.0.1."""
+    port = free_port()
+    database = ["--database-url", f"sqlite:///{tmp_path / 'uprof.db'}"]
+    stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        running = subprocess.Popen(
+            [sys.executable, "-m", "uprof", "serve", "--port", str(port), *database],
+            stdout=out,
+            stderr=err,
+            env={**base_environment(), "UPROF_HOST": host},
+            cwd=tmp_path,
+        )
+    try:
+        url = f"http://{reached_at}:{port}"
+        wait_healthy(url, running, stderr)
+        announced = stderr.read_text(encoding="utf-8")
+        assert f"listening on http://{host}:{port} (public base URL {url})" in announced, announced
+        if host == "127.0.0.2":  # bound to that interface only
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        headers = {"x-api-key": stdout.read_text(encoding="utf-8").strip(), **R1_HEADERS}
+        with httpx.Client(base_url=url, headers=headers, timeout=10) as http:
+            profile = http.post("/v1/user_profiles", json={"name": "Ada"})
+            assert profile.status_code == 200, profile.text
+            link = http.post(f"/v1/user_profiles/{profile.json()['id']}/enrollment_url", json={})
+        assert link.status_code == 200, link.text
+        assert link.json()["url"].startswith(f"{url}/enroll/")
+    finally:
+        running.terminate()
+        try:
+            assert running.wait(timeout=20) == 0, stderr.read_text(encoding="utf-8")
+        except subprocess.TimeoutExpired:
+            running.kill()
+            running.wait()
+            raise
