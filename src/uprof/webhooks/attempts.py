@@ -6,6 +6,7 @@ caller's unit of work; none touches the network.
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,8 @@ from uprof.webhooks.schedule import retry_delay
 from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.signing import signature_headers
+
+log = logging.getLogger("uprof.webhooks")
 
 LEASE = timedelta(seconds=60)
 AUTO_DISABLE_AFTER = 5
@@ -94,12 +97,17 @@ def record(
 ) -> datetime | None:
     """Store the attempt and move the delivery on; return when a retry is due, if one was scheduled.
 
-    Nothing happens if the lease was lost (the delivery was deleted, retried by the operator or
-    claimed again after the lease ran out). A delivery cancelled meanwhile keeps its status.
+    Nothing is stored if the lease was lost: the delivery was deleted with its endpoint (and its
+    log with it), put back to pending by the operator, or claimed again after the lease ran out.
+    In the last two cases the delivery's attempt numbers, budget and schedule belong to its new
+    claim, which makes the attempt again and records that; this one counts as made by a worker
+    that died before recording (webhooks.md §6, at least once). A delivery cancelled meanwhile
+    keeps its lease, so its attempt is stored, and keeps its status.
     """
     queue.lock_endpoint(connection, claim.endpoint_id)
     row = queue.leased_delivery(connection, claim.delivery_id, claim.lease)
     if row is None:
+        log.info("webhook attempt for delivery %s not recorded: its lease was lost", claim.delivery_id)
         return None
     number = row.attempt_count + 1
     queue.insert_attempt(
@@ -145,7 +153,7 @@ def _count_given_up(connection: Connection, endpoint_id: str, now: datetime) -> 
 
 
 def release(connection: Connection, claims: list[Claim]) -> None:
-    """Hand back leases whose attempts were not recorded (the dispatcher is stopping)."""
+    """Hand back leases whose attempts never began (the dispatcher is stopping)."""
     by_lease: dict[datetime, list[str]] = {}
     for item in claims:
         by_lease.setdefault(item.lease, []).append(item.delivery_id)

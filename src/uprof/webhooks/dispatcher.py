@@ -4,6 +4,10 @@ It polls every second, and at once when this process commits new work (wakeup.py
 delivery is attempted in its own task, up to MAX_IN_FLIGHT at a time; the outcome is recorded in
 its own unit of work. Every MAINTENANCE_INTERVAL it also runs the maintenance pass. Database work
 runs on worker threads, so the event loop that serves HTTP never blocks on it.
+
+Stopping: attempts still sending after SHUTDOWN_GRACE are cancelled and recorded as failed with
+the error `timeout` (the POST may well have reached the receiver), so they are retried on the
+usual schedule and every attempt made appears in the delivery log (webhooks.md §6).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -36,8 +41,20 @@ T = TypeVar("T")
 POLL_INTERVAL = 1.0
 MAINTENANCE_INTERVAL = 15.0  # the contract allows at most 30 s
 MAX_IN_FLIGHT = 32
-SHUTDOWN_GRACE = 1.0  # attempts still sending after this are cancelled; their leases are released
+SHUTDOWN_GRACE = 1.0  # attempts still sending after this are cancelled and recorded as timed out
 RETRY_SLACK = 0.01
+
+
+@dataclass
+class Sending:
+    """A claimed delivery whose attempt is under way, and since when (once its task has begun)."""
+
+    claim: Claim
+    started_at: datetime | None = None
+    started: float = 0.0  # time.monotonic() at `started_at`
+
+    def begin(self) -> None:
+        self.started_at, self.started = utc_now(), time.monotonic()
 
 
 class Dispatcher:
@@ -50,7 +67,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sending: dict[asyncio.Task[None], Claim] = {}  # attempts whose POST is under way
+        self._sending: dict[asyncio.Task[None], Sending] = {}  # attempts whose POST is under way
         self._tasks: set[asyncio.Task[None]] = set()
         self._backlog = False
         self._retries: list[float] = []  # heap: monotonic times of retries this dispatcher scheduled
@@ -64,7 +81,8 @@ class Dispatcher:
                 loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
-        """Ask `run` to finish: no new claims, sending attempts get a short grace, leases are released."""
+        """Ask `run` to finish: no new claims; attempts still sending after a short grace are cut short
+        and recorded."""
         self._stopping = True
         self._wake.set()
 
@@ -100,9 +118,10 @@ class Dispatcher:
             log.exception("webhook dispatcher step failed")
 
     def _start(self, client: httpx.AsyncClient, item: Claim) -> None:
-        task = asyncio.create_task(self._deliver(client, item))
+        sending = Sending(item)
+        task = asyncio.create_task(self._deliver(client, sending))
         self._tasks.add(task)
-        self._sending[task] = item
+        self._sending[task] = sending
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
@@ -111,7 +130,9 @@ class Dispatcher:
         if self._backlog:
             self._wake.set()
 
-    async def _deliver(self, client: httpx.AsyncClient, item: Claim) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, sending: Sending) -> None:
+        item = sending.claim
+        sending.begin()
         try:
             outcome = await self._attempt(client, item)
             # From here the attempt is only recorded: shutdown lets that finish rather than cancel it.
@@ -161,16 +182,28 @@ class Dispatcher:
     async def _finish(self) -> None:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
-        unrecorded = list(self._sending.values())
+        cut_short = list(self._sending.values())
         for task in list(self._sending):
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks))
-        if unrecorded:
-            try:
-                await self._run(lambda c: attempts.release(c, unrecorded))
-            except Exception:  # the leases run out on their own within 60 seconds
-                log.exception("could not release webhook delivery leases")
+        for sending in cut_short:
+            await self._record_cut_short(sending)
+
+    async def _record_cut_short(self, sending: Sending) -> None:
+        """Record an attempt cancelled by the stop as timed out, which also gives its lease back and
+        schedules the retry; an attempt whose task never began sent nothing and only hands its lease
+        back."""
+        item, started_at = sending.claim, sending.started_at
+        try:
+            if started_at is None:
+                await self._run(lambda c: attempts.release(c, [item]))
+                return
+            outcome = sender.cut_short(started_at, sending.started)
+            now = utc_now()
+            await self._run(lambda c: attempts.record(c, item, outcome, now, self._policy))
+        except Exception:  # unrecorded: the lease runs out within 60 seconds and the attempt is made again
+            log.exception("webhook attempt for delivery %s, cut short by the stop, was not recorded", item.delivery_id)
 
     async def _run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
         return await asyncio.to_thread(self._database.run, work, write=write)

@@ -2,6 +2,16 @@
 
 `record` runs inside the caller's unit of work, so a rolled-back change leaves no event and a
 committed change always has its events and one pending delivery per subscribed, enabled endpoint.
+
+Lock order. Disabling or deleting an endpoint locks its row (FOR UPDATE) and then its deliveries;
+recording an attempt does the same. `record` comes after whatever the change itself locked (the
+profile row, say) and share-locks the organization's enabled endpoints, in ID order, before it
+inserts deliveries. So it waits for an endpoint being disabled or deleted and then sees the
+outcome: no delivery for an endpoint disabled meanwhile, none referring to a deleted one. Those
+transactions in turn wait for it, and then cancel or delete the delivery it committed. No
+transaction that locks an endpoint goes on to wait for a profile, and any that locks several
+endpoints (resealing secrets) takes them in ID order as well, so the waits cannot form a cycle.
+SQLite serialises writers, so it needs (and renders) no row locks.
 """
 
 from __future__ import annotations
@@ -48,9 +58,10 @@ def record(
         )
     )
     endpoints = connection.execute(
-        select(webhook_endpoint.c.id, webhook_endpoint.c.enabled_events).where(
-            webhook_endpoint.c.organization_id == organization_id, webhook_endpoint.c.state == "enabled"
-        )
+        select(webhook_endpoint.c.id, webhook_endpoint.c.enabled_events)
+        .where(webhook_endpoint.c.organization_id == organization_id, webhook_endpoint.c.state == "enabled")
+        .order_by(webhook_endpoint.c.id)
+        .with_for_update(read=True)  # FOR SHARE: see "Lock order" above
     )
     deliveries = [
         {

@@ -37,17 +37,29 @@ def any_due(connection: Connection, now: datetime) -> bool:
 def claim(connection: Connection, now: datetime, lease: datetime, limit: int) -> list[Row[Any]]:
     """Lease up to `limit` due deliveries until `lease`; return them with their event and endpoint.
 
-    PostgreSQL skips rows another transaction has locked; on SQLite the write transaction
-    (`BEGIN IMMEDIATE`) already excludes every other writer, and the update re-checks the lease.
+    A due delivery whose endpoint is not enabled is cancelled instead, as disabling would have
+    (webhooks.md §3.2). None should exist — disabling cancels what is pending and the outbox
+    creates nothing for a disabled endpoint — but one left behind must never be sent.
+
+    PostgreSQL skips rows another transaction has locked, and locks only the deliveries, never an
+    endpoint (whose lock comes first in every transaction that takes both: outbox.py). On SQLite
+    the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer, and the
+    updates re-check that the deliveries are still due.
     """
     due = (
-        select(delivery.c.id)
+        select(delivery.c.id, endpoint.c.state)
+        .join(endpoint, endpoint.c.id == delivery.c.endpoint_id)
         .where(_due(now))
         .order_by(delivery.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=delivery)
     )
-    ids = list(connection.scalars(due))
+    rows = list(connection.execute(due))
+    stray = [row.id for row in rows if row.state != "enabled"]
+    if stray:
+        cancelled = {"status": "cancelled", "next_attempt_at": None, "finished_at": now}
+        connection.execute(update(delivery).where(delivery.c.id.in_(stray), _due(now)).values(cancelled))
+    ids = [row.id for row in rows if row.state == "enabled"]
     if not ids:
         return []
     connection.execute(update(delivery).where(delivery.c.id.in_(ids), _due(now)).values(lease_expires_at=lease))

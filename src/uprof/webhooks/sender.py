@@ -70,6 +70,13 @@ def not_sent(error: str) -> Outcome:
     return Outcome(utc_now(), 0, None, error, None)
 
 
+def cut_short(started_at: datetime, started: float) -> Outcome:
+    """The outcome of an attempt the dispatcher stopped waiting for because it is shutting down: a
+    `timeout`, the contract's kind for an answer that did not come within the time the attempt was
+    given (here the shutdown grace rather than the whole timeout; `duration_ms` says how long)."""
+    return Outcome(started_at, round((time.monotonic() - started) * 1000), None, "timeout", None)
+
+
 def error_kind(failure: BaseException) -> str:
     """Classify a failed attempt: `timeout`, `dns_error`, `tls_error` or `connection_error`."""
     if isinstance(failure, TimeoutError | httpx.TimeoutException):

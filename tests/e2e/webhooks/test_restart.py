@@ -1,5 +1,5 @@
-"""Restarts: a lease in flight when the server stops is released, and the start-up maintenance pass
-resolves expired restrictions and drops deliveries past retention."""
+"""Restarts: an attempt in flight when the server stops is cut short and recorded, and the start-up
+maintenance pass resolves expired restrictions and drops deliveries past retention."""
 
 from __future__ import annotations
 
@@ -33,9 +33,10 @@ def stored_delivery(database: Database, endpoint_id: str) -> dict[str, Any]:
 
 
 def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, receiver: Receiver) -> None:
-    """The server stops while an attempt is in flight: its lease is released, and the restarted
-    server delivers. Its start-up maintenance pass also resolves the restriction that expired while
-    no server ran, and drops a delivery past retention."""
+    """The server stops while an attempt is in flight: the attempt is recorded as timed out, its
+    lease given back and its retry scheduled, and the restarted server delivers. Its start-up
+    maintenance pass also resolves the restriction that expired while no server ran, and drops a
+    delivery past retention."""
     kept = operator.endpoint(receiver.url("/kept"), [OPENED, RESOLVED])
     receiver.route("/kept", kept.signing_secret)
     held = operator.endpoint(receiver.url("/held-at-stop"), [UPDATED])
@@ -51,7 +52,8 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
 
     def while_stopped() -> None:
         stored = stored_delivery(shared.database, held.id)
-        assert (stored["status"], stored["attempt_count"], stored["lease_expires_at"]) == ("pending", 1, None)
+        assert (stored["status"], stored["attempt_count"], stored["lease_expires_at"]) == ("pending", 2, None)
+        assert stored["next_attempt_at"] is not None  # the retry after the second attempt, on schedule
         long_ago = datetime.now(UTC) - timedelta(days=31)
         aged_delivery = update(webhook_delivery).where(webhook_delivery.c.id == old["id"])
         aged_event = update(webhook_event).where(webhook_event.c.id == old["event_id"])
@@ -75,9 +77,10 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
     finally:
         operator.close()
 
-    assert [(a["number"], a["status_code"]) for a in record["attempts"]] == [(1, 500), (2, 200)]
-    sent = receiver.at("/held-at-stop")  # the attempt cut short by the stop was made again
-    assert len(sent) == 3 and len({item.headers["webhook-id"] for item in sent}) == 1
+    logged = [(a["number"], a["status_code"], a["error"]) for a in record["attempts"]]
+    assert logged == [(1, 500, None), (2, None, "timeout"), (3, 200, None)]  # 2: cut short by the stop
+    sent = receiver.at("/held-at-stop")  # every POST received is an attempt recorded
+    assert len(sent) == len(logged) and len({item.headers["webhook-id"] for item in sent}) == 1
     assert gone.status_code == 404  # past retention
     event_left = select(webhook_event.c.id).where(webhook_event.c.id == old["event_id"])
     assert shared.database.run(lambda c: c.scalar(event_left), write=False) is None
