@@ -4,14 +4,19 @@ For each revision, schemathesis reads `GET /openapi.json?revision=…` and gener
 operation, valid and invalid ones (wrong types, missing and extra fields, odd strings, unexpected
 methods), headers included: `anthropic-version`, the `anthropic-beta` values and
 `anthropic-workspace-id` come from the document's header parameters, not from this test, which adds
-only a standard key. Every response must: not be a 5xx; carry a status the document lists for the
-operation; match the documented schema (the profile shape of that revision on 200, the error
-envelope otherwise) and the documented response headers; be JSON with the `request-id` header equal
-to the body's; and, when schemathesis knows the request was invalid, be a 4xx.
+only the key: a standard key for the profile operations, an admin key of the same organization for
+the Admin API and webhook endpoint operations. Every response must: not be a 5xx; carry a status the
+document lists for the operation; match the documented schema (the profile shape of that revision on
+200, the error envelope otherwise) and the documented response headers; be JSON with the
+`request-id` header equal to the body's; and, when schemathesis knows the request was invalid, be a 4xx.
+
+Every other valid case that names an object by ID is aimed at a real object of the organization
+(`Targets`: profiles, enrollments, enforcement actions, identity checks, webhook endpoints and
+deliveries), so that generated bodies reach the handlers rather than stopping at 404.
 
 The profile operations are fuzzed under all four revisions. The webhook and Admin API operations
-are the same in every document and answer a standard key with 403 (http.md §1 step 7), so they are
-fuzzed once, under GA. Figures go to artifacts/reliability/fuzz.json.
+are the same in every document, so they are fuzzed once, under GA. Figures go to
+artifacts/reliability/fuzz.json, per group: each revision's profile operations, `admin`, `webhooks`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,8 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,13 +44,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.e2e.conftest import Server
-from tests.e2e.reliability_support import backend_of, record_figures
-from uprof.accounts import service as accounts
+from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
 from uprof.db.unit_of_work import Database
 from uprof.http.revisions import Revision
 from uprof.openapi.document import build
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
+from uprof.provider import service as provider
+from uprof.timestamps import utc_now
 from uprof.webhooks import routes as webhooks
 
 REVISIONS = {
@@ -56,24 +61,9 @@ REVISIONS = {
     "ga": None,  # no user-profiles value: GA
 }
 MAX_EXAMPLES = 25  # per operation and revision, besides the coverage phase's cases
-# The webhook and Admin API operations answer the standard key with 403 once the headers pass, so
-# beyond the header checks more examples there find nothing new.
-MAX_EXAMPLES_FORBIDDEN = 10
 GENERATION = {"mode": "all", "with-security-parameters": False, "allow-x00": True, "max-examples": MAX_EXAMPLES}
 PHASES = {"examples": {"enabled": False}, "stateful": {"enabled": False}}
 CONFIG = schemathesis.Config.from_dict({"generation": GENERATION, "phases": PHASES})
-GA_CONFIG = schemathesis.Config.from_dict(
-    {
-        "generation": GENERATION,
-        "phases": PHASES,
-        "operations": [
-            {
-                "include-path-regex": "^/v1/(admin|organizations)/",
-                "generation": {"max-examples": MAX_EXAMPLES_FORBIDDEN},
-            }
-        ],
-    }
-)
 DOCUMENT_REVISIONS = {
     "2026-03-24": Revision.R1,
     "2026-08-18": Revision.R2,
@@ -94,22 +84,28 @@ HEADER_PROBES = {
     ("GET", "/v1/admin/enrollments"),
 }
 REQUEST_ID = re.compile(r"req_[0-9A-Za-z]{24}")
+ADMIN_FAMILIES = {"admin": "admin", "organizations": "webhooks"}  # second path segment → group
+
+
+def group_of(revision: str, path: str) -> str:
+    """Where a case's figures go: its revision for a profile operation, else `admin` or `webhooks`."""
+    return ADMIN_FAMILIES.get(path.split("/")[2], revision)
 
 
 @dataclass
 class FuzzLog:
-    """What one revision's run sent and got back."""
+    """What one group's run sent and got back."""
 
     cases: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     operations: set[str] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
-    on_real_profiles: int = 0  # cases aimed at an existing profile (see ProfilePool)
+    aimed: Counter[str] = field(default_factory=Counter)  # cases aimed at a real object, by path parameter
 
 
 @pytest.fixture(scope="module")
 def figures(database_url: str) -> Iterator[dict[str, FuzzLog]]:
-    """Per revision, what was sent; written to fuzz.json once the backend's runs are over."""
+    """Per group, what was sent; written to fuzz.json once the backend's runs are over."""
     logs: dict[str, FuzzLog] = {}
     began = time.monotonic()
     yield logs
@@ -119,18 +115,18 @@ def figures(database_url: str) -> Iterator[dict[str, FuzzLog]]:
         {
             "seconds": round(time.monotonic() - began, 1),
             "max_examples_per_operation": MAX_EXAMPLES,
-            "max_examples_per_admin_or_webhook_operation": MAX_EXAMPLES_FORBIDDEN,
             "cases": sum(log.cases for log in logs.values()),
             "failures": sum(len(log.failures) for log in logs.values()),
-            "revisions": {
-                revision: {
+            "groups": {
+                group: {
                     "operations": len(log.operations),
                     "cases": log.cases,
-                    "cases_on_existing_profiles": log.on_real_profiles,
+                    "cases_on_real_objects": sum(log.aimed.values()),
+                    "aimed_by_parameter": dict(sorted(log.aimed.items())),
                     "statuses": {str(status): count for status, count in sorted(log.statuses.items())},
                     "failures": log.failures,
                 }
-                for revision, log in sorted(logs.items())
+                for group, log in sorted(logs.items())
             },
         },
     )
@@ -144,26 +140,27 @@ def document(revision: str) -> dict[str, Any]:
 
 def fuzz_test(revision: str) -> Any:
     """The fuzz test of one revision: one pytest item per operation and backend."""
-    loaded = schemathesis.openapi.from_dict(document(revision), config=GA_CONFIG if revision == "ga" else CONFIG)
+    loaded = schemathesis.openapi.from_dict(document(revision), config=CONFIG)
     if revision != "ga":
         loaded = loaded.include(path_regex=r"^/v1/user_profiles")
     loaded.hook("filter_case")(lambda context, case: keep_coverage_case(case, revision))
 
     @loaded.parametrize()
     @settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    def test(case: Any, server: Server, pool: ProfilePool, figures: dict[str, FuzzLog]) -> None:
-        log = figures.setdefault(revision, FuzzLog())
+    def test(case: Any, server: Server, targets: Targets, figures: dict[str, FuzzLog]) -> None:
+        log = figures.setdefault(group_of(revision, case.operation.path), FuzzLog())
         log.operations.add(f"{case.operation.method.upper()} {case.operation.path}")
         log.cases += 1
-        real_id = pool.aim(case, log.cases)
+        aimed = targets.aim(case, log.cases)
         pin_headers(case, REVISIONS[revision], log.cases)
         try:
-            response = case.call_and_validate(base_url=server.url, headers={"x-api-key": pool.key}, checks=CHECKS)
+            sent = {"x-api-key": targets.key_for(case.operation.path)}
+            response = case.call_and_validate(base_url=server.url, headers=sent, checks=CHECKS)
             log.statuses[response.status_code] += 1
-            log.on_real_profiles += real_id is not None
+            if aimed is not None:
+                log.aimed[aimed[0]] += 1
             check_envelope(response)
-            if real_id is not None and case.method == "DELETE" and response.status_code == 200:
-                pool.replace(real_id)
+            targets.after(case, aimed, response)
         except BaseException as failure:  # schemathesis reports check failures as a BaseExceptionGroup
             parts = failure.exceptions if isinstance(failure, BaseExceptionGroup) else (failure,)
             for part in parts:
@@ -206,8 +203,13 @@ def pin_headers(case: Any, revision_beta: str | None, number: int) -> None:
       answered in shapes that other document describes. So it is always the document's value.
     - The module's organization has no workspace, so any generated `anthropic-workspace-id` is a 404
       before the handler: kept in one case of four, so that the rest reach the handlers.
+    - On the Admin API an empty `anthropic-version` counts as absent, as an empty header does
+      everywhere (http.md §4, §7), which the document's `enum` does not say: such a header is
+      dropped (docs/reliability.md, Findings 4).
     """
     headers = case.headers if case.headers is not None else {}
+    if case.operation.path.startswith("/v1/admin/") and not str(headers.get("anthropic-version", "x")).strip():
+        del headers["anthropic-version"]
     if revision_beta is not None and case.operation.path.startswith("/v1/user_profiles"):
         headers["anthropic-beta"] = revision_beta
     if number % 4:
@@ -222,42 +224,163 @@ def test_the_fuzzed_document_is_the_served_one(server: Server, revision: str) ->
     assert served.json() == document(revision)
 
 
-class ProfilePool:
-    """Profiles of the module's own organization. Every other valid case of a profile operation is
-    aimed at one of them instead of a random ID, so generated bodies reach the update and delete
-    paths (validation, merge, the 16-key limit, storage) rather than stopping at 404."""
+POOL = 4  # real objects of each kind
+UNREACHABLE = "http://127.0.0.1:9/hooks"  # webhook URL: nothing listens, every attempt fails at once
+QUIET_EVENTS = ["external_key.failed"]  # subscribed by the aimed endpoints: uprof never emits it
+DECISIONS = ("approve", "reject", "resolve", "retry")  # operations after which the object is spent
 
-    def __init__(self, server: Server, key: str) -> None:
-        self.server, self.key = server, key
-        self.ids = [self.create() for _ in range(4)]
 
-    def create(self) -> str:
-        sent = {"x-api-key": self.key, "anthropic-version": "2023-06-01"}
-        response = httpx.post(f"{self.server.url}/v1/user_profiles", headers=sent, json={"name": "fuzzed"})
-        assert response.status_code == 200, response.text
-        return str(response.json()["id"])
+class Targets:
+    """Real objects of the module's own organization, by the path parameter that names them.
 
-    def aim(self, case: Any, number: int) -> str | None:
+    Every other valid case that names an object is aimed at one of them instead of a random ID, so
+    generated bodies reach the handlers (validation, state rules, merge, storage) rather than
+    stopping at 404; and `program` is then `cyber` or `efs`. An object a case deleted is replaced
+    by a fresh one; so is one a case decided (approved, rejected, resolved, retried), which stays
+    among the targets too, so that decisions meet objects in either state (200 or 409).
+    Enrollments and identity checks are stored through the provider service, as the enrollment
+    page and the portal do.
+    """
+
+    def __init__(self, server: Server, database: Database, keys: Keys) -> None:
+        self.database, self.keys = database, keys
+        self.made = 0  # objects made so far: varies what the next one is
+        self.api = httpx.Client(base_url=server.url, headers={"x-api-key": keys.standard, **GA}, timeout=10)
+        self.admin = httpx.Client(base_url=server.url, headers={"x-api-key": keys.admin, **WEBHOOKS}, timeout=10)
+        # The deliveries' endpoint: never aimed at, so no case deletes it or its delivery log.
+        self.log_endpoint = self.endpoint(["user_profile.program_status_updated"])
+        self.operated = self.profile()  # where the actions and the deliveries' events happen
+        self.makers: dict[str, Callable[[], str]] = {
+            "user_profile_id": self.profile,
+            "enrollment_id": self.enrollment,
+            "action_id": self.action,
+            "check_id": self.identity_check,
+            "webhook_endpoint_id": self.endpoint,
+            "delivery_id": self.delivery,
+        }
+        self.ids = {name: [make() for _ in range(POOL)] for name, make in self.makers.items()}
+        self.decided: dict[str, list[str]] = {name: [] for name in self.makers}
+
+    def key_for(self, path: str) -> str:
+        """The admin key for the Admin API and webhook endpoints, the standard key for profiles."""
+        return self.keys.standard if path.startswith("/v1/user_profiles") else self.keys.admin
+
+    def aim(self, case: Any, number: int) -> tuple[str, str] | None:
+        """Aim every other positive case at a real object: (path parameter, ID), or None."""
         path_mode = case.meta.components.get(ParameterLocation.PATH) if case.meta else None
         negative_path = path_mode is not None and not path_mode.mode.is_positive
-        if "user_profile_id" not in case.path_parameters or negative_path or number % 2:
+        named = [name for name in self.ids if name in (case.path_parameters or {})]
+        if not named or negative_path or number % 2:
             return None
-        if not case.operation.path.startswith("/v1/user_profiles"):
-            return None
-        chosen = self.ids[number % len(self.ids)]
-        case.path_parameters["user_profile_id"] = chosen
-        return chosen
+        parameter = named[0]
+        choices = [*self.ids[parameter], *self.decided[parameter][-2:]]
+        chosen = choices[number // 2 % len(choices)]
+        case.path_parameters[parameter] = chosen
+        if "program" in case.path_parameters:
+            case.path_parameters["program"] = ("cyber", "efs")[number // 8 % 2]
+        return parameter, chosen
 
-    def replace(self, deleted: str) -> None:
-        self.ids[self.ids.index(deleted)] = self.create()
+    def after(self, case: Any, aimed: tuple[str, str] | None, response: Any) -> None:
+        """Replace an aimed object the case used up; delete an endpoint the case created."""
+        path, method = case.operation.path, case.method.upper()
+        if response.status_code != 200:
+            return
+        if (method, path) == ("POST", "/v1/organizations/webhooks"):
+            # The organization may have at most 32 endpoints; and these may point anywhere.
+            self.admin.delete(f"/v1/organizations/webhooks/{json.loads(response.content)['id']}")
+            return
+        if aimed is None:
+            return
+        parameter, used = aimed
+        decided = path.rsplit("/", 1)[-1] in DECISIONS
+        deleted = method == "DELETE" and path.endswith(f"{{{parameter}}}")
+        if (decided or deleted) and used in self.ids[parameter]:
+            pool = self.ids[parameter]
+            pool[pool.index(used)] = self.makers[parameter]()
+            if decided:
+                self.decided[parameter].append(used)
+
+    def ok(self, client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = client.request(method, path, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def profile(self) -> str:
+        return str(self.ok(self.api, "POST", "/v1/user_profiles", {"name": "fuzzed"})["id"])
+
+    def endpoint(self, events: list[str] = QUIET_EVENTS) -> str:
+        body = {"url": UNREACHABLE, "enabled_events": events, "name": "fuzzed"}
+        return str(self.ok(self.admin, "POST", "/v1/organizations/webhooks", body)["id"])
+
+    def enrollment(self) -> str:
+        """A pending application of a new profile, to cyber or efs in turn."""
+        profile_id, self.made = self.profile(), self.made + 1
+        program, requested = ("cyber", ["a", "c"]) if self.made % 2 else ("efs", ["cmek"])
+
+        def work(connection: Any) -> str:
+            return provider.submit_application(
+                connection,
+                self.keys.organization_id,
+                profile_id,
+                program=program,
+                source="enrollment_url",
+                requested=requested,
+                use_case="fuzzing",
+                applicant_organization=None,
+                contact_email=None,
+                now=utc_now(),
+            )
+
+        return self.database.run(work, write=True)
+
+    def open_action(self, profile_id: str, body: dict[str, Any]) -> str:
+        path = f"/v1/admin/user_profiles/{profile_id}/enforcement_actions"
+        return str(self.ok(self.admin, "POST", path, body)["id"])
+
+    def action(self) -> str:
+        """An open action: a verifiable restriction or a ban in turn."""
+        self.made += 1
+        restriction = {"type": "restriction", "reason": "unsupported_region", "verifiable": True}
+        return self.open_action(self.operated, restriction if self.made % 2 else {"type": "ban", "reason": "high_harm"})
+
+    def identity_check(self) -> str:
+        """A submitted check, on a new profile with a verifiable restriction."""
+        profile_id = self.profile()
+        self.open_action(profile_id, {"type": "restriction", "reason": "unsupported_region", "verifiable": True})
+        identity = {"full_name": "Ada", "country": "GB", "document_type": "passport", "document_last4": "4821"}
+        return self.database.run(
+            lambda c: provider.submit_identity_check(c, self.keys.organization_id, profile_id, identity, utc_now()),
+            write=True,
+        )
+
+    def delivery(self) -> str:
+        """A cancelled delivery, which a retry may put back: an event while the log endpoint is enabled,
+        then the endpoint disabled (which cancels it) and enabled again."""
+        cyber = f"/v1/admin/user_profiles/{self.operated}/programs/cyber"
+        self.made += 1
+        self.ok(self.admin, "POST", cyber, {"status": ("active", "rejected")[self.made % 2]})
+        endpoint = f"/v1/organizations/webhooks/{self.log_endpoint}"
+        self.ok(self.admin, "POST", endpoint, {"state": "disabled"})
+        self.ok(self.admin, "POST", endpoint, {"state": "enabled"})
+        listed = self.admin.get(
+            "/v1/admin/webhook_deliveries", params={"endpoint_id": self.log_endpoint, "limit": 1}
+        ).json()
+        return str(listed["data"][0]["id"])
+
+    def close(self) -> None:
+        """Delete every endpoint of the organization, so that nothing is delivered after the module."""
+        for endpoint in self.ok(self.admin, "GET", "/v1/organizations/webhooks?limit=100")["data"]:
+            self.admin.delete(f"/v1/organizations/webhooks/{endpoint['id']}")
+        self.api.close()
+        self.admin.close()
 
 
 @pytest.fixture(scope="module")
-def pool(server: Server, database: Database) -> ProfilePool:
-    """A standard key of an organization of the module's own, and that organization's profiles."""
-    name = f"fuzz-{uuid.uuid4()}"
-    key = database.run(lambda c: accounts.create_key(c, name="fuzz", organization_name=name).key, write=True)
-    return ProfilePool(server, key)
+def targets(server: Server, database: Database) -> Iterator[Targets]:
+    """A standard and an admin key of an organization of the module's own, and that organization's objects."""
+    made = Targets(server, database, new_keys(database))
+    yield made
+    made.close()
 
 
 def check_envelope(response: Any) -> None:
