@@ -203,13 +203,8 @@ def pin_headers(case: Any, revision_beta: str | None, number: int) -> None:
       answered in shapes that other document describes. So it is always the document's value.
     - The module's organization has no workspace, so any generated `anthropic-workspace-id` is a 404
       before the handler: kept in one case of four, so that the rest reach the handlers.
-    - On the Admin API an empty `anthropic-version` counts as absent, as an empty header does
-      everywhere (http.md §4, §7), which the document's `enum` does not say: such a header is
-      dropped (docs/reliability.md, Findings 4).
     """
     headers = case.headers if case.headers is not None else {}
-    if case.operation.path.startswith("/v1/admin/") and not str(headers.get("anthropic-version", "x")).strip():
-        del headers["anthropic-version"]
     if revision_beta is not None and case.operation.path.startswith("/v1/user_profiles"):
         headers["anthropic-beta"] = revision_beta
     if number % 4:

@@ -21,10 +21,10 @@ import httpx
 import pytest
 from sqlalchemy import Table, select
 
-from tests.e2e import test_hostile_input as hostile
+from tests.e2e import hostile_support as hostile
 from tests.e2e.conftest import Server
+from tests.e2e.hostile_support import R1, Organization, envelope, healthy, new_organization, noted
 from tests.e2e.reliability_support import GA, WEBHOOKS, backend_of, record_figures
-from tests.e2e.test_hostile_input import R1, Organization, envelope, healthy, new_organization, noted
 from uprof.db.unit_of_work import Database
 from uprof.links.models import link
 from uprof.profiles.models import user_profile
@@ -224,7 +224,7 @@ ATTACKS = [
 
 @pytest.fixture(scope="module", autouse=True)
 def attack_log(database_url: str) -> Iterator[None]:
-    """Record what this module tried with the other hostile input (the recording of test_hostile_input)."""
+    """Record what this module tried, with the other hostile input (hostile_support.ATTACKS)."""
     hostile.ATTACKS.clear()
     yield
     record_figures(

@@ -25,8 +25,10 @@ def _fixed(value: str) -> dict[str, Any]:
 
 
 def _version(*, required: bool) -> dict[str, Any]:
-    schema = {"type": "string", "enum": list(SUPPORTED_VERSIONS), "default": SUPPORTED_VERSIONS[0]}
-    where = "Required." if required else "Optional on the Admin API; checked only when sent."
+    # An empty header counts as absent (http.md §4): where the header is optional, "" is accepted too.
+    values = list(SUPPORTED_VERSIONS) if required else [*SUPPORTED_VERSIONS, ""]
+    schema = {"type": "string", "enum": values, "default": SUPPORTED_VERSIONS[0]}
+    where = "Required." if required else "Optional on the Admin API; checked only when sent (empty counts as absent)."
     return _header("anthropic-version", schema, f"API version; both values behave the same. {where}", required=required)
 
 
