@@ -37,6 +37,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._head_complete = False  # the current request's head has been parsed; its body may follow
         self._head_bytes = 0  # bytes received since the current request began, while its head is incomplete
+        self._request_open = False  # a request has begun and not yet arrived in full
         self._deadline: asyncio.TimerHandle | None = None
         self._arm_deadline()  # a client that connects and sends nothing gets the same time as any other
 
@@ -48,13 +49,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self._head_complete:
             self._head_bytes += len(data)
         super().data_received(data)
-        if not self._head_complete and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if not self._head_complete and self._head_bytes > MAX_HEAD_BYTES:
             message = f"request: the request line and header fields exceed the {MAX_HEAD_BYTES}-byte limit"
             self._refuse_request_head(431, message)
+        elif self._request_open:
+            # Only a request that did not arrive in one read needs its deadline: most do, and
+            # then no timer is made at all.
+            self._arm_deadline()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm_deadline()
+        self._request_open = True
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
@@ -62,6 +69,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._request_open = False
         self._cancel_deadline()
         self._head_complete = False
         self._head_bytes = 0
