@@ -1,8 +1,9 @@
 """`uprof import`: a file written by `uprof export` into an empty database, in one transaction (cli.md §7).
 
-Every line is checked before its rows are written; rows go out in batches as the file is read, so
-a large file needs no more memory than the IDs later records may refer to. Any problem raises
-ImportRejected, and the unit of work rolls everything back.
+Every line is checked before its rows are written; rows go out in batches as the file is read.
+Checks that need an earlier record already written are made against the database, a batch at a
+time (references.py), so memory stays flat however many records the file holds. Any problem
+raises ImportRejected for the first line that has one, and the unit of work rolls everything back.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from uprof.db.server_secret import server_secret
 from uprof.db.unit_of_work import Database
 from uprof.portability import progress, records
 from uprof.portability.fields import Invalid, check_time
-from uprof.portability.references import Seen
+from uprof.portability.references import Check, Seen, first_failed
 from uprof.portability.validation import parse
 from uprof.webhooks.models import webhook_endpoint
 from uprof.webhooks.secret_box import SecretBox
@@ -140,8 +141,24 @@ class Loader:
         self.finished = False
         self.pending: dict[Table, list[dict[str, Any]]] = {}
         self.pending_rows = 0
+        self.unconfirmed: list[tuple[int, str, Check]] = []  # (line, kind, check) made when the batch is written
 
     def read(self, number: int, line: bytes) -> None:
+        try:
+            self._read(number, line)
+        except ImportRejected:
+            self._confirm()  # a problem of an earlier line, found only now, comes first
+            raise
+
+    def finish(self, last: int) -> dict[str, int]:
+        if not self.started:
+            raise ImportRejected(1, "the file is empty")
+        if not self.finished:
+            self._confirm()
+            raise ImportRejected(last + 1, "the file ends without a footer: it is truncated or incomplete")
+        return self.counts
+
+    def _read(self, number: int, line: bytes) -> None:
         if self.finished:
             raise ImportRejected(number, "content after the footer")
         record = _decode(number, line)
@@ -158,13 +175,6 @@ class Loader:
         else:
             self._data(number, kind, record)
 
-    def finish(self, last: int) -> dict[str, int]:
-        if not self.started:
-            raise ImportRejected(1, "the file is empty")
-        if not self.finished:
-            raise ImportRejected(last + 1, "the file ends without a footer: it is truncated or incomplete")
-        return self.counts
-
     def _data(self, number: int, kind: str, record: Mapping[str, Any]) -> None:
         if kind not in records.DATA_KINDS:
             raise ImportRejected(number, f"unknown record kind {kind!r}")
@@ -179,6 +189,8 @@ class Loader:
             rows = parse(kind, record, self.seen)
         except Invalid as error:
             raise ImportRejected(number, f"invalid {kind} record: {error}") from None
+        finally:  # checks left for later, even by a record refused now: they came before its problem
+            self.unconfirmed.extend((number, kind, check) for check in self.seen.take_unconfirmed())
         for table, row in rows:
             self.pending.setdefault(table, []).append(self._sealed(row) if table is webhook_endpoint else row)
         self.pending_rows += len(rows)
@@ -195,7 +207,16 @@ class Loader:
             "previous_signing_secret": None if previous is None else self.box.seal(previous),
         }
 
+    def _confirm(self) -> None:
+        """Make the checks left for later; raise ImportRejected for the first line that fails one."""
+        checks, self.unconfirmed = self.unconfirmed, []
+        failed = first_failed(self.connection, checks) if checks else None
+        if failed is not None:
+            number, kind, problem = failed
+            raise ImportRejected(number, f"invalid {kind} record: {problem}")
+
     def _flush(self, number: int) -> None:
+        self._confirm()  # against the rows written before this batch
         try:
             for table, rows in self.pending.items():  # insertion order: a delivery before its attempts
                 if table is server_secret:
@@ -207,6 +228,7 @@ class Loader:
             raise ImportRejected(number, f"the database refused the records up to this line: {problem}") from None
         self.pending.clear()
         self.pending_rows = 0
+        self.seen.batch_written()
 
 
 def _decode(number: int, line: bytes) -> dict[str, Any]:

@@ -37,8 +37,7 @@ def parse_user_profile(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, "created_at", "updated_at"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "uprof_", user_profile)
-    if identifier in seen.profiles:
-        raise Invalid(f"id: {identifier} appears twice")
+    seen.claim(user_profile, identifier, organization_id=organization_id)
     name = fields.optional_text("name", 1, 255)
     row: dict[str, Any] = {
         "id": identifier,
@@ -52,7 +51,6 @@ def parse_user_profile(record: Mapping[str, Any], seen: Seen) -> Rows:
         "created_at": fields.time("created_at"),
         "updated_at": fields.time("updated_at"),
     }
-    seen.profiles[identifier] = organization_id
     return [(user_profile, row)]
 
 
@@ -128,7 +126,7 @@ def parse_enrollment(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, *more))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "enr_", enrollment)
-    seen.claim("enrollment", identifier)
+    seen.claim(enrollment, identifier)
     fields.constant("type", "enrollment")
     profile_id = profile_of(fields, seen, organization_id)
     program = fields.choice("program", standing.PROGRAMS)
@@ -173,7 +171,7 @@ def parse_enforcement_action(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, "verifiable", "resolved_at", "resolution", "note"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "enac_", enforcement_action)
-    seen.claim("enforcement_action", identifier)
+    seen.claim(enforcement_action, identifier)
     kind = fields.choice("type", ACTION_TYPES)
     profile_id = profile_of(fields, seen, organization_id)
     fields.optional_choice("action", ACTION_STEPS)  # derived at read time: checked, not stored
@@ -202,7 +200,7 @@ def parse_identity_check(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, "document_last4", "submitted_at", "decided_at", "decision_note"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "idc_", identity_check)
-    seen.claim("identity_check", identifier)
+    seen.claim(identity_check, identifier)
     fields.constant("type", "identity_check")
     row = {
         "id": identifier,

@@ -76,7 +76,7 @@ def _api_key(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, "created_at", "last_used_at", "revoked_at"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "apikey_", api_key)
-    seen.claim("api_key", identifier)
+    seen.claim(api_key, identifier)
     name = fields.text("name", 0, 100)
     kind = fields.choice("key_kind", KEY_KINDS)
     workspace_id = fields.raw("workspace_id")
@@ -106,7 +106,9 @@ def _api_key(record: Mapping[str, Any], seen: Seen) -> Rows:
 def _server_secret(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, ("name", "value"))
     name = fields.pattern("name", SECRET_NAME, "1-64 lower-case letters, digits or underscores")
-    seen.claim("server_secret", name, "name")
+    if name in seen.secret_names:
+        raise Invalid(f"name: {name} appears twice")
+    seen.secret_names.add(name)
     value = fields.pattern("value", SECRET_VALUE, "2 to 128 lower-case hexadecimal digits")
     return [(server_secret, {"name": name, "value": value})]
 

@@ -11,7 +11,7 @@ import orjson
 
 from uprof.http.errors import InvalidRequest
 from uprof.portability.fields import Fields, Invalid, check_integer, check_object, check_text, check_time, one_of
-from uprof.portability.references import Rows, Seen, organization_of
+from uprof.portability.references import Facts, Rows, Seen, organization_of
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import DELIVERY_STATUSES, EVENT_TYPES, MAX_DESCRIPTION, MAX_NAME, STATES, parse_url
 from uprof.webhooks.service import MAX_ENDPOINTS
@@ -90,8 +90,8 @@ def parse_webhook_event(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, ("organization_id", "id", "created_at", "type", "body"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "event_", webhook_event)
-    if identifier in seen.events:
-        raise Invalid(f"id: {identifier} appears twice")
+    # The type as written: it is checked next, and a record that fails a check ends the import.
+    seen.claim(webhook_event, identifier, organization_id=organization_id, type=fields.raw("type"))
     event_type = fields.choice("type", EVENT_TYPES)
     body = fields.raw("body")
     try:
@@ -115,7 +115,6 @@ def parse_webhook_event(record: Mapping[str, Any], seen: Seen) -> Rows:
         "created_at": fields.time("created_at"),
         "user_profile_id": profile_id,
     }
-    seen.events[identifier] = (organization_id, event_type)
     return [(webhook_event, row)]
 
 
@@ -124,24 +123,26 @@ def parse_webhook_delivery(record: Mapping[str, Any], seen: Seen) -> Rows:
     fields = Fields(record, (*names, "budget_start", "next_attempt_at", "created_at", "finished_at", "attempts"))
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "whdel_", webhook_delivery)
-    seen.claim("webhook_delivery", identifier)
+    seen.claim(webhook_delivery, identifier)
     fields.constant("type", "webhook_delivery")
     endpoint_id = fields.raw("endpoint_id")
     if not isinstance(endpoint_id, str) or seen.endpoints.get(endpoint_id) != organization_id:
         raise Invalid("endpoint_id: no webhook endpoint with this ID in the organization earlier in the file")
-    event_id = fields.raw("event_id")
-    event = seen.events.get(event_id) if isinstance(event_id, str) else None
-    if event is None or event[0] != organization_id:
-        raise Invalid("event_id: no webhook event with this ID in the organization earlier in the file")
-    if fields.raw("event_type") != event[1]:
-        raise Invalid(f"event_type: must be the event's type, {event[1]}")
+    event_id, event_type = fields.raw("event_id"), fields.raw("event_type")
+
+    def problem(event: Facts | None) -> str | None:
+        if event is None or event["organization_id"] != organization_id:
+            return "event_id: no webhook event with this ID in the organization earlier in the file"
+        return None if event_type == event["type"] else f"event_type: must be the event's type, {event['type']}"
+
+    seen.refer(webhook_event, event_id, ("organization_id", "type"), problem)
     attempt_count = fields.integer("attempt_count", 0, MAX_COUNT)
     row = {
         "id": identifier,
         "organization_id": organization_id,
         "endpoint_id": endpoint_id,
         "event_id": event_id,
-        "event_type": event[1],
+        "event_type": event_type,  # the event's type, once `problem` passes
         "status": fields.choice("status", DELIVERY_STATUSES),
         "attempt_count": attempt_count,
         "budget_start": fields.integer("budget_start", 0, attempt_count),
