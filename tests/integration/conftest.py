@@ -1,4 +1,6 @@
-"""Integration fixtures: a fresh organization per test, and a brand-new empty database when one is needed."""
+"""Integration fixtures: a fresh organization per test, a brand-new empty database when one is needed,
+and for the webhook tests a database of their own per module (the servers other tests start
+dispatch from the shared one) with no delivery due."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 
-from tests.databases import fresh_database, opened
+from tests.databases import backend_of, fresh_database, opened
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
+from uprof.webhooks.models import webhook_delivery
 
 
 @pytest.fixture
@@ -31,3 +34,16 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
     """A database that has never been migrated, on each backend in turn; dropped afterwards."""
     with fresh_database(request.param, tmp_path, migrated=False) as url, opened(url) as database:
         yield database
+
+
+@pytest.fixture(scope="module")
+def isolated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    with fresh_database(backend_of(database_url), tmp_path_factory.mktemp("webhooks")) as url, opened(url) as database:
+        yield database
+
+
+@pytest.fixture
+def clean(isolated: Database) -> Database:
+    """No delivery left over from an earlier test may be due."""
+    isolated.run(lambda c: c.execute(update(webhook_delivery).values(status="cancelled")), write=True)
+    return isolated

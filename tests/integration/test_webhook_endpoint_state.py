@@ -11,51 +11,20 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, text, update
 
-from tests.databases import backend_of, fresh_database, opened
-from tests.secret_keys import session_box
-from uprof.accounts import service as accounts
+from tests.integration.webhook_support import BOX, START, new_endpoint
 from uprof.db.unit_of_work import Database
 from uprof.webhooks import attempts, outbox, service
 from uprof.webhooks.models import webhook_delivery, webhook_endpoint
-from uprof.webhooks.schemas import NewEndpoint
 
-BOX = session_box()
-START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WAITING_ON_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
 )
-
-
-@pytest.fixture(scope="module")
-def isolated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    with fresh_database(backend_of(database_url), tmp_path_factory.mktemp("state")) as url, opened(url) as database:
-        yield database
-
-
-@pytest.fixture
-def clean(isolated: Database) -> Database:
-    """No delivery left over from an earlier test may be due."""
-    isolated.run(lambda c: c.execute(update(webhook_delivery).values(status="cancelled")), write=True)
-    return isolated
-
-
-def new_endpoint(database: Database) -> tuple[str, str]:
-    name = f"state-{uuid.uuid4()}"
-
-    def work(connection: Connection) -> tuple[str, str]:
-        organization_id = accounts.organization_for(connection, name)
-        new = NewEndpoint("https://receiver.example.com/hook", [outbox.PROGRAM_STATUS_UPDATED], "", "")
-        return organization_id, service.create(connection, organization_id, new, START, BOX).row.id
-
-    return database.run(work, write=True)
 
 
 def record_event(connection: Connection, organization_id: str) -> str:

@@ -6,54 +6,24 @@ The module uses a database of its own: the servers other tests start dispatch fr
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Connection, select, update
 
-from tests.databases import backend_of, fresh_database, opened
-from tests.secret_keys import OTHER_SECRET_KEY, TEST_SECRET_KEY, session_box
-from uprof.accounts import service as accounts
+from tests.integration.webhook_support import BOX, START, new_endpoint
+from tests.secret_keys import OTHER_SECRET_KEY, TEST_SECRET_KEY
 from uprof.db.unit_of_work import Database
 from uprof.webhooks import attempts, outbox, service
 from uprof.webhooks.attempts import Policy
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
-from uprof.webhooks.schemas import NewEndpoint
 from uprof.webhooks.secret_box import SecretBox, is_plaintext
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.wakeup import WakeOnCommit, note_new_work
 
 POLICY = Policy(max_attempts=3, retry_base_seconds=30.0)
-BOX = session_box()
-START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def isolated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    with fresh_database(backend_of(database_url), tmp_path_factory.mktemp("queue")) as url, opened(url) as database:
-        yield database
-
-
-@pytest.fixture
-def clean(isolated: Database) -> Database:
-    """No delivery left over from an earlier test may be due."""
-    isolated.run(lambda c: c.execute(update(webhook_delivery).values(status="cancelled")), write=True)
-    return isolated
-
-
-def new_endpoint(database: Database) -> tuple[str, str]:
-    name = f"queue-{uuid.uuid4()}"
-
-    def work(connection: Connection) -> tuple[str, str]:
-        organization_id = accounts.organization_for(connection, name)
-        new = NewEndpoint("https://receiver.example.com/hook", [outbox.PROGRAM_STATUS_UPDATED], "", "")
-        return organization_id, service.create(connection, organization_id, new, START, BOX).row.id
-
-    return database.run(work, write=True)
 
 
 def queue_event(database: Database, organization_id: str, at: datetime = START) -> str:
