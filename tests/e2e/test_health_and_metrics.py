@@ -108,3 +108,25 @@ def test_json_logs_carry_request_id_route_status_latency_and_key_id(server: Serv
     assert entry["status"] == 404 and entry["method"] == "GET" and entry["duration_ms"] > 0
     assert entry["key_id"] == tenant.key_id
     assert tenant.key not in logged.output()
+
+
+def test_metrics_of_several_workers_count_every_request_once(database_url: str, tenant: Tenant) -> None:
+    """With --workers 2 each request is answered by one worker, and /metrics (from whichever worker)
+    sums both: 40 creates over fresh connections show as 40, wherever they landed."""
+    running = start_server(database_url, "--workers", "2")
+    try:
+        route = 'uprof_http_requests_total{method="POST",route="/v1/user_profiles",status="200"}'
+
+        def created_count() -> float:
+            for line in httpx.get(f"{running.url}/metrics").text.splitlines():
+                if line.startswith(route + " "):
+                    return float(line.rpartition(" ")[2])
+            return 0.0
+
+        before = created_count()
+        headers = {"x-api-key": tenant.key, **R1_HEADERS}
+        for n in range(40):  # a new connection each time, so the kernel spreads them over the workers
+            assert httpx.post(f"{running.url}/v1/user_profiles", headers=headers, json={"name": f"w{n}"}).is_success
+        assert created_count() - before == 40
+    finally:
+        stop_server(running)

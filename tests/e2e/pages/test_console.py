@@ -300,6 +300,33 @@ def test_every_form_needs_the_session_csrf_token(
     assert len(sessions(database, org.admin_key_id)) == 1
 
 
+def test_no_form_reaches_another_organizations_objects(
+    server: Server, console: httpx.Client, database: Database
+) -> None:
+    """Every console form, aimed at another organization's profile, enrollment, identity check and
+    action with a valid session and CSRF token: a not-found page, and nothing of theirs changes."""
+    other = new_org(database)
+    with other.api(server) as their_api, other.api(server, admin=True) as their_admin:
+        profile = create_profile(their_api, "Not Yours")
+        apply_through_link(server, their_api, profile["id"])
+        action = open_restriction(their_admin, profile["id"])
+        submit_identity(server, their_api, profile["id"])
+        view = admin_view(their_admin, profile["id"])
+        ids = {
+            "profile": profile["id"],
+            "enrollment": view["enrollments"][0]["id"],
+            "check": view["identity_checks"][0]["id"],
+            "action": action["id"],
+        }
+        fields = {"status": "active", "tiers": ["a"], "type": "ban", "reason": "high_harm"}
+        for form in FORMS[1:]:  # all but sign-out, which has no object
+            refused = post(console, form.format(**ids), fields)
+            assert refused.status_code == 404, (form, refused.status_code, text_of(refused)[:200])
+            assert "Not Yours" not in refused.text
+        assert_page(console.get(f"/console/profiles/{profile['id']}"), 404, "Profile not found")
+        assert admin_view(their_admin, profile["id"]) == view
+
+
 # --- dashboard ---
 
 
