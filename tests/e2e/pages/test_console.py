@@ -270,6 +270,24 @@ FORMS = [
 ]
 
 
+def objects_of_every_kind(
+    server: Server, api: httpx.Client, admin: httpx.Client, profile_id: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Give the profile an enrollment, an open action and an identity check: the IDs each console
+    form names (for FORMS' placeholders), and the operator's view of the profile afterwards."""
+    apply_through_link(server, api, profile_id)
+    action = open_restriction(admin, profile_id)
+    submit_identity(server, api, profile_id)
+    view = admin_view(admin, profile_id)
+    ids = {
+        "profile": profile_id,
+        "enrollment": view["enrollments"][0]["id"],
+        "check": view["identity_checks"][0]["id"],
+        "action": action["id"],
+    }
+    return ids, view
+
+
 @pytest.mark.parametrize("csrf", ["missing", "wrong", "non-ascii"])
 def test_every_form_needs_the_session_csrf_token(
     server: Server,
@@ -281,16 +299,7 @@ def test_every_form_needs_the_session_csrf_token(
     csrf: str,
 ) -> None:
     profile = create_profile(api)
-    apply_through_link(server, api, profile["id"])
-    action = open_restriction(admin, profile["id"])
-    submit_identity(server, api, profile["id"])
-    view = admin_view(admin, profile["id"])
-    ids = {
-        "profile": profile["id"],
-        "enrollment": view["enrollments"][0]["id"],
-        "check": view["identity_checks"][0]["id"],
-        "action": action["id"],
-    }
+    ids, view = objects_of_every_kind(server, api, admin, profile["id"])
     fields = {"status": "active", "type": "ban", "reason": "high_harm"}
     if csrf != "missing":
         fields["csrf_token"] = "0" * 64 if csrf == "wrong" else "é" * 64
@@ -308,16 +317,7 @@ def test_no_form_reaches_another_organizations_objects(
     other = new_org(database)
     with other.api(server) as their_api, other.api(server, admin=True) as their_admin:
         profile = create_profile(their_api, "Not Yours")
-        apply_through_link(server, their_api, profile["id"])
-        action = open_restriction(their_admin, profile["id"])
-        submit_identity(server, their_api, profile["id"])
-        view = admin_view(their_admin, profile["id"])
-        ids = {
-            "profile": profile["id"],
-            "enrollment": view["enrollments"][0]["id"],
-            "check": view["identity_checks"][0]["id"],
-            "action": action["id"],
-        }
+        ids, view = objects_of_every_kind(server, their_api, their_admin, profile["id"])
         fields = {"status": "active", "tiers": ["a"], "type": "ban", "reason": "high_harm"}
         for form in FORMS[1:]:  # all but sign-out, which has no object
             refused = post(console, form.format(**ids), fields)
