@@ -59,14 +59,19 @@ _CONSOLE = {
 _OTHER = Wording("This request could not be handled", "Please go back and try again.")
 
 
+def _root(path: str) -> str:
+    """The first segment of `path` (`console` for `/console/profiles`), "" for a path without one."""
+    return path.split("/", 2)[1] if path.startswith("/") else ""
+
+
 def is_page_path(path: str) -> bool:
     """Whether `path` belongs to the end-user pages or the console, whose errors are HTML pages."""
-    return path.startswith("/") and path.split("/", 2)[1] in PAGE_ROOTS
+    return _root(path) in PAGE_ROOTS
 
 
 def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
     """The HTML page for an error `status` on a page path, with the request ID to quote."""
-    console = request.scope["path"].split("/", 2)[1] == "console"
+    console = _root(request.scope["path"]) == "console"
     wording = (_CONSOLE if console else _END_USER).get(status, _OTHER)
     context = {
         "heading": wording.heading,
