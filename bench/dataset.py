@@ -22,8 +22,8 @@ from sqlalchemy import Engine, func, insert, select
 from uprof.accounts.models import api_key
 from uprof.accounts.service import hash_key
 from uprof.app import CURSOR_SECRET
+from uprof.crypto.server_keys import server_secret
 from uprof.db.engine import make_engine
-from uprof.db.server_secret import server_secret
 from uprof.http.pagination import CursorCodec
 from uprof.profiles.models import user_profile
 from uprof.profiles.service import DETAIL_COLUMNS, name_columns

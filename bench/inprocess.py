@@ -29,10 +29,10 @@ from uprof import logs
 from uprof.accounts import service as accounts
 from uprof.app import create_app
 from uprof.config import Settings
+from uprof.crypto.key_file import load_keys
 from uprof.db import migrate
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database
-from uprof.secret_key import load_keys
 
 PROFILES = 200
 Request = tuple[str, str, bytes]

@@ -6,7 +6,7 @@ Fixed Fernet keys made for the tests only; they protect nothing.
 
 from __future__ import annotations
 
-from uprof.webhooks.secret_box import SecretBox
+from uprof.crypto.sealing import SecretBox
 
 TEST_SECRET_KEY = "k3qPKwQyGuekcGdsPjTgcK55NJlN7kaV4Bw3bF_w_L4="
 # The key of a second deployment (an import target, a server given the wrong key).

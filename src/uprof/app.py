@@ -21,7 +21,10 @@ from starlette.routing import Route
 from uprof import logs, metrics
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
-from uprof.db import migrate, server_secret
+from uprof.crypto import server_keys
+from uprof.crypto.key_file import load_keys
+from uprof.crypto.sealing import SecretBox
+from uprof.db import migrate
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.http.context import request_context
@@ -35,10 +38,8 @@ from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
-from uprof.secret_key import load_keys
 from uprof.webhooks import dispatcher
 from uprof.webhooks import routes as webhooks
-from uprof.webhooks.secret_box import SecretBox
 
 CURSOR_SECRET = "cursor_signing_key"
 
@@ -47,12 +48,12 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     """What the app shares, on `database` or else on a new engine for `settings.database_url` (an
     in-memory SQLite database exists only in the engine that made it: pass that one).
 
-    Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key.
+    Raises SecretKeyError (uprof.crypto.key_file) when the secret key settings name no usable key.
     """
     box = SecretBox(load_keys(settings, create=False).keys)
     if database is None:
         database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
-    key = database.run(lambda connection: server_secret.load_or_create(connection, CURSOR_SECRET), write=True)
+    key = database.run(lambda connection: server_keys.load_or_create(connection, CURSOR_SECRET), write=True)
     return Services(settings=settings, database=database, cursors=CursorCodec(key), secret_box=box)
 
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     created: `uprof serve` does both).
 
     Its lifespan runs this process's webhook dispatcher, stopped (leases released) on shutdown.
-    Raises SecretKeyError (uprof.secret_key) when the secret key settings name no usable key.
+    Raises SecretKeyError (uprof.crypto.key_file) when the secret key settings name no usable key.
     """
     services = services or build_services(settings)
     database = services.database

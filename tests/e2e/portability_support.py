@@ -20,14 +20,14 @@ from sqlalchemy import Connection, func, insert, select, update
 from tests.databases import fresh_database, opened
 from tests.secret_keys import SECRET_KEY_ENVIRONMENT, session_box
 from uprof.accounts import service as accounts
-from uprof.db import server_secret
-from uprof.db.tables import metadata
+from uprof.crypto import server_keys
 from uprof.ids import new_id, new_link_token
 from uprof.links.models import link
 from uprof.portability.export import export
 from uprof.profiles.models import user_profile
 from uprof.profiles.service import name_key
 from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.tables import metadata
 from uprof.webhooks import outbox
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint
 from uprof.webhooks.signing import new_secret
@@ -188,8 +188,8 @@ def _seed(c: Connection) -> Seeded:
         )
     )
     leased = _webhooks(c, org, org2, full)
-    server_secret.load_or_create(c, "cursor_signing_key")
-    server_secret.load_or_create(c, "page_csrf_key")
+    server_keys.load_or_create(c, "cursor_signing_key")
+    server_keys.load_or_create(c, "page_csrf_key")
     counts = {
         "organization": 2,
         "workspace": 2,

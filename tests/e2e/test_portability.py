@@ -49,6 +49,7 @@ from tests.secret_keys import OTHER_SECRET_KEY, SECRET_KEY_ENVIRONMENT, session_
 from uprof.accounts import service as accounts
 from uprof.accounts.models import organization
 from uprof.cli import main
+from uprof.crypto.sealing import SecretBox, SecretUnreadable
 from uprof.ids import new_id
 from uprof.portability.export import export
 from uprof.portability.records import DATA_KINDS
@@ -56,7 +57,6 @@ from uprof.profiles.models import user_profile
 from uprof.provider.models import enrollment
 from uprof.timestamps import to_micros
 from uprof.webhooks.models import webhook_delivery
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 
 GA = {"anthropic-version": "2023-06-01"}
 R1 = {**GA, "anthropic-beta": "user-profiles-2026-03-24"}

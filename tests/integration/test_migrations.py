@@ -17,8 +17,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, inspect, text
 
 from uprof.db import migrate
-from uprof.db.tables import metadata
 from uprof.db.unit_of_work import Database
+from uprof.tables import metadata
 
 
 def schema_drift(connection: Connection, target: MetaData) -> list[Any]:

@@ -15,11 +15,11 @@ from sqlalchemy import Connection, select, update
 
 from tests.integration.webhook_support import BOX, START, new_endpoint
 from tests.secret_keys import OTHER_SECRET_KEY, TEST_SECRET_KEY
+from uprof.crypto.sealing import SecretBox, is_plaintext
 from uprof.db.unit_of_work import Database
 from uprof.webhooks import attempts, outbox, service
 from uprof.webhooks.attempts import Policy
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
-from uprof.webhooks.secret_box import SecretBox, is_plaintext
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.wakeup import WakeOnCommit, note_new_work
 

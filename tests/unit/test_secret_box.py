@@ -1,5 +1,5 @@
-"""Webhook signing secrets at rest: the box that seals them (webhooks/secret_box.py) and where its key
-comes from (secret_key.py)."""
+"""Webhook signing secrets at rest: the box that seals them (crypto/sealing.py) and where its key
+comes from (crypto/key_file.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from uprof.config import Settings
-from uprof.secret_key import SecretKeyError, load_keys, parse
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable, is_plaintext
+from uprof.crypto.key_file import SecretKeyError, load_keys, parse
+from uprof.crypto.sealing import SecretBox, SecretUnreadable, is_plaintext
 from uprof.webhooks.signing import new_secret
 
 OLD, NEW, STRANGER = (Fernet.generate_key().decode() for _ in range(3))

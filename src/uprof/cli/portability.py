@@ -20,8 +20,8 @@ from uprof.cli.support import (
     secret_key_option,
 )
 from uprof.config import Settings
+from uprof.crypto.key_file import BoxOnDemand, NewKeyFile, SecretKeyError
 from uprof.db.unit_of_work import Database, DatabaseBusy
-from uprof.secret_key import BoxOnDemand, NewKeyFile, SecretKeyError
 from uprof.webhooks import service as webhook_endpoints
 
 progress_option = click.option(
@@ -48,9 +48,9 @@ def export_command(file: str, database_url: str, secret_key: str | None, secret_
     hashes and the webhook signing secrets, decrypted with the server's secret key (needed only when
     the database holds encrypted signing secrets): treat it as a secret.
     """
+    from uprof.crypto.sealing import SecretUnreadable
     from uprof.portability import export
     from uprof.portability.progress import wanted
-    from uprof.webhooks.secret_box import SecretUnreadable
 
     settings = Settings(database_url=database_url, secret_key=secret_key, secret_key_file=secret_key_file)
     # Without a key the export still runs: only a sealed signing secret needs one (exit 1 then).

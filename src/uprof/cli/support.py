@@ -15,12 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from uprof import logs
 from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, Settings
+from uprof.crypto.key_file import SecretKeyError, load_keys
+from uprof.crypto.sealing import SecretBox
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
 from uprof.db.unit_of_work import Database, DatabaseBusy
-from uprof.secret_key import SecretKeyError, load_keys
 from uprof.webhooks import service as webhook_endpoints
-from uprof.webhooks.secret_box import SecretBox
 
 T = TypeVar("T")
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from uprof.accounts.principals import PrincipalCache
 from uprof.config import Settings
+from uprof.crypto.sealing import SecretBox
 from uprof.db.threads import DatabaseThreads
 from uprof.db.unit_of_work import Database
 from uprof.http.pagination import CursorCodec
-from uprof.webhooks.secret_box import SecretBox
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from uprof.db import server_secret
+from uprof.crypto import server_keys
 from uprof.http.errors import Conflict, NotFound
 from uprof.links import service as links
 from uprof.links.service import LinkState
@@ -70,7 +70,7 @@ class LinkView:
 
 def load_csrf_key(connection: Connection) -> bytes:
     """The server secret link-page CSRF tokens are derived from (call in a write unit of work)."""
-    return server_secret.load_or_create(connection, CSRF_SECRET)
+    return server_keys.load_or_create(connection, CSRF_SECRET)
 
 
 def csrf_token(key: bytes, token_sha256: str) -> str:

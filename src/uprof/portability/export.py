@@ -19,14 +19,14 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy import Column, Connection, Select, Table, exists, func, select
 
 from uprof.accounts.models import api_key, organization, workspace
-from uprof.db.server_secret import server_secret
+from uprof.crypto.sealing import SecretUnreadable
+from uprof.crypto.server_keys import server_secret
 from uprof.db.unit_of_work import Database
 from uprof.portability import progress, records
 from uprof.profiles.models import user_profile
 from uprof.provider.models import enforcement_action, enrollment, identity_check
 from uprof.timestamps import utc_now
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
-from uprof.webhooks.secret_box import SecretUnreadable
 
 BATCH = 1000
 

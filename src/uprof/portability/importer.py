@@ -19,16 +19,16 @@ from sqlalchemy import Connection, Table, delete, exists, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from uprof.crypto.sealing import SecretBox
+from uprof.crypto.server_keys import server_secret
 from uprof.db.base import metadata
 from uprof.db.engine import DatabaseUrlError, normalise_url
-from uprof.db.server_secret import server_secret
 from uprof.db.unit_of_work import Database
 from uprof.portability import progress, records
 from uprof.portability.fields import Invalid, check_time
 from uprof.portability.references import Check, Seen, first_failed
 from uprof.portability.validation import parse
 from uprof.webhooks.models import webhook_endpoint
-from uprof.webhooks.secret_box import SecretBox
 
 BATCH = 1000
 

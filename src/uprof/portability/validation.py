@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from uprof.accounts.models import api_key, organization, workspace
-from uprof.db.server_secret import server_secret
+from uprof.crypto.server_keys import server_secret
 from uprof.portability import profile_validation as profiles
 from uprof.portability import webhook_validation as webhooks
 from uprof.portability.fields import Fields, Invalid

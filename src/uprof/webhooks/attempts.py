@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from uprof.crypto.sealing import SecretBox, SecretUnreadable
 from uprof.provider.service import expire_actions
 from uprof.webhooks import queue, repository
 from uprof.webhooks.schedule import retry_delay
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.signing import signature_headers
 

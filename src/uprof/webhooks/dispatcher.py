@@ -27,11 +27,11 @@ import httpx
 from sqlalchemy import Connection
 
 from uprof.config import Settings
+from uprof.crypto.sealing import SecretBox
 from uprof.db.unit_of_work import Database
 from uprof.timestamps import utc_now
 from uprof.webhooks import attempts, sender
 from uprof.webhooks.attempts import Claim, Policy
-from uprof.webhooks.secret_box import SecretBox
 from uprof.webhooks.wakeup import WakeOnCommit
 
 log = logging.getLogger("uprof.webhooks")

@@ -17,7 +17,7 @@ webhook_endpoint = Table(
     Column("state", String(16), nullable=False),  # "enabled" or "disabled"
     Column("disabled_reason", String(64), nullable=False),
     # The secret signs every attempt, so it must be recoverable: it is stored encrypted (a Fernet
-    # token, webhooks/secret_box.py). After a regeneration the previous one keeps signing until the
+    # token, crypto/sealing.py). After a regeneration the previous one keeps signing until the
     # end of the overlap window.
     Column("signing_secret", Text, nullable=False),
     Column("previous_signing_secret", Text, nullable=True),

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from uprof.crypto.sealing import SecretBox, SecretUnreadable, is_plaintext
 from uprof.http.errors import InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.timestamps import to_micros
 from uprof.webhooks import repository
 from uprof.webhooks.schemas import EndpointListQuery, NewEndpoint
-from uprof.webhooks.secret_box import SecretBox, SecretUnreadable, is_plaintext
 from uprof.webhooks.signing import new_secret
 
 MAX_ENDPOINTS = 32

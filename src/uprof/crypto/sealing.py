@@ -1,5 +1,5 @@
 """Webhook signing secrets at rest: sealed with Fernet (AES-128-CBC and HMAC-SHA256) under the server's
-secret key (uprof/secret_key.py).
+secret key (uprof/crypto/key_file.py).
 
 A signing secret must be recovered to sign every attempt, so it is encrypted rather than hashed.
 Values stored before secrets were encrypted are the plaintext `whsec_…` itself (a Fernet token never

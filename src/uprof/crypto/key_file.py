@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from uprof.config import Settings
-from uprof.webhooks.secret_box import SecretBox, is_plaintext
+from uprof.crypto.sealing import SecretBox, is_plaintext
 
 HOW_TO_MAKE_ONE = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 

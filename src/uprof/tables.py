@@ -1,7 +1,11 @@
-"""Imports every table module so that `metadata` is complete (for Alembic and tests)."""
+"""The catalogue of every table: importing each part's table module completes `metadata`.
+
+It sits above every part, because it names them all; only the migrations (db/migrations/env.py) and
+the tests that compare the models with the migrations import it.
+"""
 
 from uprof.accounts import models as accounts_models  # noqa: F401
-from uprof.db import server_secret  # noqa: F401
+from uprof.crypto import server_keys  # noqa: F401
 from uprof.db.base import metadata
 from uprof.links import models as links_models  # noqa: F401
 from uprof.pages import models as pages_models  # noqa: F401
