@@ -11,6 +11,7 @@ from uprof.links import models as links_models  # noqa: F401
 from uprof.pages import models as pages_models  # noqa: F401
 from uprof.profiles import models as profiles_models  # noqa: F401
 from uprof.provider import models as provider_models  # noqa: F401
+from uprof.standing import models as standing_models  # noqa: F401
 from uprof.webhooks import models as webhooks_models  # noqa: F401
 
 __all__ = ["metadata"]

@@ -26,7 +26,8 @@ from uprof.links.models import link
 from uprof.portability.export import export
 from uprof.profiles.models import user_profile
 from uprof.profiles.service import name_key
-from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.provider.models import enrollment
+from uprof.standing.models import enforcement_action, identity_check
 from uprof.tables import metadata
 from uprof.webhooks import outbox
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint

@@ -28,7 +28,8 @@ from tests.e2e.reliability_support import GA, WEBHOOKS, backend_of, record_figur
 from uprof.db.unit_of_work import Database
 from uprof.links.models import link
 from uprof.profiles.models import user_profile
-from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.provider.models import enrollment
+from uprof.standing.models import enforcement_action, identity_check
 from uprof.webhooks.models import webhook_endpoint, webhook_event
 
 LIMIT = 1_048_576  # the default of --max-body-bytes

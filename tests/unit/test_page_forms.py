@@ -9,7 +9,7 @@ import pytest
 from uprof.pages import forms
 from uprof.pages.forms import Application, IdentityDetails
 from uprof.pages.texts import action_sentence
-from uprof.provider import standing
+from uprof.standing import programs
 
 
 class Fields:
@@ -31,8 +31,8 @@ VALID_IDENTITY = {
 
 
 def test_item_names_follow_the_stored_items() -> None:
-    assert tuple(forms.TIER_NAMES) == standing.ITEMS["cyber"]
-    assert tuple(forms.FEATURE_NAMES) == standing.ITEMS["efs"]
+    assert tuple(forms.TIER_NAMES) == programs.ITEMS["cyber"]
+    assert tuple(forms.FEATURE_NAMES) == programs.ITEMS["efs"]
 
 
 def test_a_valid_cyber_application_keeps_the_page_order_of_tiers() -> None:

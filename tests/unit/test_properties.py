@@ -22,8 +22,8 @@ from uprof.openapi import schemas
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENTITY_TYPES
 from uprof.profiles.service import merge_metadata, next_updated_at
-from uprof.provider.enforcement import REASONS
-from uprof.provider.standing import ITEMS, STATUSES
+from uprof.standing.enforcement import REASONS
+from uprof.standing.programs import ITEMS, STATUSES
 
 # No example database in the checkout, no per-example deadline on a busy CI machine.
 PROPERTIES = settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

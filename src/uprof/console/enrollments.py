@@ -12,8 +12,9 @@ from starlette.routing import Route
 from uprof.console import service as console_service
 from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError
-from uprof.provider import queries, schemas, service, standing
+from uprof.provider import queries, schemas, service
 from uprof.provider.queries import Listing
+from uprof.standing import programs
 from uprof.timestamps import utc_now
 
 QUEUE = "/console/enrollments"
@@ -26,7 +27,7 @@ def filters(params: QueryParams) -> dict[str, Any]:
     statuses = ["pending"] if "status" not in params else schemas.choices(sent, "status", schemas.ENROLLMENT_STATUSES)
     return {
         "statuses": statuses,
-        "program": schemas.choice(sent, "program", standing.PROGRAMS),
+        "program": schemas.choice(sent, "program", programs.PROGRAMS),
         "source": schemas.choice(sent, "source", schemas.SOURCES),
         "profile_id": schemas.single(sent, "user_profile_id"),
         "order": schemas.choice(sent, "order", ("asc", "desc")) or "asc",
@@ -61,7 +62,7 @@ async def render_queue(
         page=page,
         params=params,
         errors=errors or {},
-        requirements=standing.requirements,
+        requirements=programs.requirements,
     )
 
 
@@ -72,10 +73,10 @@ async def queue(console: Console) -> Response:
 
 def approval_body(console: Console, program: str) -> dict[str, Any]:
     """The form as the JSON body of `POST /v1/admin/enrollments/{id}/approve`."""
-    field = standing.ITEM_FIELD[program]
+    field = programs.ITEM_FIELD[program]
     body: dict[str, Any] = {field: console.fields(field)}
     if program == "cyber":
-        body["requirements"] = {name: bool(console.field(name)) for name in standing.DEFAULT_REQUIREMENTS}
+        body["requirements"] = {name: bool(console.field(name)) for name in programs.DEFAULT_REQUIREMENTS}
     return {**body, **note_of(console)}
 
 

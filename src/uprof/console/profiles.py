@@ -20,9 +20,10 @@ from uprof.http.revisions import Revision
 from uprof.links import service as links
 from uprof.pages.html import Submitted
 from uprof.profiles import revisions
-from uprof.provider import queries, schemas, service, standing
-from uprof.provider.enforcement import REASONS
+from uprof.provider import queries, schemas, service
 from uprof.provider.queries import Listing
+from uprof.standing import programs
+from uprof.standing.enforcement import REASONS
 from uprof.timestamps import utc_now
 
 SEARCH = "/console/profiles"
@@ -69,7 +70,7 @@ async def render_profile(
         cyber_requirements=sheet.view.cyber_requirements,
         errors=errors or {},
         submitted=Submitted(console.form) if console.form is not None else None,
-        items=standing.ITEMS,
+        items=programs.ITEMS,
         reasons=REASONS,
         **context,
     )
@@ -95,12 +96,12 @@ def program_body(console: Console, program: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if console.field("status"):
         body["status"] = console.field("status")
-    field = standing.ITEM_FIELD[program]
-    items = {name: console.field(f"{field}.{name}") for name in standing.ITEMS[program]}
+    field = programs.ITEM_FIELD[program]
+    items = {name: console.field(f"{field}.{name}") for name in programs.ITEMS[program]}
     if any(items.values()):
         body[field] = {name: state for name, state in items.items() if state}
     if program == "cyber":
-        requirements = {name: console.field(f"requirements.{name}") for name in standing.DEFAULT_REQUIREMENTS}
+        requirements = {name: console.field(f"requirements.{name}") for name in programs.DEFAULT_REQUIREMENTS}
         if any(requirements.values()):
             body["requirements"] = {
                 name: value == "true" if value in ("true", "false") else value
@@ -118,7 +119,7 @@ async def set_program(console: Console) -> Response:
         console.organization_id,
         utc_now(),
     )
-    if program not in standing.PROGRAMS:
+    if program not in programs.PROGRAMS:
         return await render_profile(console, profile_id, 404, {"program": "program not found"})
 
     def work(connection: Connection) -> None:
@@ -135,7 +136,7 @@ async def clear_program(console: Console) -> Response:
         console.organization_id,
         utc_now(),
     )
-    if program not in standing.PROGRAMS:
+    if program not in programs.PROGRAMS:
         return await render_profile(console, profile_id, 404, {"program": "program not found"})
     return await _change(
         console,

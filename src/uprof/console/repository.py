@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select
+from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from uprof.accounts.models import api_key
 from uprof.pages.models import console_session
-from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.provider.models import enrollment
+from uprof.standing.enforcement import open_condition
+from uprof.standing.models import enforcement_action, identity_check
 from uprof.webhooks.models import webhook_delivery
 
 
@@ -51,11 +53,7 @@ def count_submitted_checks(connection: Connection, organization_id: str) -> int:
 
 def count_open_actions(connection: Connection, organization_id: str, now: datetime) -> int:
     t = enforcement_action
-    query = select(func.count()).where(
-        t.c.organization_id == organization_id,
-        t.c.resolved_at.is_(None),
-        or_(t.c.expires_at.is_(None), t.c.expires_at > now),
-    )
+    query = select(func.count()).where(t.c.organization_id == organization_id, open_condition(now))
     return int(connection.scalar(query) or 0)
 
 

@@ -15,9 +15,10 @@ from uprof.http.pagination import CursorCodec
 from uprof.http.revisions import Revision
 from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
-from uprof.provider import enforcement, queries
-from uprof.provider.enforcement import is_open, next_step
+from uprof.provider import queries
 from uprof.provider.queries import Listing, OperatorProfile
+from uprof.standing import enforcement
+from uprof.standing.enforcement import is_open, next_step
 from uprof.webhooks import repository as webhook_rows
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.schemas import EndpointListQuery

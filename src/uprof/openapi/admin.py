@@ -20,10 +20,10 @@ from uprof.openapi.schemas import (
     query,
     ref,
 )
-from uprof.provider.enforcement import REASONS
 from uprof.provider.schemas import ACTION_STATES, CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
-from uprof.provider.standing import DEFAULT_REQUIREMENTS, ITEM_FIELD, ITEMS, PROGRAMS, STATUSES
 from uprof.provider.submissions import DOCUMENT_TYPES, MAX_USE_CASE
+from uprof.standing.enforcement import REASONS
+from uprof.standing.programs import DEFAULT_REQUIREMENTS, ITEM_FIELD, ITEMS, PROGRAMS, STATUSES
 
 ADMIN = "/v1/admin"
 ENROLLMENT = ADMIN + "/enrollments/{enrollment_id}"

@@ -7,8 +7,8 @@ from typing import Any
 from uprof.http.revisions import Revision
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENFORCEMENT_STATUSES, ENTITY_TYPES
-from uprof.provider.enforcement import REASONS
-from uprof.provider.standing import ITEMS, STATUSES
+from uprof.standing.enforcement import REASONS
+from uprof.standing.programs import ITEMS, STATUSES
 
 TIMESTAMP = {"type": "string", "format": "date-time"}
 NULLABLE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}

@@ -21,8 +21,8 @@ from uprof.links.service import LinkState
 from uprof.pages.forms import Application, IdentityDetails
 from uprof.profiles import service as profiles
 from uprof.provider import service as provider
-from uprof.provider.enforcement import next_step
-from uprof.provider.standing import ITEM_FIELD, ITEMS
+from uprof.standing.enforcement import next_step
+from uprof.standing.programs import ITEM_FIELD, ITEMS
 
 CSRF_SECRET = "page_csrf_key"
 OPEN_TO_APPLY = (None, "rejected")

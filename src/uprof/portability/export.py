@@ -24,7 +24,8 @@ from uprof.crypto.server_keys import server_secret
 from uprof.db.unit_of_work import Database
 from uprof.portability import progress, records
 from uprof.profiles.models import user_profile
-from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.provider.models import enrollment
+from uprof.standing.models import enforcement_action, identity_check
 from uprof.timestamps import utc_now
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 

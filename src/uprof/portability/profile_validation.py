@@ -19,10 +19,12 @@ from uprof.profiles.schemas import (
     MAX_METADATA_VALUE_LENGTH,
 )
 from uprof.profiles.service import name_columns
-from uprof.provider import standing, submissions
-from uprof.provider.enforcement import REASONS
-from uprof.provider.models import enforcement_action, enrollment, identity_check
+from uprof.provider import submissions
+from uprof.provider.models import enrollment
 from uprof.provider.schemas import CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
+from uprof.standing import programs
+from uprof.standing.enforcement import REASONS
+from uprof.standing.models import enforcement_action, identity_check
 
 COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
 LAST4 = re.compile(r"[A-Za-z0-9]{4}", re.ASCII)
@@ -90,21 +92,21 @@ def _metadata(value: Any) -> dict[str, str]:
 
 
 def _programs(value: Any) -> dict[str, Any]:
-    programs = check_object(value, "programs", standing.PROGRAMS)
-    return {program: _standing(programs[program], program) for program in standing.PROGRAMS}
+    given = check_object(value, "programs", programs.PROGRAMS)
+    return {program: _standing(given[program], program) for program in programs.PROGRAMS}
 
 
 def _standing(value: Any, program: str) -> dict[str, Any] | None:
-    """Stored standing (provider/standing.py), kept as written so that a re-export is identical."""
+    """Stored standing (standing/programs.py), kept as written so that a re-export is identical."""
     if value is None:
         return None
     path = f"programs.{program}"
-    item_field = standing.ITEM_FIELD[program]
+    item_field = programs.ITEM_FIELD[program]
     keys = ("status", item_field, "requirements") if program == "cyber" else ("status", item_field)
     stored = check_object(value, path, keys)
-    if stored["status"] not in standing.STATUSES:
-        raise Invalid(f"{path}.status: {one_of(standing.STATUSES)}")
-    items = check_object(stored[item_field], f"{path}.{item_field}", standing.ITEMS[program])
+    if stored["status"] not in programs.STATUSES:
+        raise Invalid(f"{path}.status: {one_of(programs.STATUSES)}")
+    items = check_object(stored[item_field], f"{path}.{item_field}", programs.ITEMS[program])
     for name, state in items.items():
         if state not in ITEM_STATES:
             raise Invalid(f"{path}.{item_field}.{name}: {one_of(ITEM_STATES)}")
@@ -112,7 +114,7 @@ def _standing(value: Any, program: str) -> dict[str, Any] | None:
             raise Invalid(f"{path}.{item_field}.{name}: can be active only when status is active")
     if program == "cyber":
         requirements = check_object(
-            stored["requirements"], f"{path}.requirements", tuple(standing.DEFAULT_REQUIREMENTS)
+            stored["requirements"], f"{path}.requirements", tuple(programs.DEFAULT_REQUIREMENTS)
         )
         for name, flag in requirements.items():
             if not isinstance(flag, bool):
@@ -129,7 +131,7 @@ def parse_enrollment(record: Mapping[str, Any], seen: Seen) -> Rows:
     seen.claim(enrollment, identifier)
     fields.constant("type", "enrollment")
     profile_id = profile_of(fields, seen, organization_id)
-    program = fields.choice("program", standing.PROGRAMS)
+    program = fields.choice("program", programs.PROGRAMS)
     row = {
         "id": identifier,
         "organization_id": organization_id,
@@ -149,7 +151,7 @@ def parse_enrollment(record: Mapping[str, Any], seen: Seen) -> Rows:
 
 
 def _requested(value: Any, program: str) -> list[str]:
-    allowed = standing.ITEMS[program]
+    allowed = programs.ITEMS[program]
     if not isinstance(value, list) or not value:
         raise Invalid("requested: must list at least one item")
     for index, item in enumerate(value):

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, or_, 
 
 from uprof.db.prepared import Prepared
 from uprof.profiles.models import user_profile as t
-from uprof.provider.models import enforcement_action
+from uprof.standing.models import enforcement_action
 
 # The column `get_with_action_flag` adds: whether the profile has any unresolved enforcement action.
 ACTION_FLAG = "has_unresolved_action"

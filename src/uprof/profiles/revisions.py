@@ -16,7 +16,7 @@ from typing import Any
 
 from uprof.http.errors import InvalidRequest, member_path
 from uprof.http.revisions import Revision
-from uprof.provider import enforcement, standing
+from uprof.standing import enforcement, programs
 from uprof.timestamps import format_timestamp
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
@@ -98,8 +98,8 @@ def ga_shape(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, Any]
         },
         "metadata": row["metadata"],
         "programs": {
-            "cyber": standing.ga_view(row["cyber"], "cyber", complete=complete),
-            "efs": standing.ga_view(row["efs"], "efs", complete=complete),
+            "cyber": programs.ga_view(row["cyber"], "cyber", complete=complete),
+            "efs": programs.ga_view(row["efs"], "efs", complete=complete),
         },
         "enforcement_status": enforcement.status(row["enforcement_actions"], row["identity_check_submitted"]),
         "enforcement_actions": [

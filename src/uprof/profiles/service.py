@@ -14,8 +14,8 @@ from uprof.http.pagination import CursorCodec, InvalidCursor
 from uprof.ids import new_id
 from uprof.profiles import repository
 from uprof.profiles.schemas import MAX_METADATA_KEYS, ListQuery, ProfileInput, invalid_metadata
-from uprof.provider import enforcement
-from uprof.provider import repository as enforcement_actions
+from uprof.standing import enforcement
+from uprof.standing import repository as enforcement_actions
 from uprof.timestamps import to_micros, utc_now
 
 DETAIL_COLUMNS = ("account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id")

@@ -12,8 +12,10 @@ from uprof.http.errors import InvalidRequest, NotFound
 from uprof.http.pagination import CursorCodec, InvalidCursor
 from uprof.profiles import repository as profiles
 from uprof.profiles.service import profile_not_found, with_enforcement
-from uprof.provider import repository, standing
-from uprof.provider.enforcement import is_open
+from uprof.provider import repository
+from uprof.standing import programs
+from uprof.standing import repository as standing
+from uprof.standing.enforcement import is_open
 from uprof.timestamps import to_micros, utc_now
 
 ENROLLMENTS_IN_PROFILE_VIEW = 20
@@ -135,7 +137,7 @@ def action(connection: Connection, organization_id: str, action_id: str) -> tupl
     row = repository.get_action(connection, organization_id, action_id)
     if row is None:
         raise NotFound("enforcement action not found")
-    return row, bool(repository.profiles_with_submitted_check(connection, [row.user_profile_id]))
+    return row, bool(standing.profiles_with_submitted_check(connection, [row.user_profile_id]))
 
 
 def actions_of_profile(
@@ -147,7 +149,7 @@ def actions_of_profile(
     rows = repository.actions_of_profile(connection, organization_id, profile_id)
     if state != "all":
         rows = [row for row in rows if is_open(row._mapping, now) == (state == "open")]
-    return rows, bool(repository.profiles_with_submitted_check(connection, [profile_id]))
+    return rows, bool(standing.profiles_with_submitted_check(connection, [profile_id]))
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def operator_profile(connection: Connection, organization_id: str, profile_id: s
     profile = with_enforcement(connection, [dict(row._mapping)])[0]
     return OperatorProfile(
         profile=profile,
-        cyber_requirements=standing.requirements(profile["cyber"]),
+        cyber_requirements=programs.requirements(profile["cyber"]),
         enrollments=repository.enrollments_of_profile(connection, profile_id, ENROLLMENTS_IN_PROFILE_VIEW),
         actions=repository.actions_of_profile(connection, organization_id, profile_id),
         identity_checks=repository.identity_checks_of_profile(connection, profile_id),

@@ -1,16 +1,18 @@
-"""Every query on enforcement actions."""
+"""Every query of the operator's side: enforcement actions, enrollments and identity checks.
+
+The two reads every profile response makes are in standing/repository.py."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, insert, select, tuple_, update
 
-from uprof.provider.models import enforcement_action as t
-from uprof.provider.models import enrollment, identity_check
+from uprof.provider.models import enrollment
+from uprof.standing.models import enforcement_action as t
+from uprof.standing.models import identity_check
 
 
 def insert_action(connection: Connection, **values: Any) -> None:
@@ -29,34 +31,6 @@ def set_resolved(
     if note is not None:
         values["note"] = note
     connection.execute(update(t).where(t.c.id == action_id).values(values))
-
-
-# Read on every profile response: built once so SQLAlchemy reuses the compiled statement.
-_OPEN_ACTIONS = select(t).where(
-    t.c.user_profile_id.in_(bindparam("b_ids", expanding=True)),
-    t.c.resolved_at.is_(None),
-    or_(t.c.expires_at.is_(None), t.c.expires_at > bindparam("b_now", type_=t.c.expires_at.type)),
-)
-
-
-def open_actions_by_profile(
-    connection: Connection, profile_ids: Sequence[str], now: datetime
-) -> dict[str, list[dict[str, Any]]]:
-    """Unresolved, unexpired actions of the given profiles, grouped by profile ID."""
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    if not profile_ids:
-        return grouped
-    for row in connection.execute(_OPEN_ACTIONS, {"b_ids": list(profile_ids), "b_now": now}):
-        grouped[row.user_profile_id].append(dict(row._mapping))
-    return grouped
-
-
-def profiles_with_submitted_check(connection: Connection, profile_ids: Sequence[str]) -> set[str]:
-    """Which of the profiles have an identity check awaiting the operator's decision."""
-    query = select(identity_check.c.user_profile_id).where(
-        identity_check.c.user_profile_id.in_(profile_ids), identity_check.c.status == "submitted"
-    )
-    return set(connection.scalars(query))
 
 
 # --- enforcement actions (operator views) ---

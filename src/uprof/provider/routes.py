@@ -11,8 +11,9 @@ from uprof.http.endpoint import ADMIN_ROUTES, ApiCall, Operation, api_route
 from uprof.http.errors import NotFound
 from uprof.profiles import revisions
 from uprof.profiles.service import retrieve
-from uprof.provider import queries, schemas, service, standing, views
+from uprof.provider import queries, schemas, service, views
 from uprof.provider.queries import Listing
+from uprof.standing import programs
 from uprof.timestamps import utc_now
 
 
@@ -28,7 +29,7 @@ def _listing(call: ApiCall, name: str, default_order: str) -> Listing:
 
 def _program(call: ApiCall) -> str:
     program = call.path_param("program")
-    if program not in standing.PROGRAMS:
+    if program not in programs.PROGRAMS:
         raise NotFound("program not found")
     return program
 
@@ -40,7 +41,7 @@ def list_enrollments(call: ApiCall) -> dict[str, Any]:
     params = call.query
     listing = _listing(call, "enrollments", "asc")
     statuses = schemas.choices(params, "status", schemas.ENROLLMENT_STATUSES)
-    program = schemas.choice(params, "program", standing.PROGRAMS)
+    program = schemas.choice(params, "program", programs.PROGRAMS)
     source = schemas.choice(params, "source", schemas.SOURCES)
     profile_id = schemas.single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors

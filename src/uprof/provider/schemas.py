@@ -9,8 +9,8 @@ from typing import Any
 
 from uprof.http.errors import InvalidRequest, member_path
 from uprof.profiles.schemas import parse_timestamp
-from uprof.provider import standing
-from uprof.provider.enforcement import REASONS
+from uprof.standing import programs
+from uprof.standing.enforcement import REASONS
 
 MAX_NOTE = 1000
 ENROLLMENT_STATUSES = ("pending", "approved", "rejected", "superseded")
@@ -51,7 +51,7 @@ def requirements(body: Mapping[str, Any]) -> dict[str, bool] | None:
     if not isinstance(value, dict):
         raise InvalidRequest("requirements: must be an object")
     for key in value:
-        if key not in standing.DEFAULT_REQUIREMENTS:
+        if key not in programs.DEFAULT_REQUIREMENTS:
             raise InvalidRequest(f"{member_path('requirements', key)}: unknown field")
     return {key: _boolean(item, f"requirements.{key}") for key, item in value.items()}
 
@@ -65,21 +65,21 @@ class ProgramChange:
 
 def program_change(body: Mapping[str, Any], program: str) -> ProgramChange:
     """Body of `POST /v1/admin/user_profiles/{id}/programs/{program}`."""
-    field = standing.ITEM_FIELD[program]
+    field = programs.ITEM_FIELD[program]
     allowed = ("status", field, "requirements") if program == "cyber" else ("status", field)
     only_fields(body, allowed)
     if not any(key in body for key in allowed):
         raise InvalidRequest(f"body: must set at least one of {', '.join(allowed)}")
     status = body.get("status")
-    if "status" in body and status not in standing.STATUSES:
-        raise InvalidRequest(f"status: {one_of(standing.STATUSES)}")
+    if "status" in body and status not in programs.STATUSES:
+        raise InvalidRequest(f"status: {one_of(programs.STATUSES)}")
     items = None
     if field in body:
         value = body[field]
         if not isinstance(value, dict):
             raise InvalidRequest(f"{field}: must be an object")
         for key, state in value.items():
-            if key not in standing.ITEMS[program]:
+            if key not in programs.ITEMS[program]:
                 raise InvalidRequest(f"{member_path(field, key)}: unknown field")
             if state not in ("active", "inactive"):
                 raise InvalidRequest(f"{field}.{key}: must be one of active, inactive")
@@ -97,7 +97,7 @@ class Approval:
 def approval(body: Mapping[str, Any], program: str) -> Approval:
     """Body of `POST /v1/admin/enrollments/{id}/approve` for an enrollment in `program`."""
     only_fields(body, ("tiers", "features", "requirements", "note"))
-    field = standing.ITEM_FIELD[program]
+    field = programs.ITEM_FIELD[program]
     other = "features" if field == "tiers" else "tiers"
     if other in body:
         raise InvalidRequest(f"{other}: not accepted for a{'n' if program == 'efs' else ''} {program} enrollment")
@@ -109,8 +109,8 @@ def approval(body: Mapping[str, Any], program: str) -> Approval:
         if not isinstance(value, list):
             raise InvalidRequest(f"{field}: must be an array")
         for index, item in enumerate(value):
-            if item not in standing.ITEMS[program]:
-                raise InvalidRequest(f"{field}[{index}]: {one_of(standing.ITEMS[program])}")
+            if item not in programs.ITEMS[program]:
+                raise InvalidRequest(f"{field}[{index}]: {one_of(programs.ITEMS[program])}")
         items = list(dict.fromkeys(value))
     return Approval(items, requirements(body), note(body))
 

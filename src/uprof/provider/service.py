@@ -17,8 +17,10 @@ from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
 from uprof.profiles.service import next_updated_at, profile_not_found
-from uprof.provider import repository, schemas, standing
-from uprof.provider.enforcement import is_open
+from uprof.provider import repository, schemas
+from uprof.standing import programs
+from uprof.standing import repository as standing
+from uprof.standing.enforcement import is_open
 from uprof.webhooks import outbox
 
 # --- program standing ---
@@ -62,8 +64,8 @@ def set_program(
     """
     profile = locked_profile(connection, organization_id, profile_id)
     stored = profile[program]
-    new = standing.current(stored, program)
-    field = standing.ITEM_FIELD[program]
+    new = programs.current(stored, program)
+    field = programs.ITEM_FIELD[program]
     merged_items = {**new[field], **(items or {})}
     resulting = status or ("active" if "active" in merged_items.values() else new["status"])
     if resulting is None:
@@ -177,7 +179,7 @@ def submit_application(
         contact_email=contact_email,
         submitted_at=now,
     )
-    store_standing(connection, profile, program, standing.with_status(current, program, "pending"), now)
+    store_standing(connection, profile, program, programs.with_status(current, program, "pending"), now)
     return enrollment_id
 
 
@@ -205,7 +207,7 @@ def approve_enrollment(
     profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
     repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
     granted = list(enrollment.requested) if items is None else items
-    new = standing.activate(profile[enrollment.program], enrollment.program, granted, requirements)
+    new = programs.activate(profile[enrollment.program], enrollment.program, granted, requirements)
     store_standing(connection, profile, enrollment.program, new, now)
 
 
@@ -236,7 +238,7 @@ def reject_enrollment(
     enrollment = pending_enrollment(connection, organization_id, enrollment_id)
     profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
     repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
-    new = standing.with_status(profile[enrollment.program], enrollment.program, "rejected")
+    new = programs.with_status(profile[enrollment.program], enrollment.program, "rejected")
     store_standing(connection, profile, enrollment.program, new, now)
 
 
@@ -328,7 +330,7 @@ def submit_identity_check(
 ) -> str:
     """Record a submitted check. Raises Conflict unless an open verifiable restriction awaits one."""
     locked_profile(connection, organization_id, profile_id)
-    if repository.profiles_with_submitted_check(connection, [profile_id]):
+    if standing.profiles_with_submitted_check(connection, [profile_id]):
         raise Conflict("an identity check is already awaiting a decision")
     if not _verifiable_open(connection, organization_id, profile_id, now):
         raise Conflict("no restriction can be cleared by an identity check")

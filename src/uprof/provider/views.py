@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from uprof.provider.enforcement import is_open, next_step
+from uprof.standing.enforcement import is_open, next_step
 from uprof.timestamps import format_timestamp
 
 

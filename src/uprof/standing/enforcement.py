@@ -10,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_
+
+from uprof.standing.models import enforcement_action
 from uprof.timestamps import format_timestamp
 
 REASONS = (
@@ -23,7 +26,14 @@ REASONS = (
 
 
 def is_open(action: Mapping[Any, Any], now: datetime) -> bool:
+    """An action is open while unresolved and not past its `expires_at`; open_condition is the same rule in SQL."""
     return action["resolved_at"] is None and (action["expires_at"] is None or action["expires_at"] > now)
+
+
+def open_condition(now: Any) -> ColumnElement[bool]:
+    """is_open as a WHERE clause on enforcement_action; `now` is a datetime or a bound parameter."""
+    t = enforcement_action
+    return and_(t.c.resolved_at.is_(None), or_(t.c.expires_at.is_(None), t.c.expires_at > now))
 
 
 def open_actions(actions: Iterable[Mapping[str, Any]], now: datetime) -> list[Mapping[str, Any]]:
