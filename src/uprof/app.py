@@ -8,23 +8,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
-import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from uprof import logs, metrics
+from uprof import logs, metrics, probes
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
 from uprof.crypto import server_keys
 from uprof.crypto.key_file import load_keys
 from uprof.crypto.sealing import SecretBox
-from uprof.db import migrate
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.http.context import request_context
@@ -38,10 +33,15 @@ from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
+from uprof.provider import service as provider_service
 from uprof.webhooks import dispatcher
 from uprof.webhooks import routes as webhooks
+from uprof.webhooks.metrics import DatabaseCollector
 
 CURSOR_SECRET = "cursor_signing_key"
+# Periodic work the webhook dispatcher runs for the parts above it: enforcement actions past `expires_at`
+# are resolved, and their events recorded, by the same pass that purges old deliveries.
+DISPATCHER_CHORES = (provider_service.expire_actions,)
 
 
 def build_services(settings: Settings, database: Database | None = None) -> Services:
@@ -69,9 +69,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(
         routes=[
             *profiles.routes,  # first: the router tries routes in order, and these take nearly every request
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            *(metrics.routes if settings.metrics else []),
+            *probes.routes(metrics=settings.metrics),
             *openapi.routes,
             *admin.routes,
             *webhooks.routes,
@@ -89,7 +87,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.router.redirect_slashes = False
     app.state.services = services
     app.state.page_csrf_key = database.run(link_pages.load_csrf_key, write=True)
-    app.state.metrics_registry = metrics.registry_for(database)
+    app.state.metrics_registry = metrics.registry_for([DatabaseCollector(database)])
     app.state.openapi_documents = {}  # filled on first request, one document per revision
     return app
 
@@ -103,7 +101,7 @@ async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dic
     keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
     try:
         with keep:
-            async with dispatcher.running(database, settings, box) as state:
+            async with dispatcher.running(database, settings, box, DISPATCHER_CHORES) as state:
                 # What start-up made (modules, tables, compiled statements) lives as long as the process:
                 # frozen, it is left out of the full garbage collections that would otherwise re-scan it
                 # all (about 40 ms, stalling every request in flight) while requests run.
@@ -122,34 +120,6 @@ def create_app_from_environment() -> Starlette:
     settings = Settings.from_json(os.environ[WORKER_SETTINGS_VARIABLE])
     logs.configure(settings.log_level, settings.log_format)
     return create_app(settings)
-
-
-async def readyz(request: Request) -> Response:
-    """Ready to serve: the database answers, its schema is current, the webhook dispatcher runs."""
-    services: Services = request.app.state.services
-    checks: dict[str, bool] = {}
-    try:
-        checks["database"] = True
-        checks["migrations"] = await run_in_threadpool(migrate.is_current, services.database)
-    except Exception:
-        checks["database"] = checks["migrations"] = False
-    dispatcher_task = getattr(request.state, "webhook_dispatcher", None)
-    checks["webhook_dispatcher"] = dispatcher_task is not None and not dispatcher_task.done()
-    ready = all(checks.values())
-    return _json({"status": "ready" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
-
-
-async def healthz(request: Request) -> Response:
-    services: Services = request.app.state.services
-    try:
-        await run_in_threadpool(services.database.run, lambda c: c.execute(text("SELECT 1")), write=False)
-    except Exception:
-        return _json({"status": "unavailable"}, 503)
-    return _json({"status": "ok"}, 200)
-
-
-def _json(data: object, status: int) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
 async def render_api_error(request: Request, error: Exception) -> Response:

@@ -42,6 +42,7 @@ def webhooks_dispatch(**options: Any) -> None:
     import asyncio
 
     from uprof import logs
+    from uprof.app import DISPATCHER_CHORES
     from uprof.webhooks.dispatcher import run_until_signalled
 
     settings = Settings(**options)
@@ -50,6 +51,6 @@ def webhooks_dispatch(**options: Any) -> None:
     reseal_secrets(database, box)
     logs.configure("info", "text")
     try:
-        asyncio.run(run_until_signalled(database, settings, box))
+        asyncio.run(run_until_signalled(database, settings, box, DISPATCHER_CHORES))
     finally:
         database.engine.dispose()

@@ -12,8 +12,9 @@ from starlette.routing import Route
 from uprof.console import service as console_service
 from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError
+from uprof.http.listing import Listing
+from uprof.http.query import choice, choices, single
 from uprof.provider import queries, schemas, service
-from uprof.provider.queries import Listing
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
@@ -24,14 +25,14 @@ PAGE_SIZE = 20
 def filters(params: QueryParams) -> dict[str, Any]:
     """The list filters of §5.4 from the filter form; an empty choice means "any". Raises InvalidRequest."""
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value != ""])
-    statuses = ["pending"] if "status" not in params else schemas.choices(sent, "status", schemas.ENROLLMENT_STATUSES)
+    statuses = ["pending"] if "status" not in params else choices(sent, "status", schemas.ENROLLMENT_STATUSES)
     return {
         "statuses": statuses,
-        "program": schemas.choice(sent, "program", programs.PROGRAMS),
-        "source": schemas.choice(sent, "source", schemas.SOURCES),
-        "profile_id": schemas.single(sent, "user_profile_id"),
-        "order": schemas.choice(sent, "order", ("asc", "desc")) or "asc",
-        "page": schemas.single(sent, "page"),
+        "program": choice(sent, "program", programs.PROGRAMS),
+        "source": choice(sent, "source", schemas.SOURCES),
+        "profile_id": single(sent, "user_profile_id"),
+        "order": choice(sent, "order", ("asc", "desc")) or "asc",
+        "page": single(sent, "page"),
     }
 
 

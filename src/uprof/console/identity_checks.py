@@ -15,8 +15,9 @@ from uprof.console import service as console_service
 from uprof.console.enrollments import note_of
 from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError
+from uprof.http.listing import Listing
+from uprof.http.query import choices, single
 from uprof.provider import schemas, service
-from uprof.provider.queries import Listing
 from uprof.timestamps import utc_now
 
 LIST = "/console/identity_checks"
@@ -29,9 +30,9 @@ async def render_list(
     org, cursors = console.organization_id, console.services.cursors
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value != ""])
     try:
-        statuses = ["submitted"] if "status" not in params else schemas.choices(sent, "status", schemas.CHECK_STATUSES)
-        profile_id = schemas.single(sent, "user_profile_id")
-        listing = Listing("identity_checks", "asc", schemas.single(sent, "page"), PAGE_SIZE)
+        statuses = ["submitted"] if "status" not in params else choices(sent, "status", schemas.CHECK_STATUSES)
+        profile_id = single(sent, "user_profile_id")
+        listing = Listing("identity_checks", "asc", single(sent, "page"), PAGE_SIZE)
         page = await console.run(
             lambda c: console_service.identity_check_list(
                 c, org, listing, cursors, statuses=statuses, profile_id=profile_id

@@ -16,12 +16,14 @@ from uprof.console import service as console_service
 from uprof.console.enrollments import note_of
 from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError, NotFound
+from uprof.http.listing import Listing
+from uprof.http.query import single
 from uprof.http.revisions import Revision
 from uprof.links import service as links
 from uprof.pages.html import Submitted
 from uprof.profiles import revisions
+from uprof.profiles import service as profile_service
 from uprof.provider import queries, schemas, service
-from uprof.provider.queries import Listing
 from uprof.standing import programs
 from uprof.standing.enforcement import REASONS
 from uprof.timestamps import utc_now
@@ -39,8 +41,8 @@ async def search(console: Console) -> Response:
     org, cursors = console.organization_id, console.services.cursors
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value.strip() != ""])
     try:
-        q = schemas.single(sent, "q")
-        listing = Listing("profiles", "desc", schemas.single(sent, "page"), PAGE_SIZE)
+        q = single(sent, "q")
+        listing = Listing("profiles", "desc", single(sent, "page"), PAGE_SIZE)
         rows, cursor = await console.run(
             lambda c: queries.search_profiles(c, org, listing, cursors, q.strip() if q else None), write=False
         )
@@ -213,7 +215,7 @@ async def create_link(console: Console) -> Response:
         return await render_profile(console, profile_id, 404, {"links": "unknown kind of link"})
 
     def work(connection: Connection) -> links.IssuedLink:
-        return links.issue_for_profile(connection, org, profile_id, kind, now, settings)
+        return profile_service.issue_link(connection, org, profile_id, kind, now, settings)
 
     try:
         issued = await console.run(work, write=True)

@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from uprof.console import repository
+from uprof.http.listing import Listing
 from uprof.http.pagination import CursorCodec
 from uprof.http.revisions import Revision
 from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
 from uprof.provider import queries
-from uprof.provider.queries import Listing, OperatorProfile
+from uprof.provider.queries import OperatorProfile
 from uprof.standing import enforcement
 from uprof.standing.enforcement import is_open, next_step
 from uprof.webhooks import repository as webhook_rows

@@ -15,9 +15,9 @@ from uprof.console import service as console_service
 from uprof.console.profiles import SEARCH, render_profile
 from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError
+from uprof.http.listing import Listing
+from uprof.http.query import single
 from uprof.pages.html import Submitted
-from uprof.provider.queries import Listing
-from uprof.provider.schemas import single
 from uprof.timestamps import utc_now
 from uprof.webhooks import delivery_log, service
 from uprof.webhooks.schemas import EVENT_TYPES, delivery_filters

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from uprof.webhooks.signing import SECRET_PREFIX
+# The format of the secrets sealed here: webhook signing secrets, `whsec_` + standard base64 of
+# SECRET_BYTES random bytes (webhooks/signing.py makes them). A value stored before sealing began is
+# such a secret in plaintext.
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
 
 
 class SecretUnreadable(Exception):

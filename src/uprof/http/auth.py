@@ -16,12 +16,19 @@ def presented_key(headers: Headers) -> str:
     authorization = headers.get("authorization", "").strip()
     if not authorization:
         raise AuthenticationFailed("missing API key: send x-api-key or Authorization: Bearer")
-    scheme, _, credential = authorization.partition(" ")
-    if scheme.lower() != "bearer":
+    credential = bearer_credential(authorization)
+    if credential is None:
         raise AuthenticationFailed("Authorization header must use the Bearer scheme")
-    if not credential.strip():
+    if not credential:
         raise AuthenticationFailed("invalid API key")
-    return credential.strip()
+    return credential
+
+
+def bearer_credential(authorization: str) -> str | None:
+    """The credential of an `Authorization` header with the Bearer scheme (its name in any case), or
+    None for another scheme; surrounding spaces are not part of it."""
+    scheme, _, credential = authorization.strip().partition(" ")
+    return credential.strip() if scheme.lower() == "bearer" else None
 
 
 def invalid_key() -> AuthenticationFailed:

@@ -96,6 +96,11 @@ def error_body(error: ApiError, request_id: str) -> bytes:
     return orjson.dumps({"type": "error", "error": inner, "request_id": request_id})
 
 
+def one_of(values: tuple[str, ...]) -> str:
+    """The message for a value outside `values`."""
+    return "must be one of " + ", ".join(values)
+
+
 def quote(text: str) -> str:
     """Offending values in messages are cut to 64 characters followed by `...` (http.md §13)."""
     return text if len(text) <= 64 else text[:64] + "..."

@@ -10,10 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from uprof.config import Settings
 from uprof.ids import new_link_token
 from uprof.links import repository
-from uprof.profiles import service as profiles
 
 ENROLLMENT = "enrollment"
 PORTAL = "portal"
@@ -60,25 +58,6 @@ def issue(
         expires_at=expires_at,
     )
     return IssuedLink(url=f"{base_url}/{PATH_BY_KIND[kind]}/{token}", expires_at=expires_at)
-
-
-def issue_for_profile(
-    connection: Connection, organization_id: str, profile_id: str, kind: str, now: datetime, settings: Settings
-) -> IssuedLink:
-    """Issue a link for a profile of the organization (the API endpoints and the console share this).
-
-    Raises NotFound when there is no such profile. Creating a link changes nothing on the profile.
-    """
-    profiles.retrieve(connection, organization_id, profile_id)
-    return issue(
-        connection,
-        organization_id=organization_id,
-        profile_id=profile_id,
-        kind=kind,
-        now=now,
-        lifetime_seconds=settings.link_ttl,
-        base_url=settings.base_url,
-    )
 
 
 def resolve(connection: Connection, token: str, kind: str, now: datetime) -> tuple[LinkState, Row[Any] | None]:

@@ -9,13 +9,13 @@ from typing import Any
 
 import orjson
 
+from uprof.crypto.sealing import SECRET_BYTES, SECRET_PREFIX
 from uprof.http.errors import InvalidRequest
 from uprof.portability.fields import Fields, Invalid, check_integer, check_object, check_text, check_time, one_of
 from uprof.portability.references import Facts, Rows, Seen, organization_of
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import DELIVERY_STATUSES, EVENT_TYPES, MAX_DESCRIPTION, MAX_NAME, STATES, parse_url
 from uprof.webhooks.service import MAX_ENDPOINTS
-from uprof.webhooks.signing import SECRET_BYTES, SECRET_PREFIX
 
 MAX_DISABLED_REASON = 64
 MAX_ATTEMPT_ERROR = 32

@@ -93,9 +93,7 @@ def _refuse_keys(keys: list[str], prefix: str) -> None:
 def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
     profile_id = call.path_param("user_profile_id")
     organization_id, settings, now = call.principal.organization_id, call.services.settings, utc_now()
-    return call.transact(
-        lambda c: links.issue_for_profile(c, organization_id, profile_id, kind, now, settings), write=True
-    )
+    return call.transact(lambda c: service.issue_link(c, organization_id, profile_id, kind, now, settings), write=True)
 
 
 routes: list[Route] = [

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from uprof.http import query
 from uprof.http.errors import InvalidRequest, member_path
 from uprof.http.revisions import Revision
 from uprof.profiles import revisions
@@ -223,22 +224,10 @@ class ListQuery:
 
 def parse_list_query(params: Any, revision: Revision) -> ListQuery:
     """Validate the query of `GET /v1/user_profiles`; `params` is a multi-dict (getlist)."""
-    limit_text = _single(params, "limit")
-    limit = 20
-    if limit_text is not None:
-        # The length test keeps int() away from digit strings it refuses to convert (over 4,300 digits).
-        if not (limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 3 and 1 <= int(limit_text) <= 100):
-            raise InvalidRequest("limit: must be an integer from 1 to 100")
-        limit = int(limit_text)
-    order = _single(params, "order")
-    if order is None:
-        order = "desc"
-    elif order not in ("asc", "desc"):
-        raise InvalidRequest("order: must be one of asc, desc")
-    order_by = _single(params, "order_by")
-    if order_by is not None and order_by not in ("created_at", "name"):
-        raise InvalidRequest("order_by: must be one of created_at, name")
-    page = _single(params, "page")
+    limit = query.limit(params)
+    order = query.choice(params, "order", ("asc", "desc")) or "desc"
+    order_by = query.choice(params, "order_by", ("created_at", "name"))
+    page = query.single(params, "page")
     if page == "":
         raise InvalidRequest("page: not a valid cursor")
     statuses = params.getlist("enforcement_status") + params.getlist("enforcement_status[]")
@@ -250,10 +239,3 @@ def parse_list_query(params: Any, revision: Revision) -> ListQuery:
                 raise InvalidRequest(f"enforcement_status: must be one of {', '.join(ENFORCEMENT_STATUSES)}")
         filter_values = frozenset(statuses)
     return ListQuery(limit, order, order_by or "created_at", page, filter_values)
-
-
-def _single(params: Any, name: str) -> str | None:
-    values = params.getlist(name)
-    if len(values) > 1:
-        raise InvalidRequest(f"{name}: must be given once")
-    return values[0] if values else None

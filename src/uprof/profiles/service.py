@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from uprof.http.errors import InvalidRequest, NotFound
-from uprof.http.pagination import CursorCodec, InvalidCursor
+from uprof.config import Settings
+from uprof.http import listing
+from uprof.http.errors import NotFound
+from uprof.http.pagination import CursorCodec
 from uprof.ids import new_id
+from uprof.links import service as links
 from uprof.profiles import repository
 from uprof.profiles.schemas import MAX_METADATA_KEYS, ListQuery, ProfileInput, invalid_metadata
 from uprof.standing import enforcement
@@ -212,18 +215,31 @@ def _position(query: ListQuery, row: Mapping[str, Any]) -> tuple[Any, str]:
 
 
 def _next_cursor(query: ListQuery, row: Mapping[str, Any], cursors: CursorCodec) -> str:
-    key, profile_id = _position(query, row)
-    return cursors.encode({"o": query.order, "b": query.order_by, "k": key, "i": profile_id})
+    return listing.next_cursor(_listing(query), cursors, *_position(query, row))
 
 
 def _cursor_position(query: ListQuery, cursors: CursorCodec) -> Any:
-    if query.page is None:
-        return None
-    try:
-        fields = cursors.decode(query.page)
-        order, order_by, key, profile_id = fields["o"], fields["b"], fields["k"], fields["i"]
-    except (InvalidCursor, KeyError, ValueError):
-        raise InvalidRequest("page: not a valid cursor") from None
-    if order != query.order or order_by != query.order_by:
-        raise InvalidRequest("page: cursor was issued for a different order or order_by")
-    return (key, profile_id)
+    return listing.position(_listing(query), cursors)
+
+
+def _listing(query: ListQuery) -> listing.Listing:
+    return listing.Listing(query.order_by, query.order, query.page, query.limit)
+
+
+def issue_link(
+    connection: Connection, organization_id: str, profile_id: str, kind: str, now: datetime, settings: Settings
+) -> links.IssuedLink:
+    """Issue an enrollment or portal link for a profile of the organization (the API and the console share this).
+
+    Raises NotFound when there is no such profile. Creating a link changes nothing on the profile.
+    """
+    retrieve(connection, organization_id, profile_id)
+    return links.issue(
+        connection,
+        organization_id=organization_id,
+        profile_id=profile_id,
+        kind=kind,
+        now=now,
+        lifetime_seconds=settings.link_ttl,
+        base_url=settings.base_url,
+    )

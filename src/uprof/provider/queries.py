@@ -2,64 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from uprof.http.errors import InvalidRequest, NotFound
-from uprof.http.pagination import CursorCodec, InvalidCursor
+from uprof.http.errors import NotFound
+from uprof.http.listing import Listing, page_of
+from uprof.http.pagination import CursorCodec
 from uprof.profiles import repository as profiles
 from uprof.profiles.service import profile_not_found, with_enforcement
 from uprof.provider import repository
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
-from uprof.timestamps import to_micros, utc_now
+from uprof.timestamps import utc_now
 
 ENROLLMENTS_IN_PROFILE_VIEW = 20
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One page of a list: `order`, a list name bound into cursors, the cursor given, the page size."""
-
-    name: str
-    order: str
-    page: str | None
-    limit: int
-
-
-def position(listing: Listing, cursors: CursorCodec) -> tuple[int, str] | None:
-    if listing.page is None:
-        return None
-    try:
-        fields = cursors.decode(listing.page)
-        key, row_id, order, name = int(fields["k"]), str(fields["i"]), fields["o"], fields["b"]
-    except (InvalidCursor, KeyError, ValueError, TypeError):
-        raise InvalidRequest("page: not a valid cursor") from None
-    if order != listing.order or name != listing.name:
-        raise InvalidRequest("page: cursor was issued for a different order or order_by")
-    return (key, row_id)
-
-
-def page_of(
-    listing: Listing,
-    cursors: CursorCodec,
-    fetch: Callable[[tuple[int, str] | None, int], list[Row[Any]]],
-    key: str,
-) -> tuple[list[Row[Any]], str | None]:
-    rows = fetch(position(listing, cursors), listing.limit + 1)
-    more = len(rows) > listing.limit
-    rows = rows[: listing.limit]
-    cursor = None
-    if more:
-        last = rows[-1]
-        cursor = cursors.encode(
-            {"o": listing.order, "b": listing.name, "k": to_micros(last._mapping[key]), "i": last.id}
-        )
-    return rows, cursor
 
 
 def list_enrollments(

@@ -9,10 +9,11 @@ from starlette.routing import Route
 
 from uprof.http.endpoint import ADMIN_ROUTES, ApiCall, Operation, api_route
 from uprof.http.errors import NotFound
+from uprof.http.listing import Listing
+from uprof.http.query import choice, choices, limit, single
 from uprof.profiles import revisions
 from uprof.profiles.service import retrieve
 from uprof.provider import queries, schemas, service, views
-from uprof.provider.queries import Listing
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
@@ -23,8 +24,8 @@ def _ga(row: dict[str, Any]) -> dict[str, Any]:
 
 def _listing(call: ApiCall, name: str, default_order: str) -> Listing:
     params = call.query
-    order = schemas.choice(params, "order", ("asc", "desc")) or default_order
-    return Listing(name, order, schemas.single(params, "page"), schemas.limit(params))
+    order = choice(params, "order", ("asc", "desc")) or default_order
+    return Listing(name, order, single(params, "page"), limit(params))
 
 
 def _program(call: ApiCall) -> str:
@@ -40,10 +41,10 @@ def _program(call: ApiCall) -> str:
 def list_enrollments(call: ApiCall) -> dict[str, Any]:
     params = call.query
     listing = _listing(call, "enrollments", "asc")
-    statuses = schemas.choices(params, "status", schemas.ENROLLMENT_STATUSES)
-    program = schemas.choice(params, "program", programs.PROGRAMS)
-    source = schemas.choice(params, "source", schemas.SOURCES)
-    profile_id = schemas.single(params, "user_profile_id")
+    statuses = choices(params, "status", schemas.ENROLLMENT_STATUSES)
+    program = choice(params, "program", programs.PROGRAMS)
+    source = choice(params, "source", schemas.SOURCES)
+    profile_id = single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(
         lambda c: queries.list_enrollments(
@@ -86,7 +87,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 
 def search_profiles(call: ApiCall) -> dict[str, Any]:
     listing = _listing(call, "profiles", "desc")
-    q = schemas.single(call.query, "q")
+    q = single(call.query, "q")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(lambda c: queries.search_profiles(c, org, listing, cursors, q), write=False)
     return {"data": [_ga(row) for row in rows], "next_page": cursor}
@@ -133,7 +134,7 @@ def clear_program(call: ApiCall) -> dict[str, Any]:
 
 
 def list_profile_actions(call: ApiCall) -> dict[str, Any]:
-    state = schemas.choice(call.query, "state", schemas.ACTION_STATES) or "all"
+    state = choice(call.query, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
     rows, submitted = call.transact(lambda c: queries.actions_of_profile(c, org, profile_id, state), write=False)
     return {"data": [views.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
@@ -185,9 +186,9 @@ def resolve_action(call: ApiCall) -> dict[str, Any]:
 
 def list_identity_checks(call: ApiCall) -> dict[str, Any]:
     params = call.query
-    listing = Listing("identity_checks", "asc", schemas.single(params, "page"), schemas.limit(params))
-    statuses = schemas.choices(params, "status", schemas.CHECK_STATUSES)
-    profile_id = schemas.single(params, "user_profile_id")
+    listing = Listing("identity_checks", "asc", single(params, "page"), limit(params))
+    statuses = choices(params, "status", schemas.CHECK_STATUSES)
+    profile_id = single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(
         lambda c: queries.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from uprof.http.errors import InvalidRequest, member_path
+from uprof.http.errors import InvalidRequest, member_path, one_of
 from uprof.profiles.schemas import parse_timestamp
 from uprof.standing import programs
 from uprof.standing.enforcement import REASONS
@@ -17,10 +17,6 @@ ENROLLMENT_STATUSES = ("pending", "approved", "rejected", "superseded")
 SOURCES = ("enrollment_url", "portal")
 CHECK_STATUSES = ("submitted", "approved", "rejected")
 ACTION_STATES = ("open", "resolved", "all")
-
-
-def one_of(values: tuple[str, ...]) -> str:
-    return "must be one of " + ", ".join(values)
 
 
 def only_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
@@ -164,34 +160,3 @@ def identity_rejection(body: Mapping[str, Any]) -> tuple[bool, str | None]:
 def with_note_only(body: Mapping[str, Any]) -> str | None:
     only_fields(body, ("note",))
     return note(body)
-
-
-def single(params: Any, name: str) -> str | None:
-    values = params.getlist(name)
-    if len(values) > 1:
-        raise InvalidRequest(f"{name}: must be given once")
-    return values[0] if values else None
-
-
-def choice(params: Any, name: str, allowed: tuple[str, ...]) -> str | None:
-    value = single(params, name)
-    if value is not None and value not in allowed:
-        raise InvalidRequest(f"{name}: {one_of(allowed)}")
-    return value
-
-
-def choices(params: Any, name: str, allowed: tuple[str, ...]) -> list[str]:
-    values = params.getlist(name)
-    for value in values:
-        if value not in allowed:
-            raise InvalidRequest(f"{name}: {one_of(allowed)}")
-    return list(values)
-
-
-def limit(params: Any) -> int:
-    text = single(params, "limit")
-    if text is None:
-        return 20
-    if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= 100):
-        raise InvalidRequest("limit: must be an integer from 1 to 100")
-    return int(text)

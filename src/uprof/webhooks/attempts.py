@@ -1,5 +1,5 @@
 """The dispatcher's use cases: claim due deliveries, record what an attempt achieved, release leases,
-and the periodic maintenance (expired enforcement actions, retention). Each runs inside the
+and the periodic maintenance (the chores other parts hand in, retention). Each runs inside the
 caller's unit of work; none touches the network.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from uprof.crypto.sealing import SecretBox, SecretUnreadable
-from uprof.provider.service import expire_actions
 from uprof.webhooks import queue, repository
 from uprof.webhooks.schedule import retry_delay
 from uprof.webhooks.sender import Outcome
@@ -30,6 +30,9 @@ PURGE_BATCH = 1000
 # The error an attempt records when it was not sent because no configured key decrypts the
 # endpoint's secret (uprof's addition to the error kinds of webhooks.md §6).
 SECRET_UNREADABLE = "secret_unreadable"
+
+# Periodic work of another part, run in the maintenance pass: (connection, now) -> anything.
+Chore = Callable[[Connection, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,16 @@ def release(connection: Connection, claims: list[Claim]) -> None:
         queue.release(connection, ids, lease)
 
 
-def maintain(connection: Connection, now: datetime, retention_days: int) -> None:
-    """Resolve enforcement actions past `expires_at` and delete deliveries and events past retention.
+def maintain(connection: Connection, now: datetime, retention_days: int, chores: Sequence[Chore]) -> None:
+    """Run the `chores` other parts hand the dispatcher (uprof serve passes the expiry of enforcement
+    actions) and delete deliveries and events past retention.
 
-    On PostgreSQL only one process runs a pass at a time, so no action expires twice.
+    On PostgreSQL only one process runs a pass at a time, so no chore runs twice at once.
     """
     if not queue.try_maintenance_lock(connection):
         return
-    expire_actions(connection, now)
+    for chore in chores:
+        chore(connection, now)
     cutoff = now - timedelta(days=retention_days)
     queue.purge_finished(connection, cutoff, PURGE_BATCH)
     queue.purge_events(connection, cutoff, PURGE_BATCH)

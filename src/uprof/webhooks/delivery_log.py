@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from uprof.http.errors import Conflict, NotFound
+from uprof.http.listing import Listing, page_of
 from uprof.http.pagination import CursorCodec
-from uprof.provider.queries import Listing, page_of
 from uprof.webhooks import repository
 from uprof.webhooks.schemas import DeliveryFilters
 from uprof.webhooks.wakeup import note_new_work

@@ -18,7 +18,7 @@ import heapq
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -58,8 +58,11 @@ class Sending:
 
 
 class Dispatcher:
-    def __init__(self, database: Database, settings: Settings, box: SecretBox) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, box: SecretBox, chores: Sequence[attempts.Chore] = ()
+    ) -> None:
         self._database = database
+        self._chores = tuple(chores)
         self._box = box
         self._timeout = float(settings.webhook_timeout)
         self._retention_days = settings.webhook_retention_days
@@ -105,7 +108,7 @@ class Dispatcher:
             if time.monotonic() >= self._next_maintenance:
                 self._next_maintenance = time.monotonic() + MAINTENANCE_INTERVAL
                 now = utc_now()
-                await self._run(lambda c: attempts.maintain(c, now, self._retention_days))
+                await self._run(lambda c: attempts.maintain(c, now, self._retention_days, self._chores))
             room = MAX_IN_FLIGHT - len(self._tasks)
             now = utc_now()
             # A read first: an idle dispatcher never takes SQLite's write lock.
@@ -215,11 +218,11 @@ def _seconds_until(moment: datetime) -> float:
 
 @contextlib.asynccontextmanager
 async def running(
-    database: Database, settings: Settings, box: SecretBox
+    database: Database, settings: Settings, box: SecretBox, chores: Sequence[attempts.Chore] = ()
 ) -> AsyncIterator[dict[str, asyncio.Task[None]]]:
     """Run a dispatcher for the duration of the block (the server's lifespan). Its task is yielded as
     lifespan state, so `/readyz` can tell whether it is still alive."""
-    dispatcher = Dispatcher(database, settings, box)
+    dispatcher = Dispatcher(database, settings, box, chores)
     task = asyncio.create_task(dispatcher.run())
     try:
         yield {"webhook_dispatcher": task}
@@ -228,9 +231,11 @@ async def running(
         await task
 
 
-async def run_until_signalled(database: Database, settings: Settings, box: SecretBox) -> None:
+async def run_until_signalled(
+    database: Database, settings: Settings, box: SecretBox, chores: Sequence[attempts.Chore] = ()
+) -> None:
     """Run a dispatcher until SIGINT or SIGTERM (`uprof webhooks dispatch`)."""
-    dispatcher = Dispatcher(database, settings, box)
+    dispatcher = Dispatcher(database, settings, box, chores)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, dispatcher.stop)

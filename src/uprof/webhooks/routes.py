@@ -9,8 +9,8 @@ from sqlalchemy import Connection
 from starlette.routing import Route
 
 from uprof.http.endpoint import ADMIN_ROUTES, WEBHOOK_ROUTES, ApiCall, Operation, api_route
-from uprof.provider.queries import Listing
-from uprof.provider.schemas import limit, single
+from uprof.http.listing import Listing
+from uprof.http.query import limit, single
 from uprof.timestamps import utc_now
 from uprof.webhooks import delivery_log, schemas, service, views
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from uprof.http.errors import InvalidRequest, quote
-from uprof.provider.schemas import choice, choices, one_of, single
+from uprof.http.errors import InvalidRequest, one_of, quote
+from uprof.http.query import choice, choices, limit, single
 
 EVENT_TYPES = (
     "user_profile.program_status_updated",
@@ -64,9 +64,9 @@ def endpoint_changes(body: Mapping[str, Any], *, allow_http: bool) -> dict[str, 
         value = body["enabled_events"]
         if value != []:
             changes["enabled_events"] = _events(value)
-    for field, limit in (("name", MAX_NAME), ("description", MAX_DESCRIPTION)):
+    for field, longest in (("name", MAX_NAME), ("description", MAX_DESCRIPTION)):
         if field in body:
-            changes[field] = _text(body, field, limit)
+            changes[field] = _text(body, field, longest)
     if "state" in body:
         if body["state"] not in STATES:
             raise InvalidRequest(f"state: {one_of(STATES)}")
@@ -148,16 +148,13 @@ class EndpointListQuery:
 
 def endpoint_list_query(params: Any) -> EndpointListQuery:
     """`limit` (0–100, 0 or absent = 20), `order`, and at most one of `after_id` / `before_id`."""
-    text = single(params, "limit")
-    if text is not None and not (text.isascii() and text.isdigit() and len(text) <= 3 and int(text) <= 100):
-        raise InvalidRequest("limit: must be an integer from 0 to 100")
-    limit = int(text) if text else 0
+    size = limit(params, lowest=0, default=0)
     order = choice(params, "order", ("asc", "desc")) or "desc"
     after_id = _id(single(params, "after_id"))
     before_id = _id(single(params, "before_id"))
     if after_id is not None and before_id is not None:
         raise InvalidRequest("before_id: cannot be combined with after_id")
-    return EndpointListQuery(limit or DEFAULT_PAGE_SIZE, order == "desc", after_id, before_id)
+    return EndpointListQuery(size or DEFAULT_PAGE_SIZE, order == "desc", after_id, before_id)
 
 
 @dataclass(frozen=True)

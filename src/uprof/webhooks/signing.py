@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
-SECRET_PREFIX = "whsec_"
-SECRET_BYTES = 32
+from uprof.crypto.sealing import SECRET_BYTES, SECRET_PREFIX
 
 
 def new_secret() -> str:
