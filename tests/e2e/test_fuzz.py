@@ -46,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.e2e.conftest import Server
 from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
 from uprof.db.unit_of_work import Database
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.openapi.document import build
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin

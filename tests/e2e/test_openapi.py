@@ -24,7 +24,7 @@ from uprof.app import create_app
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.http.endpoint import SUPPORTED_VERSIONS, ApiEndpoint
-from uprof.http.revisions import WEBHOOKS_BETA
+from uprof.http.revision_choice import WEBHOOKS_BETA
 from uprof.provider import service as provider
 from uprof.timestamps import format_timestamp, utc_now
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from uprof.http.errors import InvalidRequest
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles.models import user_profile
 from uprof.profiles.revisions import (
     ACCEPTED_FIELDS,

@@ -9,7 +9,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from uprof.http.errors import InvalidRequest
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles.schemas import ListQuery, ProfileInput, parse_list_query, parse_profile_body
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from uprof.http.pagination import CursorCodec, InvalidCursor
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.openapi import schemas
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENTITY_TYPES

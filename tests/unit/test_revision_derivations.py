@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.test_profile_revisions import NOW, stored_row
 from uprof.console.service import REVISION_LABELS
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.openapi import schemas
 from uprof.openapi.document import REVISIONS, build
 from uprof.profiles import routes as profile_routes

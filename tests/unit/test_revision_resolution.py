@@ -3,7 +3,7 @@
 import pytest
 
 from uprof.http.errors import InvalidRequest
-from uprof.http.revisions import Revision, merge_beta_headers, resolve_revision
+from uprof.http.revision_choice import Revision, merge_beta_headers, resolve_revision
 
 
 @pytest.mark.parametrize(

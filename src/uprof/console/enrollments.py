@@ -14,7 +14,7 @@ from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError
 from uprof.http.listing import Listing
 from uprof.http.query import choice, choices, single
-from uprof.provider import queries, schemas, service
+from uprof.provider import reads, schemas, service
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
@@ -91,7 +91,7 @@ async def approve(console: Console) -> Response:
     enrollment_id, org, now = console.path("enrollment_id"), console.organization_id, utc_now()
 
     def work(connection: Connection) -> None:
-        program = queries.enrollment(connection, org, enrollment_id).program
+        program = reads.enrollment(connection, org, enrollment_id).program
         service.approve_enrollment_with(connection, org, enrollment_id, approval_body(console, program), now)
 
     return await _decide(console, enrollment_id, work, "approved")

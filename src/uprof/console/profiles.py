@@ -18,12 +18,12 @@ from uprof.console.web import Console, console_page
 from uprof.http.errors import ApiError, NotFound
 from uprof.http.listing import Listing
 from uprof.http.query import single
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.links import service as links
 from uprof.pages.html import Submitted
 from uprof.profiles import revisions
 from uprof.profiles import service as profile_service
-from uprof.provider import queries, schemas, service
+from uprof.provider import reads, schemas, service
 from uprof.standing import programs
 from uprof.standing.enforcement import REASONS
 from uprof.timestamps import utc_now
@@ -44,7 +44,7 @@ async def search(console: Console) -> Response:
         q = single(sent, "q")
         listing = Listing("profiles", "desc", single(sent, "page"), PAGE_SIZE)
         rows, cursor = await console.run(
-            lambda c: queries.search_profiles(c, org, listing, cursors, q.strip() if q else None), write=False
+            lambda c: reads.search_profiles(c, org, listing, cursors, q.strip() if q else None), write=False
         )
     except ApiError as error:
         return console.render("console_profiles.html", error.status, nav="profiles", rows=[], q="", error=error.message)
@@ -187,7 +187,7 @@ async def resolve_action(console: Console) -> Response:
     body = note_of(console)
 
     def work(connection: Connection) -> str:
-        profile_id: str = queries.action(connection, org, action_id)[0].user_profile_id
+        profile_id: str = reads.action(connection, org, action_id)[0].user_profile_id
         service.resolve_enforcement_action(connection, org, action_id, now, note=schemas.with_note_only(body))
         return profile_id
 
@@ -202,7 +202,7 @@ async def resolve_action(console: Console) -> Response:
 
 async def render_profile_of_action(console: Console, action_id: str, error: ApiError) -> Response:
     org = console.organization_id
-    row, _ = await console.run(lambda c: queries.action(c, org, action_id), write=False)
+    row, _ = await console.run(lambda c: reads.action(c, org, action_id), write=False)
     return await render_profile(console, row.user_profile_id, error.status, {f"resolve-{action_id}": error.message})
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import Connection, Row
 from uprof.console import repository
 from uprof.http.listing import Listing
 from uprof.http.pagination import CursorCodec
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
-from uprof.provider import queries
-from uprof.provider.queries import OperatorProfile
+from uprof.provider import reads
+from uprof.provider.reads import OperatorProfile
 from uprof.standing import enforcement
 from uprof.standing.enforcement import is_open, next_step
 from uprof.webhooks import repository as webhook_rows
@@ -63,7 +63,7 @@ def enrollment_queue(
     **filters: Any,
 ) -> Page:
     """Enrollments as `GET /v1/admin/enrollments` lists them. Raises InvalidRequest for a bad cursor."""
-    rows, cursor = queries.list_enrollments(connection, organization_id, listing, cursors, **filters)
+    rows, cursor = reads.list_enrollments(connection, organization_id, listing, cursors, **filters)
     return Page(rows, cursor, _profiles(connection, organization_id, (row.user_profile_id for row in rows)))
 
 
@@ -76,7 +76,7 @@ def identity_check_list(
     statuses: list[str],
     profile_id: str | None,
 ) -> Page:
-    rows, cursor = queries.list_identity_checks(
+    rows, cursor = reads.list_identity_checks(
         connection, organization_id, listing, cursors, statuses=statuses, profile_id=profile_id
     )
     return Page(rows, cursor, _profiles(connection, organization_id, (row.user_profile_id for row in rows)))
@@ -110,7 +110,7 @@ REVISION_LABELS = tuple(
 
 def profile_sheet(connection: Connection, organization_id: str, profile_id: str) -> ProfileSheet:
     """Raises NotFound (`user profile not found`)."""
-    view = queries.operator_profile(connection, organization_id, profile_id)
+    view = reads.operator_profile(connection, organization_id, profile_id)
     profile = view.profile
     shapes = [
         (label, json.dumps(revisions.render(profile, revision), indent=2, ensure_ascii=False))

@@ -45,7 +45,7 @@ from uprof.http.errors import (
     quote,
 )
 from uprof.http.query import CheckedQuery
-from uprof.http.revisions import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
+from uprof.http.revision_choice import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.services import Services
 from uprof.timestamps import format_seconds, utc_now
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.openapi.schemas import (
     ENFORCEMENT_ACTION,
     NULLABLE_TEXT,

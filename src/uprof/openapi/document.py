@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from uprof import __version__
 from uprof.http.endpoint import ApiEndpoint
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.openapi import admin, headers, schemas, webhooks
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ENFORCEMENT_STATUSES

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from uprof.http.endpoint import SUPPORTED_VERSIONS, RouteRules
-from uprof.http.revisions import WEBHOOKS_BETA, Revision
+from uprof.http.revision_choice import WEBHOOKS_BETA, Revision
 
 VERSION = "AnthropicVersion"
 OPTIONAL_VERSION = "AnthropicVersionOptional"

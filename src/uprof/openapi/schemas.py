@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENFORCEMENT_STATUSES, ENTITY_TYPES
 from uprof.standing.enforcement import REASONS

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 
 from uprof.profiles.schemas import DETAIL_KEYS
-from uprof.provider.views import enrollment_view, identity_check_view, stored_action_view
+from uprof.provider.serializers import enrollment_view, identity_check_view, stored_action_view
 from uprof.timestamps import format_timestamp
-from uprof.webhooks.views import attempt_view, endpoint_view
+from uprof.webhooks.serializers import attempt_view, endpoint_view
 
 # A stored row, as SQLAlchemy returns it (a RowMapping) or as a dict.
 Row = Mapping[Any, Any]

@@ -2,7 +2,7 @@
 
 The newest shape (GA) is built from the stored row; every older revision is one small function that
 turns the next newer shape into its own. Adding a revision means its `Revision` member
-(http/revisions.py), one more function and its entries in the tables below: the OpenAPI document takes
+(http/revision_choice.py), one more function and its entries in the tables below: the OpenAPI document takes
 each revision's request fields from ACCEPTED_FIELDS and its response fields from `response_fields`,
 which reads them off what `render` produces.
 """
@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from uprof.http.errors import InvalidRequest, member_path
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.standing import enforcement, programs
 from uprof.timestamps import format_timestamp
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from uprof.http import query
 from uprof.http.errors import InvalidRequest, member_path
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles import revisions
 
 MAX_METADATA_KEYS = 16

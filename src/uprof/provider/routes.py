@@ -13,7 +13,7 @@ from uprof.http.listing import Listing
 from uprof.http.query import choice, choices, limit, single
 from uprof.profiles import revisions
 from uprof.profiles.service import retrieve
-from uprof.provider import queries, schemas, service, views
+from uprof.provider import reads, schemas, serializers, service
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
@@ -47,18 +47,18 @@ def list_enrollments(call: ApiCall) -> dict[str, Any]:
     profile_id = single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(
-        lambda c: queries.list_enrollments(
+        lambda c: reads.list_enrollments(
             c, org, listing, cursors, statuses=statuses, program=program, profile_id=profile_id, source=source
         ),
         write=False,
     )
-    return {"data": [views.enrollment_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.enrollment_view(row._mapping) for row in rows], "next_page": cursor}
 
 
 def get_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org = call.path_param("enrollment_id"), call.principal.organization_id
-    row = call.transact(lambda c: queries.enrollment(c, org, enrollment_id), write=False)
-    return views.enrollment_view(row._mapping)
+    row = call.transact(lambda c: reads.enrollment(c, org, enrollment_id), write=False)
+    return serializers.enrollment_view(row._mapping)
 
 
 def approve_enrollment(call: ApiCall) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def approve_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.approve_enrollment_with(connection, org, enrollment_id, call.body, now)
-        return views.enrollment_view(queries.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
 
     return call.transact(work, write=True)
 
@@ -77,7 +77,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.reject_enrollment(connection, org, enrollment_id, note=note, now=now)
-        return views.enrollment_view(queries.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
 
     return call.transact(work, write=True)
 
@@ -89,22 +89,22 @@ def search_profiles(call: ApiCall) -> dict[str, Any]:
     listing = _listing(call, "profiles", "desc")
     q = single(call.query, "q")
     org, cursors = call.principal.organization_id, call.services.cursors
-    rows, cursor = call.transact(lambda c: queries.search_profiles(c, org, listing, cursors, q), write=False)
+    rows, cursor = call.transact(lambda c: reads.search_profiles(c, org, listing, cursors, q), write=False)
     return {"data": [_ga(row) for row in rows], "next_page": cursor}
 
 
 def operator_profile(call: ApiCall) -> dict[str, Any]:
     profile_id, org = call.path_param("user_profile_id"), call.principal.organization_id
-    view = call.transact(lambda c: queries.operator_profile(c, org, profile_id), write=False)
+    view = call.transact(lambda c: reads.operator_profile(c, org, profile_id), write=False)
     submitted = view.profile["identity_check_submitted"]
     now = view.profile["read_at"]
     return {
         "type": "admin_user_profile",
         "profile": _ga(view.profile),
         "cyber_requirements": view.cyber_requirements,
-        "enrollments": [views.enrollment_view(row._mapping) for row in view.enrollments],
-        "enforcement_actions": [views.action_view(row._mapping, submitted, now) for row in view.actions],
-        "identity_checks": [views.identity_check_view(row._mapping) for row in view.identity_checks],
+        "enrollments": [serializers.enrollment_view(row._mapping) for row in view.enrollments],
+        "enforcement_actions": [serializers.action_view(row._mapping, submitted, now) for row in view.actions],
+        "identity_checks": [serializers.identity_check_view(row._mapping) for row in view.identity_checks],
     }
 
 
@@ -136,8 +136,8 @@ def clear_program(call: ApiCall) -> dict[str, Any]:
 def list_profile_actions(call: ApiCall) -> dict[str, Any]:
     state = choice(call.query, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
-    rows, submitted = call.transact(lambda c: queries.actions_of_profile(c, org, profile_id, state), write=False)
-    return {"data": [views.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
+    rows, submitted = call.transact(lambda c: reads.actions_of_profile(c, org, profile_id, state), write=False)
+    return {"data": [serializers.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
 
 
 def open_action(call: ApiCall) -> dict[str, Any]:
@@ -157,16 +157,16 @@ def open_action(call: ApiCall) -> dict[str, Any]:
             note=new.note,
             now=now,
         )
-        row, submitted = queries.action(connection, org, action_id)
-        return views.action_view(row._mapping, submitted, now)
+        row, submitted = reads.action(connection, org, action_id)
+        return serializers.action_view(row._mapping, submitted, now)
 
     return call.transact(work, write=True)
 
 
 def get_action(call: ApiCall) -> dict[str, Any]:
     action_id, org, now = call.path_param("action_id"), call.principal.organization_id, utc_now()
-    row, submitted = call.transact(lambda c: queries.action(c, org, action_id), write=False)
-    return views.action_view(row._mapping, submitted, now)
+    row, submitted = call.transact(lambda c: reads.action(c, org, action_id), write=False)
+    return serializers.action_view(row._mapping, submitted, now)
 
 
 def resolve_action(call: ApiCall) -> dict[str, Any]:
@@ -175,8 +175,8 @@ def resolve_action(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.resolve_enforcement_action(connection, org, action_id, now, note=note)
-        row, submitted = queries.action(connection, org, action_id)
-        return views.action_view(row._mapping, submitted, now)
+        row, submitted = reads.action(connection, org, action_id)
+        return serializers.action_view(row._mapping, submitted, now)
 
     return call.transact(work, write=True)
 
@@ -191,10 +191,10 @@ def list_identity_checks(call: ApiCall) -> dict[str, Any]:
     profile_id = single(params, "user_profile_id")
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(
-        lambda c: queries.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
+        lambda c: reads.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
         write=False,
     )
-    return {"data": [views.identity_check_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.identity_check_view(row._mapping) for row in rows], "next_page": cursor}
 
 
 def approve_identity_check(call: ApiCall) -> dict[str, Any]:
@@ -219,7 +219,7 @@ def _decide_check(call: ApiCall, decide: Any) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         decide(connection, org, check_id, now)
-        return views.identity_check_view(queries.identity_check(connection, org, check_id)._mapping)
+        return serializers.identity_check_view(reads.identity_check(connection, org, check_id)._mapping)
 
     return call.transact(work, write=True)
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from uprof.crypto.sealing import SecretBox, SecretUnreadable
-from uprof.webhooks import queue, repository
+from uprof.webhooks import queue_repository, repository
 from uprof.webhooks.schedule import retry_delay
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.signing import signature_headers
@@ -63,13 +63,13 @@ class Policy:
 
 def any_due(connection: Connection, now: datetime) -> bool:
     """Whether some delivery is due and unleased (a read, before taking the write lock to claim)."""
-    return queue.any_due(connection, now)
+    return queue_repository.any_due(connection, now)
 
 
 def claim(connection: Connection, now: datetime, limit: int, box: SecretBox) -> list[Claim]:
     """Lease up to `limit` due deliveries for 60 seconds, with their signing secrets decrypted."""
     lease = now + LEASE
-    return [_claim_of(row, lease, now, box) for row in queue.claim(connection, now, lease, limit)]
+    return [_claim_of(row, lease, now, box) for row in queue_repository.claim(connection, now, lease, limit)]
 
 
 def _claim_of(row: Row[Any], lease: datetime, now: datetime, box: SecretBox) -> Claim:
@@ -107,13 +107,13 @@ def record(
     that died before recording (webhooks.md §6, at least once). A delivery cancelled meanwhile
     keeps its lease, so its attempt is stored, and keeps its status.
     """
-    queue.lock_endpoint(connection, claim.endpoint_id)
-    row = queue.leased_delivery(connection, claim.delivery_id, claim.lease)
+    queue_repository.lock_endpoint(connection, claim.endpoint_id)
+    row = queue_repository.leased_delivery(connection, claim.delivery_id, claim.lease)
     if row is None:
         log.info("webhook attempt for delivery %s not recorded: its lease was lost", claim.delivery_id)
         return None
     number = row.attempt_count + 1
-    queue.insert_attempt(
+    queue_repository.insert_attempt(
         connection,
         delivery_id=claim.delivery_id,
         number=number,
@@ -134,9 +134,9 @@ def record(
         else:
             retry_at = now + retry_delay(failed_in_budget, policy.retry_base_seconds, rng)
             values["next_attempt_at"] = retry_at
-    queue.update_delivery(connection, claim.delivery_id, values)
+    queue_repository.update_delivery(connection, claim.delivery_id, values)
     if outcome.succeeded:
-        queue.reset_failures(connection, claim.endpoint_id)
+        queue_repository.reset_failures(connection, claim.endpoint_id)
     elif values.get("status") == "failed":
         _count_given_up(connection, claim.endpoint_id, now)
     return retry_at
@@ -144,9 +144,9 @@ def record(
 
 def _count_given_up(connection: Connection, endpoint_id: str, now: datetime) -> None:
     """Disable the endpoint once enough deliveries in a row were given up; cancel what is pending."""
-    if queue.add_failure(connection, endpoint_id) < AUTO_DISABLE_AFTER:
+    if queue_repository.add_failure(connection, endpoint_id) < AUTO_DISABLE_AFTER:
         return
-    endpoint = queue.lock_endpoint(connection, endpoint_id)
+    endpoint = queue_repository.lock_endpoint(connection, endpoint_id)
     if endpoint is None or endpoint.state != "enabled":
         return
     repository.update_endpoint(
@@ -161,7 +161,7 @@ def release(connection: Connection, claims: list[Claim]) -> None:
     for item in claims:
         by_lease.setdefault(item.lease, []).append(item.delivery_id)
     for lease, ids in by_lease.items():
-        queue.release(connection, ids, lease)
+        queue_repository.release(connection, ids, lease)
 
 
 def maintain(connection: Connection, now: datetime, retention_days: int, chores: Sequence[Chore]) -> None:
@@ -170,10 +170,10 @@ def maintain(connection: Connection, now: datetime, retention_days: int, chores:
 
     On PostgreSQL only one process runs a pass at a time, so no chore runs twice at once.
     """
-    if not queue.try_maintenance_lock(connection):
+    if not queue_repository.try_maintenance_lock(connection):
         return
     for chore in chores:
         chore(connection, now)
     cutoff = now - timedelta(days=retention_days)
-    queue.purge_finished(connection, cutoff, PURGE_BATCH)
-    queue.purge_events(connection, cutoff, PURGE_BATCH)
+    queue_repository.purge_finished(connection, cutoff, PURGE_BATCH)
+    queue_repository.purge_events(connection, cutoff, PURGE_BATCH)

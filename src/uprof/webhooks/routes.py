@@ -12,7 +12,7 @@ from uprof.http.endpoint import ADMIN_ROUTES, WEBHOOK_ROUTES, ApiCall, Operation
 from uprof.http.listing import Listing
 from uprof.http.query import limit, single
 from uprof.timestamps import utc_now
-from uprof.webhooks import delivery_log, schemas, service, views
+from uprof.webhooks import delivery_log, schemas, serializers, service
 
 # --- endpoints ---
 
@@ -21,14 +21,14 @@ def create_endpoint(call: ApiCall) -> dict[str, Any]:
     new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
     org, now, box = call.principal.organization_id, utc_now(), call.services.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
-    return views.new_endpoint_view(created.row._mapping, created.signing_secret)
+    return serializers.new_endpoint_view(created.row._mapping, created.signing_secret)
 
 
 def list_endpoints(call: ApiCall) -> dict[str, Any]:
     query = schemas.endpoint_list_query(call.query)
     org = call.principal.organization_id
     page = call.transact(lambda c: service.list_page(c, org, query), write=False)
-    data = [views.endpoint_view(row._mapping) for row in page.rows]
+    data = [serializers.endpoint_view(row._mapping) for row in page.rows]
     return {
         "data": data,
         "has_more": page.has_more,
@@ -40,14 +40,14 @@ def list_endpoints(call: ApiCall) -> dict[str, Any]:
 def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
     endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
     row = call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
-    return views.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row._mapping)
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
     changes = schemas.endpoint_changes(call.body, allow_http=call.services.settings.webhook_allow_http)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
-    return views.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row._mapping)
 
 
 def delete_endpoint(call: ApiCall) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def list_deliveries(call: ApiCall) -> dict[str, Any]:
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
     org, cursors = call.principal.organization_id, call.services.cursors
     rows, cursor = call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
-    return {"data": [views.delivery_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.delivery_view(row._mapping) for row in rows], "next_page": cursor}
 
 
 def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def retry_delivery(call: ApiCall) -> dict[str, Any]:
 
 
 def _delivery_with_attempts(record: delivery_log.DeliveryRecord) -> dict[str, Any]:
-    return views.delivery_view(record.delivery._mapping, [attempt._mapping for attempt in record.attempts])
+    return serializers.delivery_view(record.delivery._mapping, [attempt._mapping for attempt in record.attempts])
 
 
 routes: list[Route] = [
