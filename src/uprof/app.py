@@ -26,7 +26,7 @@ from uprof.http.context import request_context
 from uprof.http.edge import Edge
 from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
 from uprof.http.pagination import CursorCodec
-from uprof.http.services import Services
+from uprof.http.runtime import Runtime
 from uprof.openapi import routes as openapi
 from uprof.pages import errors as page_errors
 from uprof.pages import routes as pages
@@ -44,7 +44,7 @@ CURSOR_SECRET = "cursor_signing_key"
 DISPATCHER_CHORES = (provider_service.expire_actions,)
 
 
-def build_services(settings: Settings, database: Database | None = None) -> Services:
+def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
     """What the app shares, on `database` or else on a new engine for `settings.database_url` (an
     in-memory SQLite database exists only in the engine that made it: pass that one).
 
@@ -54,18 +54,18 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     if database is None:
         database = Database(make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous))
     key = database.run(lambda connection: server_keys.load_or_create(connection, CURSOR_SECRET), write=True)
-    return Services(settings=settings, database=database, cursors=CursorCodec(key), secret_box=box)
+    return Runtime(settings=settings, database=database, cursors=CursorCodec(key), secret_box=box)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     """The uprof application for `settings` (the database must already be migrated, the key file
     created: `uprof serve` does both).
 
     Its lifespan runs this process's webhook dispatcher, stopped (leases released) on shutdown.
     Raises SecretKeyError (uprof.crypto.key_file) when the secret key settings name no usable key.
     """
-    services = services or build_services(settings)
-    database = services.database
+    runtime = runtime or build_runtime(settings)
+    database = runtime.database
     app = Starlette(
         routes=[
             *profiles.routes,  # first: the router tries routes in order, and these take nearly every request
@@ -82,10 +82,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             HTTPException: render_http_exception,
             DatabaseBusy: render_database_busy,
         },
-        lifespan=lambda _app: _lifespan(services, settings),
+        lifespan=lambda _app: _lifespan(runtime, settings),
     )
     app.router.redirect_slashes = False
-    app.state.services = services
+    app.state.runtime = runtime
     app.state.page_csrf_key = database.run(link_pages.load_csrf_key, write=True)
     app.state.metrics_registry = metrics.registry_for([DatabaseCollector(database)])
     app.state.openapi_documents = {}  # filled on first request, one document per revision
@@ -93,11 +93,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
 
 @asynccontextmanager
-async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dict[str, Any]]:
+async def _lifespan(runtime: Runtime, settings: Settings) -> AsyncIterator[dict[str, Any]]:
     """The webhook dispatcher runs; on SQLite, the event loop (which runs every API request there)
     keeps one connection; on PostgreSQL the database threads stop (and give their connections back)
     when the app does."""
-    database, box, threads = services.database, services.secret_box, services.database_threads
+    database, box, threads = runtime.database, runtime.secret_box, runtime.database_threads
     keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
     try:
         with keep:

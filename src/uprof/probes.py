@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from uprof.db import migrate
 from uprof.http.auth import bearer_credential
-from uprof.http.services import Services
+from uprof.http.runtime import Runtime
 
 
 def routes(*, metrics: bool) -> list[Route]:
@@ -25,11 +25,11 @@ def routes(*, metrics: bool) -> list[Route]:
 
 async def readyz(request: Request) -> Response:
     """Ready to serve: the database answers, its schema is current, the webhook dispatcher runs."""
-    services: Services = request.app.state.services
+    runtime: Runtime = request.app.state.runtime
     checks: dict[str, bool] = {}
     try:
         checks["database"] = True
-        checks["migrations"] = await run_in_threadpool(migrate.is_current, services.database)
+        checks["migrations"] = await run_in_threadpool(migrate.is_current, runtime.database)
     except Exception:
         checks["database"] = checks["migrations"] = False
     dispatcher_task = getattr(request.state, "webhook_dispatcher", None)
@@ -39,9 +39,9 @@ async def readyz(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    services: Services = request.app.state.services
+    runtime: Runtime = request.app.state.runtime
     try:
-        await run_in_threadpool(services.database.run, lambda c: c.execute(text("SELECT 1")), write=False)
+        await run_in_threadpool(runtime.database.run, lambda c: c.execute(text("SELECT 1")), write=False)
     except Exception:
         return _json({"status": "unavailable"}, 503)
     return _json({"status": "ok"}, 200)
@@ -59,7 +59,7 @@ def bearer_matches(authorization: str, token: str) -> bool:
 
 async def scrape(request: Request) -> Response:
     """The Prometheus text format; with `--metrics-token`, only for `Authorization: Bearer <token>`."""
-    settings = request.app.state.services.settings
+    settings = request.app.state.runtime.settings
     token = settings.metrics_token
     if token and not bearer_matches(request.headers.get("authorization", ""), token):
         return Response("metrics require Authorization: Bearer <token>\n", status_code=401, media_type="text/plain")

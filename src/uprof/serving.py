@@ -21,7 +21,7 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
 from uprof import logs
-from uprof.app import build_services, create_app
+from uprof.app import build_runtime, create_app
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.db.unit_of_work import Database
 
@@ -37,7 +37,7 @@ def serve(settings: Settings, database: Database | None = None) -> None:
     listening = f"listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})"
     options = uvicorn_options(settings)
     if settings.workers == 1:
-        app = create_app(settings, build_services(settings, database))
+        app = create_app(settings, build_runtime(settings, database))
         server = AnnouncingServer(ServerConfig(app, settings.client_timeout, **options), listening)
         # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
         # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).

@@ -78,7 +78,7 @@ def test_default_revision_is_ga(server: Server) -> None:
 def test_every_api_route_and_method_is_documented(server: Server, revision: str) -> None:
     document = _document(server, revision)
     app = create_app(Settings(database_url=server.database_url, secret_key=TEST_SECRET_KEY))
-    app.state.services.database.engine.dispose()
+    app.state.runtime.database.engine.dispose()
     served = {
         (route.path, method.lower())
         for route in app.router.routes

@@ -210,11 +210,20 @@ def populated(api: Api, database: Database, tenant: Tenant) -> Stored:
     operate(
         database,
         tenant,
-        lambda c, org, now: provider.set_cyber(
-            c, org, profile_id, status="active", tiers={"a": "active"}, requirements={"human_review": False}, now=now
+        lambda c, org, now: provider.set_program(
+            c,
+            org,
+            profile_id,
+            "cyber",
+            status="active",
+            items={"a": "active"},
+            requirements={"human_review": False},
+            now=now,
         ),
     )
-    operate(database, tenant, lambda c, org, now: provider.set_efs(c, org, profile_id, status="pending", now=now))
+    operate(
+        database, tenant, lambda c, org, now: provider.set_program(c, org, profile_id, "efs", status="pending", now=now)
+    )
     expiry = datetime(2030, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
     restriction = operate(
         database,
@@ -358,7 +367,11 @@ def test_update(api: Api, populated: Stored, revision: str) -> None:
 def test_list_items(api: Api, database: Database, tenant: Tenant, populated: Stored, revision: str) -> None:
     plain = api.ok("ga", "POST", "/v1/user_profiles", {"name": "plain"})
     pending = api.ok("ga", "POST", "/v1/user_profiles", {})
-    operate(database, tenant, lambda c, org, now: provider.set_cyber(c, org, pending["id"], status="pending", now=now))
+    operate(
+        database,
+        tenant,
+        lambda c, org, now: provider.set_program(c, org, pending["id"], "cyber", status="pending", now=now),
+    )
     pending = api.ok("ga", "GET", f"/v1/user_profiles/{pending['id']}")
     body = api.ok(revision, "GET", "/v1/user_profiles", order="asc")
     assert list(body) == ["data", "next_page"] and body["next_page"] is None

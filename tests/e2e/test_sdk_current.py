@@ -92,11 +92,16 @@ class Operator:
     def _run(self, work: Callable[[Connection, datetime], Any]) -> Any:
         return self.database.run(lambda c: work(c, datetime.now(UTC)), write=True)
 
-    def set_cyber(self, profile_id: str, **standing: Any) -> None:
-        self._run(lambda c, now: provider.set_cyber(c, self.organization_id, profile_id, now=now, **standing))
+    def set_cyber(self, profile_id: str, *, tiers: dict[str, str] | None = None, **standing: Any) -> None:
+        self._set(profile_id, "cyber", items=tiers, **standing)
 
-    def set_efs(self, profile_id: str, **standing: Any) -> None:
-        self._run(lambda c, now: provider.set_efs(c, self.organization_id, profile_id, now=now, **standing))
+    def set_efs(self, profile_id: str, *, features: dict[str, str] | None = None, **standing: Any) -> None:
+        self._set(profile_id, "efs", items=features, **standing)
+
+    def _set(self, profile_id: str, program: str, **standing: Any) -> None:
+        self._run(
+            lambda c, now: provider.set_program(c, self.organization_id, profile_id, program, now=now, **standing)
+        )
 
     def clear_program(self, profile_id: str, program: str) -> None:
         self._run(lambda c, now: provider.clear_program(c, self.organization_id, profile_id, program, now))

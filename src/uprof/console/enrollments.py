@@ -39,7 +39,7 @@ def filters(params: QueryParams) -> dict[str, Any]:
 async def render_queue(
     console: Console, params: QueryParams, status: int = 200, errors: dict[str, str] | None = None
 ) -> Response:
-    org, cursors = console.organization_id, console.services.cursors
+    org, cursors = console.organization_id, console.runtime.cursors
     chosen: dict[str, Any] = {"statuses": ["pending"]}
     try:
         chosen = filters(params)

@@ -27,7 +27,7 @@ PAGE_SIZE = 20
 async def render_list(
     console: Console, params: QueryParams, status: int = 200, errors: dict[str, str] | None = None
 ) -> Response:
-    org, cursors = console.organization_id, console.services.cursors
+    org, cursors = console.organization_id, console.runtime.cursors
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value != ""])
     try:
         statuses = ["submitted"] if "status" not in params else choices(sent, "status", schemas.CHECK_STATUSES)

@@ -38,7 +38,7 @@ _LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(?:\.\d+)?)?")
 @console_page
 async def search(console: Console) -> Response:
     params = console.request.query_params
-    org, cursors = console.organization_id, console.services.cursors
+    org, cursors = console.organization_id, console.runtime.cursors
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value.strip() != ""])
     try:
         q = single(sent, "q")
@@ -210,7 +210,7 @@ async def render_profile_of_action(console: Console, action_id: str, error: ApiE
 async def create_link(console: Console) -> Response:
     kind = LINK_KINDS.get(console.path("kind"))
     profile_id, org, now = console.path("profile_id"), console.organization_id, utc_now()
-    settings = console.services.settings
+    settings = console.runtime.settings
     if kind is None:
         return await render_profile(console, profile_id, 404, {"links": "unknown kind of link"})
 

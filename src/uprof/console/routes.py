@@ -21,9 +21,9 @@ from uprof.console.web import (
     console_page,
     live_session,
     problem,
+    runtime_of,
     secure_cookies,
     see_other,
-    services_of,
     templates,
     to_login,
 )
@@ -44,25 +44,25 @@ def _login_page(request: Request, token: str, status: int = 200, error: str | No
         path=LOGIN_PATH,
         httponly=True,
         samesite="strict",
-        secure=secure_cookies(services_of(request)),
+        secure=secure_cookies(runtime_of(request)),
     )
     return response
 
 
 async def login_page(request: Request) -> Response:
     token = request.cookies.get(COOKIE, "")
-    if token and await live_session(services_of(request), token) is not None:
+    if token and await live_session(runtime_of(request), token) is not None:
         return see_other("/console")
     response = _login_page(request, secrets.token_urlsafe(32))
     if token:
-        response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, secure=secure_cookies(services_of(request)))
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, secure=secure_cookies(runtime_of(request)))
     return response
 
 
 async def login(request: Request) -> Response:
-    services = services_of(request)
+    runtime = runtime_of(request)
     try:
-        form = await html.read_form(request, services.settings.max_body_bytes)
+        form = await html.read_form(request, runtime.settings.max_body_bytes)
     except FormRejected as rejected:
         return problem(request, rejected.status, "The form could not be read", rejected.message)
     expected = request.cookies.get(LOGIN_COOKIE, "")
@@ -73,7 +73,7 @@ async def login(request: Request) -> Response:
     now = utc_now()
     try:
         created = await run_in_threadpool(
-            services.database.run, lambda c: sessions.sign_in(c, key if isinstance(key, str) else "", now), write=True
+            runtime.database.run, lambda c: sessions.sign_in(c, key if isinstance(key, str) else "", now), write=True
         )
     except SignInRefused as refused:
         return _login_page(request, secrets.token_urlsafe(32), refused.status, refused.message)
@@ -85,7 +85,7 @@ async def login(request: Request) -> Response:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=secure_cookies(services),
+        secure=secure_cookies(runtime),
     )
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
     return response

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from uprof.console import session as sessions
 from uprof.console.session import ConsoleSession
-from uprof.http.services import Services
+from uprof.http.runtime import Runtime
 from uprof.pages import html
 from uprof.pages.html import FormRejected
 from uprof.pages.texts import TEXTS
@@ -59,13 +59,13 @@ NOTICES = {
 }
 
 
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
-def secure_cookies(services: Services) -> bool:
-    return services.settings.base_url.startswith("https://")
+def secure_cookies(runtime: Runtime) -> bool:
+    return runtime.settings.base_url.startswith("https://")
 
 
 @dataclass
@@ -73,7 +73,7 @@ class Console:
     """One signed-in console request."""
 
     request: Request
-    services: Services
+    runtime: Runtime
     session: ConsoleSession
     form: FormData | None = None
 
@@ -92,7 +92,7 @@ class Console:
         return [value for value in (self.form.getlist(name) if self.form else []) if isinstance(value, str)]
 
     async def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        return await run_in_threadpool(self.services.database.run, work, write=write)
+        return await run_in_threadpool(self.runtime.database.run, work, write=write)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         notice = NOTICES.get(self.request.query_params.get("notice", ""))
@@ -145,7 +145,7 @@ def problem(request: Request, status: int, heading: str, message: str) -> Respon
 def to_login(request: Request, *, clear: bool) -> Response:
     response = see_other("/console/login")
     if clear:
-        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(services_of(request)), httponly=True)
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(runtime_of(request)), httponly=True)
     return response
 
 
@@ -156,19 +156,19 @@ def console_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint for signed-in operators: no live session → sign-in page; a POST needs the CSRF token."""
 
     async def endpoint(request: Request) -> Response:
-        services = services_of(request)
+        runtime = runtime_of(request)
         token = request.cookies.get(COOKIE, "")
-        session = await live_session(services, token) if token else None
+        session = await live_session(runtime, token) if token else None
         if session is None:
             return to_login(request, clear=bool(token))
         if _has_nul(request):  # no stored value holds one, and PostgreSQL refuses to compare with it
             return problem(
                 request, 400, "This address could not be read", "It contains a character that is not allowed."
             )
-        console = Console(request, services, session)
+        console = Console(request, runtime, session)
         if request.method == "POST":
             try:
-                console.form = await html.read_form(request, services.settings.max_body_bytes)
+                console.form = await html.read_form(request, runtime.settings.max_body_bytes)
             except FormRejected as rejected:
                 return problem(request, rejected.status, "The form could not be read", rejected.message)
             if not hmac.compare_digest(
@@ -186,11 +186,11 @@ def _has_nul(request: Request) -> bool:
     return any("\x00" in value for value in values)
 
 
-async def live_session(services: Services, token: str) -> ConsoleSession | None:
+async def live_session(runtime: Runtime, token: str) -> ConsoleSession | None:
     """The session a cookie names; a session that ended (expired, key revoked) is deleted on the way."""
     now = utc_now()
-    checked = await run_in_threadpool(services.database.run, lambda c: sessions.check(c, token, now), write=False)
+    checked = await run_in_threadpool(runtime.database.run, lambda c: sessions.check(c, token, now), write=False)
     if checked.ended is not None:
         ended = checked.ended
-        await run_in_threadpool(services.database.run, lambda c: sessions.end(c, ended), write=True)
+        await run_in_threadpool(runtime.database.run, lambda c: sessions.end(c, ended), write=True)
     return checked.session

@@ -89,8 +89,8 @@ async def endpoint_page(console: Console) -> Response:
 
 @console_page
 async def create(console: Console) -> Response:
-    org, now, box = console.organization_id, utc_now(), console.services.secret_box
-    allow_http = console.services.settings.webhook_allow_http
+    org, now, box = console.organization_id, utc_now(), console.runtime.secret_box
+    allow_http = console.runtime.settings.webhook_allow_http
 
     def work(connection: Connection) -> service.CreatedEndpoint:
         new = schemas.new_endpoint(endpoint_body(console), allow_http=allow_http)
@@ -106,7 +106,7 @@ async def create(console: Console) -> Response:
 @console_page
 async def update(console: Console) -> Response:
     endpoint_id, org, now = console.path("endpoint_id"), console.organization_id, utc_now()
-    allow_http = console.services.settings.webhook_allow_http
+    allow_http = console.runtime.settings.webhook_allow_http
     body = endpoint_body(console)
     # To the API an empty list means "keep the events"; an edit form with none ticked is a mistake,
     # which the schema then names ("must list at least one event type").
@@ -150,7 +150,7 @@ async def regenerate_secret(console: Console) -> Response:
         console.path("endpoint_id"),
         console.organization_id,
         utc_now(),
-        console.services.secret_box,
+        console.runtime.secret_box,
     )
     try:
         secret = await console.run(lambda c: service.regenerate_secret(c, org, endpoint_id, now, box), write=True)

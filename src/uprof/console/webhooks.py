@@ -37,7 +37,7 @@ async def render_list(
 ) -> Response:
     """The webhooks page. `errors` go next to a delivery (by ID); `create_error` next to the
     form for a new endpoint, which then comes back as the operator filled it in."""
-    org, cursors = console.organization_id, console.services.cursors
+    org, cursors = console.organization_id, console.runtime.cursors
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value and key != "notice"])
 
     def work(connection: Connection) -> tuple[list[delivery_log.DeliveryRecord], str | None]:

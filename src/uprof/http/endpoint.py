@@ -46,7 +46,7 @@ from uprof.http.errors import (
 )
 from uprof.http.query import CheckedQuery
 from uprof.http.revision_choice import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
-from uprof.http.services import Services
+from uprof.http.runtime import Runtime
 from uprof.timestamps import format_seconds, utc_now
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ class ApiCall:
     """Everything a handler needs about an accepted request. Handlers are synchronous (see the module docstring)."""
 
     request: Request
-    services: Services
+    runtime: Runtime
     context: RequestContext
     principal: Principal
     revision: Revision
@@ -80,7 +80,7 @@ class ApiCall:
 
     def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run `work` in one unit of work: the request owns the transaction."""
-        return self.services.database.run(work, write=write)
+        return self.runtime.database.run(work, write=write)
 
 
 Handler = Callable[[ApiCall], Any]
@@ -141,8 +141,8 @@ class ApiEndpoint:
             raise MethodNotAllowed(
                 f"method {request.method} is not allowed on {request.url.path}", headers={"allow": self.allowed}
             )
-        services: Services = request.app.state.services
-        limit = services.settings.max_body_bytes
+        runtime: Runtime = request.app.state.runtime
+        limit = runtime.settings.max_body_bytes
         request_body.check_declared_length(request.headers.get("content-length"), limit)
         received = _Received(request, operation)
         if operation.takes_body:
@@ -151,10 +151,10 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request.stream(), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        if services.database_threads is None:
+        if runtime.database_threads is None:
             body = self._respond(received)
         else:
-            body = await services.database_threads.run(lambda: self._respond(received))
+            body = await runtime.database_threads.run(lambda: self._respond(received))
         await Response(body, media_type="application/json")(scope, receive, send)
 
     def _respond(self, received: _Received) -> bytes:
@@ -164,11 +164,11 @@ class ApiEndpoint:
 
 def _accept(received: _Received, rules: RouteRules) -> ApiCall:
     request = received.request
-    services: Services = request.app.state.services
+    runtime: Runtime = request.app.state.runtime
     headers = request.headers
     key = presented_key(headers)
     requested_workspace = headers.get("anthropic-workspace-id", "").strip() or None
-    principal, workspace_known = _authenticate(services, key, requested_workspace)
+    principal, workspace_known = _authenticate(runtime, key, requested_workspace)
     if principal is None:
         raise invalid_key()
     context = request_context(request.scope)
@@ -179,16 +179,16 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         revision, context.workspace_id = _check_key_use(headers, rules, principal, requested_workspace, workspace_known)
     except ApiError:
         # Checks 5-8 cost no token, but the answer still shows the bucket (http.md §8, §15).
-        if services.settings.rate_limit:
-            _show_bucket(services, context, take=False)
+        if runtime.settings.rate_limit:
+            _show_bucket(runtime, context, take=False)
         raise
-    if services.settings.rate_limit:
-        _show_bucket(services, context, take=True)
-    call = ApiCall(request, services, context, principal, revision)
+    if runtime.settings.rate_limit:
+        _show_bucket(runtime, context, take=True)
+    call = ApiCall(request, runtime, context, principal, revision)
     if received.operation.takes_body:
         request_body.check_encoding(headers.get("content-encoding"))
         if received.body_too_large:
-            raise request_body.too_large(services.settings.max_body_bytes)
+            raise request_body.too_large(runtime.settings.max_body_bytes)
         if received.raw_body:
             request_body.check_content_type(headers.get("content-type"))
         call.body = request_body.parse_object(received.raw_body)
@@ -210,17 +210,17 @@ def _check_key_use(
     return revision, acting_workspace(principal, requested_workspace, workspace_known)
 
 
-def _show_bucket(services: Services, context: RequestContext, *, take: bool) -> None:
+def _show_bucket(runtime: Runtime, context: RequestContext, *, take: bool) -> None:
     """Check 9: take one token from the key's bucket (429 when it is empty, http.md §15), or with
     `take=False` only look at it; either way the response shows the bucket's state."""
-    settings = services.settings
+    settings = runtime.settings
     rate = settings.rate_limit
     burst = settings.rate_limit_burst or rate
     key_id = context.key_id
     assert key_id is not None
     now = utc_now()
     use = rate_limit.take if take else rate_limit.peek
-    decision = services.database.run(
+    decision = runtime.database.run(
         lambda connection: use(connection, key_id, rate=rate, burst=burst, now=now), write=take
     )
     context.extra_headers += [
@@ -239,14 +239,14 @@ def _show_bucket(services: Services, context: RequestContext, *, take: bool) -> 
         )
 
 
-def _authenticate(services: Services, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:
-    principal = services.principals.authenticate(key, utc_now())
+def _authenticate(runtime: Runtime, key: str, requested_workspace: str | None) -> tuple[Principal | None, bool]:
+    principal = runtime.principals.authenticate(key, utc_now())
     if principal is None:
         return None, False
     workspace_known = (
         requested_workspace is not None
         and principal.workspace_id is None
-        and services.database.run(
+        and runtime.database.run(
             lambda connection: accounts.workspace_exists(connection, principal.organization_id, requested_workspace),
             write=False,
         )

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from uprof.http.services import Services
+from uprof.http.runtime import Runtime
 from uprof.links import service as links
 from uprof.links.service import LinkState
 from uprof.pages import forms, html
@@ -28,9 +28,9 @@ FORBIDDEN = (
 )
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def _csrf_key(request: Request) -> bytes:
@@ -55,7 +55,7 @@ async def _view(request: Request, kind: str) -> LinkView | Response:
     token = request.path_params["token"]
     try:
         return await run_in_threadpool(
-            _services(request).database.run, lambda c: pages.open_link(c, token, kind, utc_now()), write=False
+            _runtime(request).database.run, lambda c: pages.open_link(c, token, kind, utc_now()), write=False
         )
     except LinkUnavailable as unavailable:
         return _unavailable(request, unavailable.state)
@@ -64,7 +64,7 @@ async def _view(request: Request, kind: str) -> LinkView | Response:
 async def _accepted_form(request: Request, kind: str) -> tuple[LinkView, FormData] | Response:
     """A posted form through a valid link with a correct CSRF token, or the page that says why not."""
     try:
-        form = await html.read_form(request, _services(request).settings.max_body_bytes)
+        form = await html.read_form(request, _runtime(request).settings.max_body_bytes)
     except FormRejected as rejected:
         return _problem(request, rejected.status, "We could not accept this form", rejected.message)
     view = await _view(request, kind)
@@ -78,7 +78,7 @@ async def _accepted_form(request: Request, kind: str) -> tuple[LinkView, FormDat
 async def _submit(request: Request, work: Callable[[Connection], None], done: str) -> Response | None:
     """Run a submission in one write unit of work and confirm it; None when the profile's state refused it."""
     try:
-        await run_in_threadpool(_services(request).database.run, work, write=True)
+        await run_in_threadpool(_runtime(request).database.run, work, write=True)
     except LinkUnavailable as unavailable:
         return _unavailable(request, unavailable.state)
     except PreconditionFailed:

@@ -40,7 +40,7 @@ def update_profile(call: ApiCall) -> dict[str, Any]:
 def list_profiles(call: ApiCall) -> dict[str, Any]:
     query = schemas.parse_list_query(call.query, call.revision)
     organization_id = call.principal.organization_id
-    cursors = call.services.cursors
+    cursors = call.runtime.cursors
     page = call.transact(lambda c: service.list_page(c, organization_id, query, cursors), write=False)
     return {
         "data": [revisions.render(row, call.revision, complete=False) for row in page.rows],
@@ -92,7 +92,7 @@ def _refuse_keys(keys: list[str], prefix: str) -> None:
 
 def _issue_link(call: ApiCall, kind: str) -> links.IssuedLink:
     profile_id = call.path_param("user_profile_id")
-    organization_id, settings, now = call.principal.organization_id, call.services.settings, utc_now()
+    organization_id, settings, now = call.principal.organization_id, call.runtime.settings, utc_now()
     return call.transact(lambda c: service.issue_link(c, organization_id, profile_id, kind, now, settings), write=True)
 
 

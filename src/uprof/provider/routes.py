@@ -45,7 +45,7 @@ def list_enrollments(call: ApiCall) -> dict[str, Any]:
     program = choice(params, "program", programs.PROGRAMS)
     source = choice(params, "source", schemas.SOURCES)
     profile_id = single(params, "user_profile_id")
-    org, cursors = call.principal.organization_id, call.services.cursors
+    org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(
         lambda c: reads.list_enrollments(
             c, org, listing, cursors, statuses=statuses, program=program, profile_id=profile_id, source=source
@@ -88,7 +88,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 def search_profiles(call: ApiCall) -> dict[str, Any]:
     listing = _listing(call, "profiles", "desc")
     q = single(call.query, "q")
-    org, cursors = call.principal.organization_id, call.services.cursors
+    org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(lambda c: reads.search_profiles(c, org, listing, cursors, q), write=False)
     return {"data": [_ga(row) for row in rows], "next_page": cursor}
 
@@ -189,7 +189,7 @@ def list_identity_checks(call: ApiCall) -> dict[str, Any]:
     listing = Listing("identity_checks", "asc", single(params, "page"), limit(params))
     statuses = choices(params, "status", schemas.CHECK_STATUSES)
     profile_id = single(params, "user_profile_id")
-    org, cursors = call.principal.organization_id, call.services.cursors
+    org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(
         lambda c: reads.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
         write=False,

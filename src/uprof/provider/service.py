@@ -115,33 +115,6 @@ def clear_program(connection: Connection, organization_id: str, profile_id: str,
         store_standing(connection, profile, program, None, now)
 
 
-def set_cyber(
-    connection: Connection,
-    organization_id: str,
-    profile_id: str,
-    *,
-    status: str,
-    tiers: dict[str, str] | None = None,
-    requirements: dict[str, bool] | None = None,
-    now: datetime,
-) -> None:
-    set_program(
-        connection, organization_id, profile_id, "cyber", status=status, items=tiers, requirements=requirements, now=now
-    )
-
-
-def set_efs(
-    connection: Connection,
-    organization_id: str,
-    profile_id: str,
-    *,
-    status: str,
-    features: dict[str, str] | None = None,
-    now: datetime,
-) -> None:
-    set_program(connection, organization_id, profile_id, "efs", status=status, items=features, now=now)
-
-
 # --- applications (enrollments) ---
 
 

@@ -18,8 +18,8 @@ from uprof.webhooks import delivery_log, schemas, serializers, service
 
 
 def create_endpoint(call: ApiCall) -> dict[str, Any]:
-    new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
-    org, now, box = call.principal.organization_id, utc_now(), call.services.secret_box
+    new = schemas.new_endpoint(call.body, allow_http=call.runtime.settings.webhook_allow_http)
+    org, now, box = call.principal.organization_id, utc_now(), call.runtime.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
     return serializers.new_endpoint_view(created.row._mapping, created.signing_secret)
 
@@ -44,7 +44,7 @@ def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
-    changes = schemas.endpoint_changes(call.body, allow_http=call.services.settings.webhook_allow_http)
+    changes = schemas.endpoint_changes(call.body, allow_http=call.runtime.settings.webhook_allow_http)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
     return serializers.endpoint_view(row._mapping)
@@ -59,7 +59,7 @@ def delete_endpoint(call: ApiCall) -> dict[str, Any]:
 def regenerate_signing_secret(call: ApiCall) -> dict[str, Any]:
     schemas.no_fields(call.body)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
-    box = call.services.secret_box
+    box = call.runtime.secret_box
     secret = call.transact(lambda c: service.regenerate_secret(c, org, endpoint_id, now, box), write=True)
     return {"signing_secret": secret}
 
@@ -71,7 +71,7 @@ def list_deliveries(call: ApiCall) -> dict[str, Any]:
     params = call.query
     filters = schemas.delivery_filters(params)
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
-    org, cursors = call.principal.organization_id, call.services.cursors
+    org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
     return {"data": [serializers.delivery_view(row._mapping) for row in rows], "next_page": cursor}
 

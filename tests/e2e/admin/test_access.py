@@ -36,7 +36,7 @@ def admin_routes(database_url: str) -> list[tuple[str, str]]:
     `{user_profile_id}` left to fill and every other parameter given a value."""
     settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY)
     app = create_app(settings)
-    app.state.services.database.engine.dispose()
+    app.state.runtime.database.engine.dispose()
     found: list[tuple[str, str]] = []
     for route in app.routes:
         if not (isinstance(route, Route) and route.path.startswith("/v1/admin/")):

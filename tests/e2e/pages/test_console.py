@@ -170,7 +170,7 @@ def in_process(settings: Settings) -> Iterator[TestClient]:
         with closing(TestClient(app, follow_redirects=False)) as client:
             yield client
     finally:
-        app.state.services.database.engine.dispose()
+        app.state.runtime.database.engine.dispose()
 
 
 def test_the_cookie_is_secure_behind_an_https_base_url(database_url: str, org: Org) -> None:

@@ -80,7 +80,7 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
             # As stored before secrets were encrypted: the command encrypts it before dispatching.
             store_plaintext(connection, endpoint.row.id, endpoint.signing_secret)
             profile = profiles.create(connection, organization_id, ProfileInput(), now)
-            provider.set_cyber(connection, organization_id, profile["id"], status="active", now=now)
+            provider.set_program(connection, organization_id, profile["id"], "cyber", status="active", now=now)
             return endpoint.row.id, endpoint.signing_secret, profile["id"], organization_id
 
         endpoint_id, secret, profile_id, organization_id = database.run(cause_event, write=True)

@@ -13,7 +13,7 @@ from uprof.http.pagination import CursorCodec
 
 
 @dataclass(frozen=True)
-class Services:
+class Runtime:
     settings: Settings
     database: Database
     cursors: CursorCodec
