@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from uprof.http.fields import COUNTRY_CODE
 from uprof.http.revision_choice import Revision
 from uprof.openapi.schemas import (
     ENFORCEMENT_ACTION,
@@ -21,8 +22,8 @@ from uprof.openapi.schemas import (
     ref,
 )
 from uprof.provider.schemas import ACTION_STATES, CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
-from uprof.provider.submissions import DOCUMENT_TYPES, MAX_USE_CASE
-from uprof.standing.enforcement import REASONS
+from uprof.provider.submissions import DOCUMENT_LAST4, DOCUMENT_TYPES, MAX_USE_CASE
+from uprof.standing.enforcement import ACTION_TYPES, REASONS
 from uprof.standing.programs import DEFAULT_REQUIREMENTS, ITEM_FIELD, ITEMS, PROGRAMS, STATUSES
 
 ADMIN = "/v1/admin"
@@ -74,9 +75,9 @@ CHECK_OBJECT = closed(
         "user_profile_id": PROFILE_ID,
         "status": enum(CHECK_STATUSES),
         "full_name": {"type": "string"},
-        "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        "country": COUNTRY_CODE.schema(),
         "document_type": enum(DOCUMENT_TYPES),
-        "document_last4": {"type": "string", "pattern": "^[A-Za-z0-9]{4}$"},
+        "document_last4": DOCUMENT_LAST4.schema(),
         "submitted_at": TIMESTAMP,
         "decided_at": NULLABLE_TIMESTAMP,
         "decision_note": NULLABLE_TEXT,
@@ -127,7 +128,7 @@ PROGRAM_CHANGE = {
 }
 NEW_ACTION = closed(
     {
-        "type": enum(("restriction", "ban")),
+        "type": enum(ACTION_TYPES),
         "reason": enum(REASONS),
         "verifiable": {"type": ["boolean", "null"], "description": "Default false; a ban cannot be verifiable."},
         "expires_at": {

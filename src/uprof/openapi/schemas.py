@@ -6,8 +6,20 @@ from typing import Any
 
 from uprof.http.revision_choice import Revision
 from uprof.profiles import revisions as shapes
-from uprof.profiles.schemas import ACCESS_TYPES, ACCOUNT_STATUSES, ENFORCEMENT_STATUSES, ENTITY_TYPES
-from uprof.standing.enforcement import REASONS
+from uprof.profiles.schemas import (
+    ACCESS_TYPES,
+    ACCOUNT_STATUSES,
+    DETAIL_KEYS,
+    DETAILS,
+    ENFORCEMENT_STATUSES,
+    ENTITY_TYPES,
+    MAX_METADATA_KEYS,
+    METADATA_KEY,
+    METADATA_VALUE,
+    RELATIONSHIPS,
+    TEXT,
+)
+from uprof.standing.enforcement import ACTION_TYPES, REASONS
 from uprof.standing.programs import ITEMS, STATUSES
 
 TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -66,14 +78,14 @@ def _statuses(names: tuple[str, ...]) -> dict[str, Any]:
 
 METADATA = {
     "type": "object",
-    "maxProperties": 16,
-    "propertyNames": {"minLength": 1, "maxLength": 64},
-    "additionalProperties": {"type": "string", "maxLength": 512},
+    "maxProperties": MAX_METADATA_KEYS,
+    "propertyNames": {"minLength": METADATA_KEY.shortest, "maxLength": METADATA_KEY.longest},
+    "additionalProperties": {"type": "string", "maxLength": METADATA_VALUE.longest},
 }
 EXTERNAL_USER_DETAILS = closed(
     {
         "account_status": enum(ACCOUNT_STATUSES, nullable=True),
-        "country": {"type": ["string", "null"], "pattern": "^[A-Z]{2}$"},
+        "country": {"type": ["string", "null"], "pattern": DETAILS["country"].schema()["pattern"]},
         "email_hash": NULLABLE_TEXT,
         "entity_type": enum(ENTITY_TYPES, nullable=True),
         "name_hash": NULLABLE_TEXT,
@@ -112,7 +124,7 @@ EFS = {
 ENFORCEMENT_ACTION = closed(
     {
         "id": identifier("enac_"),
-        "type": enum(("restriction", "ban")),
+        "type": enum(ACTION_TYPES),
         "action": enum(("verify",), nullable=True),
         "expires_at": NULLABLE_TIMESTAMP,
         "opened_at": TIMESTAMP,
@@ -127,7 +139,7 @@ RESPONSE_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "type": {"const": "user_profile"},
     "external_id": NULLABLE_TEXT,
     "name": NULLABLE_TEXT,
-    "relationship": enum(("external", "resold")),
+    "relationship": enum(RELATIONSHIPS),
     "access_type": enum(ACCESS_TYPES),
     "external_user_onboarded_at": NULLABLE_TIMESTAMP,
     "external_user_details": EXTERNAL_USER_DETAILS,
@@ -143,16 +155,8 @@ RESPONSE_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
 # Request schemas of the fields in shapes.ACCEPTED_FIELDS, for create and for update (profiles.md §3.1,
 # §3.3, §3.4): on update `null` leaves `relationship` and `access_type` unchanged, no detail may be
 # cleared, and a metadata value of "" removes its key.
-TEXT_1_255 = {"type": "string", "minLength": 1, "maxLength": 255}
-DETAIL_REQUEST = {
-    "account_status": enum(ACCOUNT_STATUSES),
-    "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-    "email_hash": TEXT_1_255,
-    "entity_type": enum(ENTITY_TYPES),
-    "name_hash": TEXT_1_255,
-    "onboarded_at": TIMESTAMP,
-    "reference_id": TEXT_1_255,
-}
+TEXT_1_255 = TEXT.schema()
+DETAIL_REQUEST = {key: TIMESTAMP if key == "onboarded_at" else DETAILS[key].schema() for key in DETAIL_KEYS}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -166,11 +170,11 @@ def _request_fields(*, creating: bool) -> dict[str, dict[str, Any]]:
         key: _nullable(schema) if creating and key != "onboarded_at" else schema
         for key, schema in DETAIL_REQUEST.items()
     }
-    value = {"type": "string", "maxLength": 512, **({"minLength": 1} if creating else {})}
+    value = {"type": "string", "maxLength": METADATA_VALUE.longest, **({"minLength": 1} if creating else {})}
     return {
         "name": _nullable(TEXT_1_255),
         "external_id": _nullable(TEXT_1_255),
-        "relationship": enum(("external", "resold"), nullable=not creating),
+        "relationship": enum(RELATIONSHIPS, nullable=not creating),
         "access_type": enum(ACCESS_TYPES, nullable=not creating),
         "external_user_onboarded_at": TIMESTAMP,
         "external_user_details": {"type": "object", "properties": details, "additionalProperties": False},

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from uprof.http.errors import quote
+from uprof.http.fields import Choice, Text
 from uprof.profiles.schemas import parse_timestamp
 
 
@@ -113,6 +114,14 @@ class Fields:
         value = self._record[name]
         if not isinstance(value, str) or not expression.fullmatch(value):
             raise Invalid(f"{name}: must be {meaning}")
+        return value
+
+    def declared(self, name: str, declaration: Text | Choice) -> Any:
+        """A value checked by the wire field's declaration (http/fields.py), as the API checks it."""
+        value = self._record[name]
+        problem = declaration.problem(value)
+        if problem is not None:
+            raise Invalid(f"{name}: {problem}")
         return value
 
     def identifier(self, name: str, prefix: str, table: Table, column: str = "id") -> str:

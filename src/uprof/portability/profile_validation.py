@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from uprof.http.fields import COUNTRY_CODE
 from uprof.portability.fields import Fields, Invalid, check_object, check_text, check_time, one_of
 from uprof.portability.references import Rows, Seen, organization_of, profile_of
 from uprof.profiles.models import user_profile
 from uprof.profiles.schemas import (
     ACCESS_TYPES,
-    ACCOUNT_STATUSES,
     DETAIL_KEYS,
-    ENTITY_TYPES,
+    DETAILS,
     MAX_METADATA_KEY_LENGTH,
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE_LENGTH,
+    TEXT,
 )
 from uprof.profiles.service import name_columns
 from uprof.provider import submissions
 from uprof.provider.models import enrollment
 from uprof.provider.schemas import CHECK_STATUSES, ENROLLMENT_STATUSES, MAX_NOTE, SOURCES
 from uprof.standing import programs
-from uprof.standing.enforcement import REASONS
+from uprof.standing.enforcement import ACTION_TYPES, REASONS
 from uprof.standing.models import enforcement_action, identity_check
 
-COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
-LAST4 = re.compile(r"[A-Za-z0-9]{4}", re.ASCII)
-ACTION_TYPES = ("restriction", "ban")
 ACTION_STEPS = ("verify",)
 RESOLUTIONS = ("operator", "identity_check", "expired")
 ITEM_STATES = ("active", "inactive")
@@ -40,7 +37,7 @@ def parse_user_profile(record: Mapping[str, Any], seen: Seen) -> Rows:
     organization_id = organization_of(fields, seen)
     identifier = fields.identifier("id", "uprof_", user_profile)
     seen.claim(user_profile, identifier, organization_id=organization_id)
-    name = fields.optional_text("name", 1, 255)
+    name = fields.optional_text("name", TEXT.shortest, TEXT.longest or 0)
     row: dict[str, Any] = {
         "id": identifier,
         "organization_id": organization_id,
@@ -65,17 +62,11 @@ def _details(value: Any) -> dict[str, Any]:
             stored[key] = None
         elif key == "onboarded_at":
             stored[key] = check_time(item, path)
-        elif key == "country":
-            if not isinstance(item, str) or not COUNTRY.fullmatch(item):
-                raise Invalid(f"{path}: must be two uppercase ASCII letters")
-            stored[key] = item
-        elif key in ("account_status", "entity_type"):
-            allowed = ACCOUNT_STATUSES if key == "account_status" else ENTITY_TYPES
-            if item not in allowed:
-                raise Invalid(f"{path}: {one_of(allowed)}")
-            stored[key] = item
         else:
-            stored[key] = check_text(item, path, 1, 255)
+            problem = DETAILS[key].problem(item)
+            if problem is not None:
+                raise Invalid(f"{path}: {problem}")
+            stored[key] = item
     return stored
 
 
@@ -210,9 +201,9 @@ def parse_identity_check(record: Mapping[str, Any], seen: Seen) -> Rows:
         "user_profile_id": profile_of(fields, seen, organization_id),
         "status": fields.choice("status", CHECK_STATUSES),
         "full_name": fields.text("full_name", 1, submissions.MAX_FULL_NAME),
-        "country": fields.pattern("country", COUNTRY, "two uppercase ASCII letters"),
+        "country": fields.declared("country", COUNTRY_CODE),
         "document_type": fields.choice("document_type", submissions.DOCUMENT_TYPES),
-        "document_last4": fields.pattern("document_last4", LAST4, "4 ASCII letters or digits"),
+        "document_last4": fields.declared("document_last4", submissions.DOCUMENT_LAST4),
         "submitted_at": fields.time("submitted_at"),
         "decided_at": fields.optional_time("decided_at"),
         "decision_note": fields.optional_text("decision_note", 0, MAX_NOTE),

@@ -13,25 +13,39 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from uprof.http import query
-from uprof.http.errors import InvalidRequest, member_path
+from uprof.http.errors import InvalidRequest, member_path, one_of
+from uprof.http.fields import COUNTRY_CODE, Choice, Text
 from uprof.http.revision_choice import Revision
 from uprof.profiles import revisions
 
-MAX_METADATA_KEYS = 16
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_VALUE_LENGTH = 512
 MAX_FUTURE = timedelta(seconds=60)
 
+# The profile's fields, declared once: these checks, the import's (portability/profile_validation.py)
+# and the OpenAPI schemas (openapi/schemas.py) all read them.
 ACCESS_TYPES = ("application", "passthrough")
 ACCOUNT_STATUSES = ("active", "suspended", "blocked")
 ENTITY_TYPES = ("individual", "business", "non_profit", "government")
 ENFORCEMENT_STATUSES = ("unrestricted", "pending", "restricted", "banned")
-RELATIONSHIP_TO_ACCESS_TYPE = {"external": "application", "resold": "passthrough"}
+RELATIONSHIPS = ("external", "resold")
+RELATIONSHIP_TO_ACCESS_TYPE = dict(zip(RELATIONSHIPS, ACCESS_TYPES, strict=True))
+TEXT = Text(1, 255)  # name, external_id and the free-text details
+DETAILS: dict[str, Text | Choice] = {
+    "account_status": Choice(ACCOUNT_STATUSES),
+    "country": COUNTRY_CODE,
+    "email_hash": TEXT,
+    "entity_type": Choice(ENTITY_TYPES),
+    "name_hash": TEXT,
+    "reference_id": TEXT,
+}  # and onboarded_at, a timestamp
+MAX_METADATA_KEYS = 16
+METADATA_KEY = Text(1, 64)
+METADATA_VALUE = Text(0, 512)  # "" removes a key on update, and is refused on create
+MAX_METADATA_KEY_LENGTH = METADATA_KEY.longest or 0
+MAX_METADATA_VALUE_LENGTH = METADATA_VALUE.longest or 0
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))", re.ASCII
 )
-_COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
 
 
 @dataclass
@@ -72,8 +86,9 @@ def _optional_text(value: Any, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRequest(f"{path}: must be a string or null")
-    if not 1 <= len(value) <= 255:
-        raise InvalidRequest(f"{path}: must be 1 to 255 characters")
+    problem = TEXT.problem(value)
+    if problem is not None:
+        raise InvalidRequest(f"{path}: {problem}")
     return value
 
 
@@ -84,11 +99,11 @@ def _set_access_type(values: dict[str, Any], value: Any, path: str, creating: bo
         if value == "internal":
             raise InvalidRequest("relationship: internal is not supported; use external or resold")
         if not isinstance(value, str) or value not in RELATIONSHIP_TO_ACCESS_TYPE:
-            raise InvalidRequest("relationship: must be one of external, resold")
+            raise InvalidRequest(f"relationship: {one_of(RELATIONSHIPS)}")
         values["access_type"] = RELATIONSHIP_TO_ACCESS_TYPE[value]
     else:
         if value not in ACCESS_TYPES:
-            raise InvalidRequest("access_type: must be one of application, passthrough")
+            raise InvalidRequest(f"access_type: {one_of(ACCESS_TYPES)}")
         values["access_type"] = value
 
 
@@ -143,7 +158,7 @@ def _cannot_clear(path: str) -> InvalidRequest:
 
 
 # external_user_details keys in the order they are checked (alphabetical), with their stored column.
-DETAIL_KEYS = ("account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id")
+DETAIL_KEYS = tuple(sorted([*DETAILS, "onboarded_at"]))
 
 
 def _external_user_details(value: Any, creating: bool, now: datetime) -> dict[str, Any]:
@@ -170,20 +185,9 @@ def _external_user_details(value: Any, creating: bool, now: datetime) -> dict[st
 
 
 def _detail_value(key: str, item: Any, path: str) -> str:
-    if key == "country":
-        if not isinstance(item, str) or not _COUNTRY.fullmatch(item):
-            raise InvalidRequest(f"{path}: must be two uppercase ASCII letters")
-    elif key == "account_status":
-        if item not in ACCOUNT_STATUSES:
-            raise InvalidRequest(f"{path}: must be one of {', '.join(ACCOUNT_STATUSES)}")
-    elif key == "entity_type":
-        if item not in ENTITY_TYPES:
-            raise InvalidRequest(f"{path}: must be one of {', '.join(ENTITY_TYPES)}")
-    else:
-        if not isinstance(item, str):
-            raise InvalidRequest(f"{path}: must be a string")
-        if not 1 <= len(item) <= 255:
-            raise InvalidRequest(f"{path}: must be 1 to 255 characters")
+    problem = DETAILS[key].problem(item)
+    if problem is not None:
+        raise InvalidRequest(f"{path}: {problem}")
     return str(item)
 
 
@@ -236,6 +240,6 @@ def parse_list_query(params: Any, revision: Revision) -> ListQuery:
         revisions.check_query_accepted("enforcement_status", revision)
         for status in statuses:
             if status not in ENFORCEMENT_STATUSES:
-                raise InvalidRequest(f"enforcement_status: must be one of {', '.join(ENFORCEMENT_STATUSES)}")
+                raise InvalidRequest(f"enforcement_status: {one_of(ENFORCEMENT_STATUSES)}")
         filter_values = frozenset(statuses)
     return ListQuery(limit, order, order_by or "created_at", page, filter_values)

@@ -10,7 +10,7 @@ from typing import Any
 from uprof.http.errors import InvalidRequest, member_path, one_of
 from uprof.profiles.schemas import parse_timestamp
 from uprof.standing import programs
-from uprof.standing.enforcement import REASONS
+from uprof.standing.enforcement import ACTION_TYPES, REASONS
 
 MAX_NOTE = 1000
 ENROLLMENT_STATUSES = ("pending", "approved", "rejected", "superseded")
@@ -124,8 +124,8 @@ def new_action(body: Mapping[str, Any], now: datetime) -> NewAction:
     """Body of `POST /v1/admin/user_profiles/{id}/enforcement_actions` (provider.md §5.8)."""
     only_fields(body, ("type", "reason", "verifiable", "expires_at", "note"))
     action_type = body.get("type")
-    if action_type not in ("restriction", "ban"):
-        raise InvalidRequest("type: must be one of restriction, ban")
+    if action_type not in ACTION_TYPES:
+        raise InvalidRequest(f"type: {one_of(ACTION_TYPES)}")
     reason = body.get("reason")
     if reason not in REASONS:
         raise InvalidRequest(f"reason: {one_of(REASONS)}")

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from uprof.standing.models import enforcement_action
 from uprof.timestamps import format_timestamp
 
+ACTION_TYPES = ("restriction", "ban")
 REASONS = (
     "unsupported_region",
     "fraud_or_abuse",
