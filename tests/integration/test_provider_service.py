@@ -19,27 +19,12 @@ from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.http.revisions import Revision
 from uprof.provider import repository
 from uprof.provider import service as provider
-from uprof.timestamps import format_timestamp, utc_now
+from uprof.timestamps import format_timestamp
 from uprof.webhooks.outbox import PROGRAM_STATUS_UPDATED
 
 SECOND = timedelta(seconds=1)
 TIERS = ("a", "b", "c")
 FEATURES = ("data_retention_exemption", "cmek", "storage")
-
-
-@pytest.fixture
-def now() -> datetime:
-    return utc_now()
-
-
-@pytest.fixture
-def tenant(isolated: Database, now: datetime) -> Tenant:
-    return new_tenant(isolated, now)
-
-
-@pytest.fixture
-def profile_id(tenant: Tenant, now: datetime) -> str:
-    return tenant.new_profile(now)
 
 
 def cyber(status: str, active: Sequence[str] = (), requirements: dict[str, bool] | None = None) -> dict[str, Any]:
