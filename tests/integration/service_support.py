@@ -24,6 +24,7 @@ from uprof.http.revisions import Revision
 from uprof.profiles import service as profiles
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ProfileInput
+from uprof.provider import repository as provider_rows
 from uprof.webhooks import outbox
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.models import webhook_delivery, webhook_event
@@ -85,6 +86,15 @@ class Tenant:
     def rendered(self, profile_id: str, revision: Revision = Revision.GA) -> dict[str, Any]:
         """The profile as the API returns it under `revision`."""
         return render(self.profile(profile_id), revision)
+
+    def enrollment(self, enrollment_id: str) -> Any:
+        return self.run(lambda c, org: provider_rows.get_enrollment(c, org, enrollment_id))
+
+    def action(self, action_id: str) -> Any:
+        return self.run(lambda c, org: provider_rows.get_action(c, org, action_id))
+
+    def identity_check(self, check_id: str) -> Any:
+        return self.run(lambda c, org: provider_rows.get_identity_check(c, org, check_id))
 
     def recorded(self) -> list[Event]:
         """The events stored for this organization since the last call, oldest first."""

@@ -42,20 +42,12 @@ def open_action(
     )
 
 
-def action(tenant: Tenant, action_id: str) -> Any:
-    return tenant.run(lambda c, org: repository.get_action(c, org, action_id))
-
-
 def resolve(tenant: Tenant, action_id: str, now: datetime, note: str | None = None) -> None:
     tenant.run(lambda c, org: provider.resolve_enforcement_action(c, org, action_id, now, note))
 
 
 def submit_check(tenant: Tenant, profile_id: str, now: datetime) -> str:
     return tenant.run(lambda c, org: provider.submit_identity_check(c, org, profile_id, dict(IDENTITY), now))
-
-
-def check(tenant: Tenant, check_id: str) -> Any:
-    return tenant.run(lambda c, org: repository.get_identity_check(c, org, check_id))
 
 
 def enforcement(tenant: Tenant, profile_id: str) -> tuple[str, list[tuple[str, str | None]]]:
@@ -74,7 +66,7 @@ def test_an_opened_action_applies_at_once(
     expires_at = now + HOUR if kind == "restriction" else None
     action_id = open_action(tenant, profile_id, now + SECOND, kind, "fraud_or_abuse", expires_at=expires_at, note="n")
 
-    stored = action(tenant, action_id)
+    stored = tenant.action(action_id)
     assert (stored.type, stored.reason, stored.verifiable, stored.note) == (kind, "fraud_or_abuse", False, "n")
     assert (stored.opened_at, stored.expires_at, stored.resolved_at) == (now + SECOND, expires_at, None)
     shown = tenant.rendered(profile_id)
@@ -120,13 +112,13 @@ def test_resolving_an_action_ends_it(tenant: Tenant, profile_id: str, now: datet
     resolve(tenant, with_note, now + SECOND, note="Moved to a supported region")
     resolve(tenant, keeps_note, now + 2 * SECOND)
 
-    stored = action(tenant, with_note)
+    stored = tenant.action(with_note)
     assert (stored.resolved_at, stored.resolution, stored.note) == (
         now + SECOND,
         "operator",
         "Moved to a supported region",
     )
-    assert action(tenant, keeps_note).note == "kept"
+    assert tenant.action(keeps_note).note == "kept"
     assert enforcement(tenant, profile_id) == ("unrestricted", [])
     assert tenant.profile(profile_id)["updated_at"] == now
     events = tenant.recorded()
@@ -147,13 +139,13 @@ def test_an_action_that_is_not_open_cannot_be_resolved(
     else:  # past its expires_at, whether or not the expiry pass has run
         action_id = open_action(tenant, profile_id, now - 2 * HOUR, expires_at=now - HOUR)
     tenant.recorded()
-    before = action(tenant, action_id)
+    before = tenant.action(action_id)
 
     with pytest.raises(Conflict, match="^enforcement action is already resolved$") as refused:
         resolve(tenant, action_id, now + 2 * SECOND, note="again")
 
     assert refused.value.headers == {"x-should-retry": "false"}
-    assert action(tenant, action_id) == before
+    assert tenant.action(action_id) == before
     assert tenant.recorded() == []
 
 
@@ -165,7 +157,7 @@ def test_actions_of_another_organization_are_not_found(isolated: Database, tenan
         resolve(tenant, foreign_action, now)
     with pytest.raises(NotFound, match="^user profile not found$"):
         open_action(tenant, foreign_profile, now)
-    assert action(other, foreign_action).resolved_at is None
+    assert other.action(foreign_action).resolved_at is None
     assert tenant.recorded() == []
 
 
@@ -177,7 +169,7 @@ def test_an_action_past_its_expiry_disappears_before_the_expiry_pass(
 ) -> None:
     action_id = open_action(tenant, profile_id, now - 2 * HOUR, "restriction", verifiable=True, expires_at=now - SECOND)
     assert enforcement(tenant, profile_id) == ("unrestricted", [])
-    assert action(tenant, action_id).resolved_at is None  # the pass has not run
+    assert tenant.action(action_id).resolved_at is None  # the pass has not run
     with pytest.raises(Conflict, match="^no restriction can be cleared by an identity check$"):
         submit_check(tenant, profile_id, now)
 
@@ -200,14 +192,14 @@ def test_the_expiry_pass_resolves_due_actions_as_of_their_expiry(
 
     assert expire(start + HOUR - timedelta(microseconds=1)) == 0
     assert expire(start + 3 * HOUR, batch=1) == 1  # the earliest expiry first
-    stored = action(tenant, first)
+    stored = tenant.action(first)
     assert (stored.resolved_at, stored.resolution) == (start + HOUR, "expired")
-    assert action(tenant, second).resolved_at is None
+    assert tenant.action(second).resolved_at is None
     assert expire(start + 3 * HOUR) == 1
     assert expire(start + 3 * HOUR) == 0  # nothing expires twice
 
-    assert (action(tenant, second).resolved_at, action(tenant, second).resolution) == (start + 2 * HOUR, "expired")
-    assert (action(tenant, resolved_early).resolution, action(tenant, lasting).resolved_at) == ("operator", None)
+    assert (tenant.action(second).resolved_at, tenant.action(second).resolution) == (start + 2 * HOUR, "expired")
+    assert (tenant.action(resolved_early).resolution, tenant.action(lasting).resolved_at) == ("operator", None)
     assert enforcement(tenant, profile_id) == ("banned", [(lasting, None)])
     events = tenant.recorded()
     # Each event is created when the pass commits, not at the expiry it reports.
@@ -258,7 +250,7 @@ def test_a_submitted_check_makes_the_profile_pending(tenant: Tenant, profile_id:
 
     check_id = submit_check(tenant, profile_id, now + SECOND)
 
-    stored = check(tenant, check_id)
+    stored = tenant.identity_check(check_id)
     assert (stored.status, stored.submitted_at, stored.user_profile_id) == ("submitted", now + SECOND, profile_id)
     assert (stored.full_name, stored.country, stored.document_type, stored.document_last4) == tuple(IDENTITY.values())
     assert enforcement(tenant, profile_id) == ("pending", [(restriction, None)])
@@ -293,15 +285,15 @@ def test_approving_a_check_resolves_every_open_verifiable_restriction(
 
     tenant.run(lambda c, org: provider.approve_identity_check(c, org, check_id, note="Passport seen", now=decided))
 
-    stored = check(tenant, check_id)
+    stored = tenant.identity_check(check_id)
     assert (stored.status, stored.decided_at, stored.decision_note) == ("approved", decided, "Passport seen")
     for action_id in (first, second):
-        assert (action(tenant, action_id).resolved_at, action(tenant, action_id).resolution) == (
+        assert (tenant.action(action_id).resolved_at, tenant.action(action_id).resolution) == (
             decided,
             "identity_check",
         )
     # The expiry pass, not the check, resolves the one that had expired.
-    assert action(tenant, other).resolved_at is None and action(tenant, lapsed).resolved_at is None
+    assert tenant.action(other).resolved_at is None and tenant.action(lapsed).resolved_at is None
     assert enforcement(tenant, profile_id) == ("restricted", [(other, None)])
     events = tenant.recorded()
     assert sorted((event.type, event.action_id) for event in events) == sorted(
@@ -318,12 +310,12 @@ def test_rejecting_a_check_with_retry_offers_it_again(tenant: Tenant, profile_id
     reject = provider.reject_identity_check
     tenant.run(lambda c, org: reject(c, org, check_id, allow_retry=True, note="Blurry", now=now + SECOND))
 
-    stored = check(tenant, check_id)
+    stored = tenant.identity_check(check_id)
     assert (stored.status, stored.decided_at, stored.decision_note) == ("rejected", now + SECOND, "Blurry")
     assert enforcement(tenant, profile_id) == ("restricted", [(restriction, "verify")])
-    assert action(tenant, restriction).verifiable
+    assert tenant.action(restriction).verifiable
     assert tenant.recorded() == []
-    assert check(tenant, submit_check(tenant, profile_id, now + 2 * SECOND)).status == "submitted"
+    assert tenant.identity_check(submit_check(tenant, profile_id, now + 2 * SECOND)).status == "submitted"
 
 
 def test_rejecting_a_check_without_retry_ends_verification(tenant: Tenant, profile_id: str, now: datetime) -> None:
@@ -336,7 +328,7 @@ def test_rejecting_a_check_without_retry_ends_verification(tenant: Tenant, profi
     reject = provider.reject_identity_check
     tenant.run(lambda c, org: reject(c, org, check_id, allow_retry=False, note=None, now=now + SECOND))
 
-    assert (action(tenant, restriction).verifiable, action(tenant, earlier).verifiable) == (False, True)
+    assert (tenant.action(restriction).verifiable, tenant.action(earlier).verifiable) == (False, True)
     assert enforcement(tenant, profile_id) == ("restricted", [(restriction, None)])
     assert tenant.recorded() == []
     with pytest.raises(Conflict, match="^no restriction can be cleared by an identity check$"):
@@ -361,13 +353,13 @@ def test_a_decided_check_cannot_be_decided_again(
 
     tenant.run(lambda c, org: decide(c, org, first, now + SECOND))
     tenant.recorded()
-    before = (check(tenant, check_id), enforcement(tenant, profile_id))
+    before = (tenant.identity_check(check_id), enforcement(tenant, profile_id))
 
     with pytest.raises(Conflict, match=rf"^identity check is not awaiting a decision \(status: {first}\)$") as refused:
         tenant.run(lambda c, org: decide(c, org, second, now + 2 * SECOND))
 
     assert refused.value.headers == {"x-should-retry": "false"}
-    assert (check(tenant, check_id), enforcement(tenant, profile_id)) == before
+    assert (tenant.identity_check(check_id), enforcement(tenant, profile_id)) == before
     assert tenant.recorded() == []
 
 
@@ -385,4 +377,4 @@ def test_checks_of_another_organization_are_not_found(isolated: Database, tenant
             tenant.run(decide)
     with pytest.raises(NotFound, match="^user profile not found$"):
         submit_check(tenant, foreign_profile, now)
-    assert check(other, foreign_check).status == "submitted"
+    assert other.identity_check(foreign_check).status == "submitted"

@@ -130,7 +130,7 @@ def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
     )
 
     assert isinstance(refused, Conflict), "the rejection went through after the approval committed"
-    assert tenant.run(lambda c, org: repository.get_enrollment(c, org, enrollment_id)).status == "approved"
+    assert tenant.enrollment(enrollment_id).status == "approved"
     assert tenant.profile(profile_id)["cyber"]["status"] == "active"
     assert len(tenant.types_recorded()) == 1
 
@@ -157,7 +157,7 @@ def test_an_action_resolved_twice_at_once_is_resolved_once(
     )
 
     assert isinstance(refused, Conflict), "the second resolution went through after the first committed"
-    stored = tenant.run(lambda c, org: repository.get_action(c, org, action_id))
+    stored = tenant.action(action_id)
     assert (stored.resolved_at, stored.note) == (now + SECOND, "first")
     assert len(tenant.types_recorded()) == 1
 
@@ -190,4 +190,4 @@ def test_an_identity_check_approved_and_rejected_at_once_is_decided_once(
     )
 
     assert isinstance(refused, Conflict), "the rejection went through after the approval committed"
-    assert tenant.run(lambda c, org: repository.get_identity_check(c, org, check_id)).status == "approved"
+    assert tenant.identity_check(check_id).status == "approved"

@@ -62,10 +62,6 @@ def apply(
     )
 
 
-def enrollment(tenant: Tenant, enrollment_id: str) -> Any:
-    return tenant.run(lambda c, org: repository.get_enrollment(c, org, enrollment_id))
-
-
 def approve(
     tenant: Tenant,
     enrollment_id: str,
@@ -100,7 +96,7 @@ def test_an_application_makes_the_program_pending(tenant: Tenant, profile_id: st
     later = now + SECOND
     enrollment_id = apply(tenant, profile_id, later, requested=["a", "c"])
 
-    stored = enrollment(tenant, enrollment_id)
+    stored = tenant.enrollment(enrollment_id)
     assert (stored.status, stored.program, stored.source, stored.requested) == (
         "pending",
         "cyber",
@@ -148,7 +144,7 @@ def test_an_application_is_refused_while_the_program_is_pending_or_active(
 def test_an_application_after_a_rejection_is_accepted(tenant: Tenant, profile_id: str, now: datetime) -> None:
     reject(tenant, apply(tenant, profile_id, now), now + SECOND)
     again = apply(tenant, profile_id, now + 2 * SECOND, requested=["b"])
-    assert enrollment(tenant, again).status == "pending"
+    assert tenant.enrollment(again).status == "pending"
     assert tenant.rendered(profile_id)["programs"]["cyber"] == cyber("pending")
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED] * 3
 
@@ -163,7 +159,7 @@ def test_approving_activates_the_requested_tiers(tenant: Tenant, profile_id: str
 
     approve(tenant, enrollment_id, decided, requirements={"human_review": False})
 
-    stored = enrollment(tenant, enrollment_id)
+    stored = tenant.enrollment(enrollment_id)
     assert (stored.status, stored.decided_at, stored.decision_note) == ("approved", decided, "Verified employer")
     expected = cyber("active", ["a", "c"], {"data_retention": True, "human_review": False})
     assert tenant.rendered(profile_id)["programs"]["cyber"] == expected
@@ -190,12 +186,12 @@ def test_approving_through_the_shared_body_checks_it_against_the_program(
 
     with pytest.raises(InvalidRequest, match="^tiers: not accepted for an efs enrollment$"):
         tenant.run(lambda c, org: provider.approve_enrollment_with(c, org, enrollment_id, {"tiers": ["a"]}, now))
-    assert enrollment(tenant, enrollment_id).status == "pending"
+    assert tenant.enrollment(enrollment_id).status == "pending"
     assert tenant.recorded() == []
 
     body = {"features": ["storage"], "note": "ok"}
     tenant.run(lambda c, org: provider.approve_enrollment_with(c, org, enrollment_id, body, now + SECOND))
-    assert (enrollment(tenant, enrollment_id).status, enrollment(tenant, enrollment_id).decision_note) == (
+    assert (tenant.enrollment(enrollment_id).status, tenant.enrollment(enrollment_id).decision_note) == (
         "approved",
         "ok",
     )
@@ -209,7 +205,7 @@ def test_rejecting_makes_the_program_rejected(tenant: Tenant, profile_id: str, n
 
     reject(tenant, enrollment_id, now + SECOND)
 
-    stored = enrollment(tenant, enrollment_id)
+    stored = tenant.enrollment(enrollment_id)
     assert (stored.status, stored.decided_at, stored.decision_note) == ("rejected", now + SECOND, "Not eligible")
     assert tenant.rendered(profile_id)["programs"]["cyber"] == cyber("rejected")
     assert tenant.rendered(profile_id, Revision.R3)["trust_grants"] == {"cyber": {"status": "rejected"}}
@@ -242,7 +238,7 @@ def test_a_decided_enrollment_cannot_be_decided_again(
         tenant.run(decide_again)
 
     assert refused.value.headers == {"x-should-retry": "false"}
-    assert (enrollment(tenant, enrollment_id).status, enrollment(tenant, enrollment_id).decided_at) == (
+    assert (tenant.enrollment(enrollment_id).status, tenant.enrollment(enrollment_id).decided_at) == (
         first,
         now + SECOND,
     )
@@ -263,7 +259,7 @@ def test_an_enrollment_of_another_organization_is_not_found(isolated: Database, 
     ):
         with pytest.raises(NotFound, match="^enrollment not found$"):
             tenant.run(decide)
-    assert enrollment(other, enrollment_id).status == "pending"
+    assert other.enrollment(enrollment_id).status == "pending"
 
 
 # --- program standing set by the operator ---
@@ -320,9 +316,9 @@ def test_updated_at_never_goes_back(tenant: Tenant, profile_id: str, now: dateti
 def test_a_new_status_supersedes_the_pending_application(tenant: Tenant, profile_id: str, now: datetime) -> None:
     enrollment_id = apply(tenant, profile_id, now)
     set_program(tenant, profile_id, now + SECOND, requirements={"human_review": False})  # status stays pending
-    assert enrollment(tenant, enrollment_id).status == "pending"
+    assert tenant.enrollment(enrollment_id).status == "pending"
     set_program(tenant, profile_id, now + 2 * SECOND, status="active", items={"a": "active"})
-    stored = enrollment(tenant, enrollment_id)
+    stored = tenant.enrollment(enrollment_id)
     assert (stored.status, stored.decided_at) == ("superseded", now + 2 * SECOND)
     with pytest.raises(Conflict, match=r"\(status: superseded\)$"):
         approve(tenant, enrollment_id, now + 3 * SECOND)
@@ -369,7 +365,7 @@ def test_clearing_a_program_removes_its_standing(tenant: Tenant, profile_id: str
 def test_clearing_a_program_supersedes_its_pending_application(tenant: Tenant, profile_id: str, now: datetime) -> None:
     enrollment_id = apply(tenant, profile_id, now, program="efs", requested=["cmek"])
     tenant.run(lambda c, org: provider.clear_program(c, org, profile_id, "efs", now + SECOND))
-    assert enrollment(tenant, enrollment_id).status == "superseded"
+    assert tenant.enrollment(enrollment_id).status == "superseded"
     assert tenant.rendered(profile_id)["programs"]["efs"] is None
 
 

@@ -17,7 +17,6 @@ from tests.integration.service_support import Tenant, add_endpoint, new_organiza
 from tests.integration.webhook_support import BOX
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import Conflict, NotFound
-from uprof.provider import repository
 from uprof.provider import service as provider
 from uprof.webhooks import attempts, delivery_log, outbox, queue
 from uprof.webhooks import service as endpoints
@@ -255,7 +254,7 @@ def test_the_maintenance_pass_expires_actions_and_reports_them(clean: Database, 
 
     clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
 
-    stored = tenant.run(lambda c, org: repository.get_action(c, org, action_id))
+    stored = tenant.action(action_id)
     assert (stored.resolved_at, stored.resolution) == (later - HOUR, "expired")
     [event] = tenant.recorded()
     assert (event.type, event.action_id, event.created_at) == (outbox.ENFORCEMENT_ACTION_RESOLVED, action_id, later)
@@ -270,9 +269,9 @@ def test_a_maintenance_pass_runs_alone(clean: Database, now: datetime) -> None:
         assert queue.try_maintenance_lock(holder)
         if not clean.is_sqlite:  # SQLite's one writer is the only pass there is
             clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
-            assert tenant.run(lambda c, org: repository.get_action(c, org, action_id)).resolved_at is None
+            assert tenant.action(action_id).resolved_at is None
             assert tenant.recorded() == []
 
     clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
-    assert tenant.run(lambda c, org: repository.get_action(c, org, action_id)).resolution == "expired"
+    assert tenant.action(action_id).resolution == "expired"
     assert len(tenant.recorded()) == 1
