@@ -163,7 +163,8 @@ def test_approving_activates_the_requested_tiers(tenant: Tenant, profile_id: str
     assert (stored.status, stored.decided_at, stored.decision_note) == ("approved", decided, "Verified employer")
     expected = cyber("active", ["a", "c"], {"data_retention": True, "human_review": False})
     assert tenant.rendered(profile_id)["programs"]["cyber"] == expected
-    assert tenant.rendered(profile_id, Revision.R3)["trust_grants"] == {"cyber": {"status": "active"}}
+    for revision in (Revision.R1, Revision.R2, Revision.R3):
+        assert tenant.rendered(profile_id, revision)["trust_grants"] == {"cyber": {"status": "active"}}
     assert tenant.profile(profile_id)["updated_at"] == decided
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED]
 
