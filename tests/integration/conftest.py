@@ -59,10 +59,26 @@ def now() -> datetime:
     return utc_now()
 
 
+@pytest.fixture(scope="session")
+def services_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The service-level tests' own database, one per backend for all their modules: like `isolated`,
+    out of reach of the servers other tests start, without migrating a database per module."""
+    folder = tmp_path_factory.mktemp("services")
+    with fresh_database(backend_of(database_url), folder) as url, opened(url) as database:
+        yield database
+
+
 @pytest.fixture
-def tenant(isolated: Database, now: datetime) -> Tenant:
-    """A new organization of the module's own database, with one endpoint of each kind (service_support.py)."""
-    return new_tenant(isolated, now)
+def quiet(services_database: Database) -> Database:
+    """`services_database` with no delivery left over from an earlier test due."""
+    services_database.run(lambda c: c.execute(update(webhook_delivery).values(status="cancelled")), write=True)
+    return services_database
+
+
+@pytest.fixture
+def tenant(services_database: Database, now: datetime) -> Tenant:
+    """A new organization with one endpoint of each kind (service_support.py)."""
+    return new_tenant(services_database, now)
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """What the service-level tests share: an organization with one webhook endpoint of each kind, profiles,
 the profile as the API renders it, and what each change left in the outbox.
 
-The tests call the services inside a real unit of work (`Database.run`), as a request would, on the
-module's own database (conftest.py `isolated`): a server other tests start would otherwise dispatch
-the deliveries, or expire the actions, these tests look at.
+The tests call the services inside a real unit of work (`Database.run`), as a request would, on a
+database of their own (conftest.py `services_database`): a server other tests start would otherwise
+dispatch the deliveries, or expire the actions, these tests look at.
 """
 
 from __future__ import annotations

@@ -149,8 +149,10 @@ def test_an_action_that_is_not_open_cannot_be_resolved(
     assert tenant.recorded() == []
 
 
-def test_actions_of_another_organization_are_not_found(isolated: Database, tenant: Tenant, now: datetime) -> None:
-    other = new_tenant(isolated, now)
+def test_actions_of_another_organization_are_not_found(
+    services_database: Database, tenant: Tenant, now: datetime
+) -> None:
+    other = new_tenant(services_database, now)
     foreign_profile = other.new_profile(now)
     foreign_action = open_action(other, foreign_profile, now)
     with pytest.raises(NotFound, match="^enforcement action not found$"):
@@ -363,8 +365,10 @@ def test_a_decided_check_cannot_be_decided_again(
     assert tenant.recorded() == []
 
 
-def test_checks_of_another_organization_are_not_found(isolated: Database, tenant: Tenant, now: datetime) -> None:
-    other = new_tenant(isolated, now)
+def test_checks_of_another_organization_are_not_found(
+    services_database: Database, tenant: Tenant, now: datetime
+) -> None:
+    other = new_tenant(services_database, now)
     foreign_profile = other.new_profile(now)
     open_action(other, foreign_profile, now, verifiable=True)
     foreign_check = submit_check(other, foreign_profile, now)

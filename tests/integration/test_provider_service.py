@@ -247,8 +247,10 @@ def test_a_decided_enrollment_cannot_be_decided_again(
     assert tenant.recorded() == []
 
 
-def test_an_enrollment_of_another_organization_is_not_found(isolated: Database, tenant: Tenant, now: datetime) -> None:
-    other = new_tenant(isolated, now)
+def test_an_enrollment_of_another_organization_is_not_found(
+    services_database: Database, tenant: Tenant, now: datetime
+) -> None:
+    other = new_tenant(services_database, now)
     enrollment_id = apply(other, other.new_profile(now), now)
     for decide in (
         lambda c, org: provider.approve_enrollment(
@@ -370,8 +372,10 @@ def test_clearing_a_program_supersedes_its_pending_application(tenant: Tenant, p
     assert tenant.rendered(profile_id)["programs"]["efs"] is None
 
 
-def test_a_profile_of_another_organization_is_not_found(isolated: Database, tenant: Tenant, now: datetime) -> None:
-    other = new_tenant(isolated, now)
+def test_a_profile_of_another_organization_is_not_found(
+    services_database: Database, tenant: Tenant, now: datetime
+) -> None:
+    other = new_tenant(services_database, now)
     foreign = other.new_profile(now)
     for change in (
         lambda c, org: provider.set_program(c, org, foreign, "cyber", status="active", now=now),

@@ -87,12 +87,12 @@ class Deliveries:
         return self.database.run(lambda c: delivery_log.retry(c, self.organization_id, delivery_id, now), write=True)
 
 
-def deliveries_for(clean: Database, now: datetime, max_attempts: int = 3) -> Deliveries:
-    return Deliveries(clean, now, Policy(max_attempts=max_attempts, retry_base_seconds=30.0))
+def deliveries_for(quiet: Database, now: datetime, max_attempts: int = 3) -> Deliveries:
+    return Deliveries(quiet, now, Policy(max_attempts=max_attempts, retry_base_seconds=30.0))
 
 
-def test_failed_attempts_are_retried_on_the_schedule_up_to_the_ceiling(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now, max_attempts=13)
+def test_failed_attempts_are_retried_on_the_schedule_up_to_the_ceiling(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now, max_attempts=13)
     delivery_id = log.event(now)
     at, waits = now, []
     for _ in range(12):
@@ -107,8 +107,8 @@ def test_failed_attempts_are_retried_on_the_schedule_up_to_the_ceiling(clean: Da
     assert (stored["status"], stored["attempt_count"], stored["finished_at"]) == ("failed", 13, at)
 
 
-def test_a_manual_retry_starts_a_fresh_budget(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now, max_attempts=2)
+def test_a_manual_retry_starts_a_fresh_budget(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now, max_attempts=2)
     delivery_id = log.event(now)
     retry_at = log.fail_next(now)
     assert retry_at is not None and log.fail_next(retry_at) is None
@@ -128,8 +128,8 @@ def test_a_manual_retry_starts_a_fresh_budget(clean: Database, now: datetime) ->
     assert log.delivery(delivery_id)["status"] == "failed"
 
 
-def test_a_succeeded_pending_or_disabled_delivery_is_not_retried(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now)
+def test_a_succeeded_pending_or_disabled_delivery_is_not_retried(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now)
     pending = log.event(now)
     with pytest.raises(Conflict, match=r"^webhook delivery cannot be retried \(status: pending\)$") as refused:
         log.retry(pending, now)
@@ -146,16 +146,16 @@ def test_a_succeeded_pending_or_disabled_delivery_is_not_retried(clean: Database
     assert log.delivery(cancelled)["status"] == "cancelled"
     log.set_state("enabled", now)
 
-    other_organization = new_organization(clean)
+    other_organization = new_organization(quiet)
     with pytest.raises(NotFound, match="^webhook delivery not found$"):
-        clean.run(lambda c: delivery_log.retry(c, other_organization, cancelled, now), write=True)
+        quiet.run(lambda c: delivery_log.retry(c, other_organization, cancelled, now), write=True)
     with pytest.raises(NotFound, match="^webhook delivery not found$"):
         log.retry("whdel_unknown", now)
     assert log.retry(cancelled, now + SECOND).delivery.status == "pending"  # the owner's retry, once enabled
 
 
-def test_five_deliveries_given_up_in_a_row_disable_the_endpoint(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now, max_attempts=1)
+def test_five_deliveries_given_up_in_a_row_disable_the_endpoint(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now, max_attempts=1)
     for _ in range(4):
         log.event(now)
         log.fail_next(now)
@@ -186,9 +186,9 @@ def test_five_deliveries_given_up_in_a_row_disable_the_endpoint(clean: Database,
 
 
 def test_an_attempt_on_a_delivery_cancelled_meanwhile_is_kept_and_changes_nothing_else(
-    clean: Database, now: datetime
+    quiet: Database, now: datetime
 ) -> None:
-    log = deliveries_for(clean, now, max_attempts=1)
+    log = deliveries_for(quiet, now, max_attempts=1)
     delivery_id = log.event(now)
     [item] = log.claim(now)
     log.set_state("disabled", now + SECOND)
@@ -202,8 +202,8 @@ def test_an_attempt_on_a_delivery_cancelled_meanwhile_is_kept_and_changes_nothin
     assert log.endpoint()["consecutive_failures"] == 0  # not given up: it was cancelled
 
 
-def test_an_attempt_whose_delivery_was_retried_meanwhile_is_not_recorded(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now)
+def test_an_attempt_whose_delivery_was_retried_meanwhile_is_not_recorded(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now)
     delivery_id = log.event(now)
     [lost] = log.claim(now)
     log.set_state("disabled", now)
@@ -218,16 +218,16 @@ def test_an_attempt_whose_delivery_was_retried_meanwhile_is_not_recorded(clean: 
     assert (log.delivery(delivery_id)["status"], log.attempt_numbers(delivery_id)) == ("succeeded", [1])
 
 
-def test_deleting_the_endpoint_removes_its_attempts_and_voids_a_lease(clean: Database, now: datetime) -> None:
-    log = deliveries_for(clean, now)
+def test_deleting_the_endpoint_removes_its_attempts_and_voids_a_lease(quiet: Database, now: datetime) -> None:
+    log = deliveries_for(quiet, now)
     delivery_id = log.event(now)
     log.fail_next(now)
     [in_flight] = log.claim(now + HOUR)
-    clean.run(lambda c: endpoints.delete(c, log.organization_id, log.endpoint_id), write=True)
+    quiet.run(lambda c: endpoints.delete(c, log.organization_id, log.endpoint_id), write=True)
 
     assert log.attempt(in_flight, 200, now + HOUR) is None
     query = select(webhook_delivery.c.id).where(webhook_delivery.c.id == delivery_id)
-    assert clean.run(lambda c: c.scalar(query), write=False) is None
+    assert quiet.run(lambda c: c.scalar(query), write=False) is None
     assert log.attempt_numbers(delivery_id) == []
 
 
@@ -248,11 +248,11 @@ def expire_later(tenant: Tenant, now: datetime) -> tuple[str, datetime]:
     return action_id, far + HOUR
 
 
-def test_the_maintenance_pass_expires_actions_and_reports_them(clean: Database, now: datetime) -> None:
-    tenant = new_tenant(clean, now)
+def test_the_maintenance_pass_expires_actions_and_reports_them(quiet: Database, now: datetime) -> None:
+    tenant = new_tenant(quiet, now)
     action_id, later = expire_later(tenant, now)
 
-    clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
 
     stored = tenant.action(action_id)
     assert (stored.resolved_at, stored.resolution) == (later - HOUR, "expired")
@@ -261,17 +261,17 @@ def test_the_maintenance_pass_expires_actions_and_reports_them(clean: Database, 
     assert event.deliveries == tenant.subscribers(event.type)
 
 
-def test_a_maintenance_pass_runs_alone(clean: Database, now: datetime) -> None:
-    tenant = new_tenant(clean, now)
+def test_a_maintenance_pass_runs_alone(quiet: Database, now: datetime) -> None:
+    tenant = new_tenant(quiet, now)
     action_id, later = expire_later(tenant, now)
 
-    with clean.unit_of_work(write=clean.is_sqlite) as holder:
+    with quiet.unit_of_work(write=quiet.is_sqlite) as holder:
         assert queue.try_maintenance_lock(holder)
-        if not clean.is_sqlite:  # SQLite's one writer is the only pass there is
-            clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+        if not quiet.is_sqlite:  # SQLite's one writer is the only pass there is
+            quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
             assert tenant.action(action_id).resolved_at is None
             assert tenant.recorded() == []
 
-    clean.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
     assert tenant.action(action_id).resolution == "expired"
     assert len(tenant.recorded()) == 1

@@ -57,13 +57,13 @@ def one_endpoint(database: Database, now: datetime, events: list[str] | None = N
 # --- endpoints ---
 
 
-def test_a_new_endpoint_is_enabled_and_its_secret_stored_sealed(isolated: Database, now: datetime) -> None:
-    organization_id = new_organization(isolated)
+def test_a_new_endpoint_is_enabled_and_its_secret_stored_sealed(services_database: Database, now: datetime) -> None:
+    organization_id = new_organization(services_database)
     new = NewEndpoint("https://platform.example.com/hook", [outbox.ENFORCEMENT_ACTION_OPENED], "prod", "main")
 
-    created = isolated.run(lambda c: endpoints.create(c, organization_id, new, now, BOX), write=True)
+    created = services_database.run(lambda c: endpoints.create(c, organization_id, new, now, BOX), write=True)
 
-    stored = endpoint(isolated, created.row.id)
+    stored = endpoint(services_database, created.row.id)
     assert created.row.id.startswith("whep_") and created.signing_secret.startswith("whsec_")
     assert len(base64.b64decode(created.signing_secret.removeprefix("whsec_"))) == 32
     assert not is_plaintext(stored["signing_secret"]) and BOX.open(stored["signing_secret"]) == created.signing_secret
@@ -78,25 +78,25 @@ def test_a_new_endpoint_is_enabled_and_its_secret_stored_sealed(isolated: Databa
     assert (stored["created_at"], stored["updated_at"]) == (now, now)
 
 
-def test_an_organization_has_at_most_32_endpoints(isolated: Database, now: datetime) -> None:
-    organization_id, first = one_endpoint(isolated, now)
-    change(isolated, organization_id, first, {"state": "disabled"}, now)  # disabled ones count too
+def test_an_organization_has_at_most_32_endpoints(services_database: Database, now: datetime) -> None:
+    organization_id, first = one_endpoint(services_database, now)
+    change(services_database, organization_id, first, {"state": "disabled"}, now)  # disabled ones count too
 
     def fill(connection: Connection) -> None:
         for _ in range(endpoints.MAX_ENDPOINTS - 1):
             add_endpoint(connection, organization_id, now)
 
-    isolated.run(fill, write=True)
+    services_database.run(fill, write=True)
     with pytest.raises(InvalidRequest, match="^body: the organization already has 32 webhook endpoints, the maximum$"):
-        isolated.run(lambda c: add_endpoint(c, organization_id, now), write=True)
+        services_database.run(lambda c: add_endpoint(c, organization_id, now), write=True)
     count = select(func.count()).where(webhook_endpoint.c.organization_id == organization_id)
-    assert isolated.run(lambda c: c.scalar(count), write=False) == 32
-    one_endpoint(isolated, now)  # another organization is not limited by this one's endpoints
+    assert services_database.run(lambda c: c.scalar(count), write=False) == 32
+    one_endpoint(services_database, now)  # another organization is not limited by this one's endpoints
 
 
-def test_an_update_changes_only_what_differs(isolated: Database, now: datetime) -> None:
-    organization_id, endpoint_id = one_endpoint(isolated, now)
-    before = endpoint(isolated, endpoint_id)
+def test_an_update_changes_only_what_differs(services_database: Database, now: datetime) -> None:
+    organization_id, endpoint_id = one_endpoint(services_database, now)
+    before = endpoint(services_database, endpoint_id)
 
     same = {
         "url": before["url"],
@@ -104,19 +104,19 @@ def test_an_update_changes_only_what_differs(isolated: Database, now: datetime) 
         "enabled_events": before["enabled_events"],
         "state": "enabled",
     }
-    change(isolated, organization_id, endpoint_id, same, now + SECOND)
-    assert endpoint(isolated, endpoint_id) == before
+    change(services_database, organization_id, endpoint_id, same, now + SECOND)
+    assert endpoint(services_database, endpoint_id) == before
 
     changes = {
         "url": "https://other.example.com/h",
         "description": "d",
         "enabled_events": [outbox.PROGRAM_STATUS_UPDATED],
     }
-    updated = isolated.run(
+    updated = services_database.run(
         lambda c: endpoints.update(c, organization_id, endpoint_id, changes, now + 2 * SECOND), write=True
     )
     assert {key: getattr(updated, key) for key in changes} == changes
-    stored = endpoint(isolated, endpoint_id)
+    stored = endpoint(services_database, endpoint_id)
     assert {key: stored[key] for key in changes} == changes
     assert (stored["updated_at"], stored["name"], stored["signing_secret"]) == (
         now + 2 * SECOND,
@@ -125,23 +125,23 @@ def test_an_update_changes_only_what_differs(isolated: Database, now: datetime) 
     )
 
 
-def test_disabling_cancels_that_endpoints_pending_deliveries(isolated: Database, now: datetime) -> None:
-    organization_id, disabled = one_endpoint(isolated, now)
-    kept = isolated.run(lambda c: add_endpoint(c, organization_id, now), write=True)
-    finished = record(isolated, organization_id, now)
-    pending = record(isolated, organization_id, now)
+def test_disabling_cancels_that_endpoints_pending_deliveries(services_database: Database, now: datetime) -> None:
+    organization_id, disabled = one_endpoint(services_database, now)
+    kept = services_database.run(lambda c: add_endpoint(c, organization_id, now), write=True)
+    finished = record(services_database, organization_id, now)
+    pending = record(services_database, organization_id, now)
     succeeded = update(webhook_delivery).where(webhook_delivery.c.event_id == finished)
-    isolated.run(lambda c: c.execute(succeeded.values(status="succeeded", finished_at=now)), write=True)
+    services_database.run(lambda c: c.execute(succeeded.values(status="succeeded", finished_at=now)), write=True)
 
-    change(isolated, organization_id, disabled, {"state": "disabled"}, now + SECOND)
+    change(services_database, organization_id, disabled, {"state": "disabled"}, now + SECOND)
 
-    assert (endpoint(isolated, disabled)["state"], endpoint(isolated, disabled)["updated_at"]) == (
+    assert (endpoint(services_database, disabled)["state"], endpoint(services_database, disabled)["updated_at"]) == (
         "disabled",
         now + SECOND,
     )
     statuses = {
         (d["endpoint_id"], d["event_id"]): (d["status"], d["next_attempt_at"], d["finished_at"])
-        for d in deliveries(isolated, organization_id=organization_id)
+        for d in deliveries(services_database, organization_id=organization_id)
     }
     assert statuses == {
         (disabled, finished): ("succeeded", now, now),
@@ -150,49 +150,49 @@ def test_disabling_cancels_that_endpoints_pending_deliveries(isolated: Database,
         (kept, pending): ("pending", now, None),
     }
     # Events while it is disabled are never delivered to it, not even once it is enabled again.
-    while_disabled = record(isolated, organization_id, now + 2 * SECOND)
-    change(isolated, organization_id, disabled, {"state": "enabled"}, now + 3 * SECOND)
-    after = record(isolated, organization_id, now + 4 * SECOND)
-    assert [d["endpoint_id"] for d in deliveries(isolated, event_id=while_disabled)] == [kept]
-    assert {d["endpoint_id"] for d in deliveries(isolated, event_id=after)} == {kept, disabled}
-    assert deliveries(isolated, event_id=pending, endpoint_id=disabled)[0]["status"] == "cancelled"
+    while_disabled = record(services_database, organization_id, now + 2 * SECOND)
+    change(services_database, organization_id, disabled, {"state": "enabled"}, now + 3 * SECOND)
+    after = record(services_database, organization_id, now + 4 * SECOND)
+    assert [d["endpoint_id"] for d in deliveries(services_database, event_id=while_disabled)] == [kept]
+    assert {d["endpoint_id"] for d in deliveries(services_database, event_id=after)} == {kept, disabled}
+    assert deliveries(services_database, event_id=pending, endpoint_id=disabled)[0]["status"] == "cancelled"
 
 
-def test_a_state_change_clears_the_automatic_disabled_reason(isolated: Database, now: datetime) -> None:
-    organization_id, endpoint_id = one_endpoint(isolated, now)
+def test_a_state_change_clears_the_automatic_disabled_reason(services_database: Database, now: datetime) -> None:
+    organization_id, endpoint_id = one_endpoint(services_database, now)
     auto_disabled = {"state": "disabled", "disabled_reason": "consecutive_delivery_failures", "consecutive_failures": 5}
     statement = update(webhook_endpoint).where(webhook_endpoint.c.id == endpoint_id).values(auto_disabled)
-    isolated.run(lambda c: c.execute(statement), write=True)
+    services_database.run(lambda c: c.execute(statement), write=True)
 
-    change(isolated, organization_id, endpoint_id, {"name": "renamed"}, now + SECOND)
-    assert endpoint(isolated, endpoint_id)["disabled_reason"] == "consecutive_delivery_failures"
-    change(isolated, organization_id, endpoint_id, {"state": "disabled"}, now + 2 * SECOND)  # same state
-    stored = endpoint(isolated, endpoint_id)
+    change(services_database, organization_id, endpoint_id, {"name": "renamed"}, now + SECOND)
+    assert endpoint(services_database, endpoint_id)["disabled_reason"] == "consecutive_delivery_failures"
+    change(services_database, organization_id, endpoint_id, {"state": "disabled"}, now + 2 * SECOND)  # same state
+    stored = endpoint(services_database, endpoint_id)
     assert (stored["state"], stored["disabled_reason"], stored["updated_at"]) == ("disabled", "", now + 2 * SECOND)
     assert stored["consecutive_failures"] == 5
-    change(isolated, organization_id, endpoint_id, {"state": "enabled"}, now + 3 * SECOND)
-    assert endpoint(isolated, endpoint_id)["consecutive_failures"] == 0  # a fresh count towards disabling
+    change(services_database, organization_id, endpoint_id, {"state": "enabled"}, now + 3 * SECOND)
+    assert endpoint(services_database, endpoint_id)["consecutive_failures"] == 0  # a fresh count towards disabling
 
 
-def test_deleting_an_endpoint_removes_it_and_its_deliveries(isolated: Database, now: datetime) -> None:
-    organization_id, deleted = one_endpoint(isolated, now)
-    kept = isolated.run(lambda c: add_endpoint(c, organization_id, now), write=True)
-    event_id = record(isolated, organization_id, now)
+def test_deleting_an_endpoint_removes_it_and_its_deliveries(services_database: Database, now: datetime) -> None:
+    organization_id, deleted = one_endpoint(services_database, now)
+    kept = services_database.run(lambda c: add_endpoint(c, organization_id, now), write=True)
+    event_id = record(services_database, organization_id, now)
 
-    isolated.run(lambda c: endpoints.delete(c, organization_id, deleted), write=True)
+    services_database.run(lambda c: endpoints.delete(c, organization_id, deleted), write=True)
 
-    assert [d["endpoint_id"] for d in deliveries(isolated, event_id=event_id)] == [kept]
+    assert [d["endpoint_id"] for d in deliveries(services_database, event_id=event_id)] == [kept]
     event = select(webhook_event.c.id).where(webhook_event.c.id == event_id)
-    assert isolated.run(lambda c: c.scalar(event), write=False) == event_id  # the other delivery needs it
-    assert_not_found(isolated, organization_id, deleted, now)
+    assert services_database.run(lambda c: c.scalar(event), write=False) == event_id  # the other delivery needs it
+    assert_not_found(services_database, organization_id, deleted, now)
 
 
-def test_endpoints_of_another_organization_are_not_found(isolated: Database, now: datetime) -> None:
-    owner, endpoint_id = one_endpoint(isolated, now)
-    before = endpoint(isolated, endpoint_id)
-    assert_not_found(isolated, new_organization(isolated), endpoint_id, now)
-    assert_not_found(isolated, owner, "whep_unknown", now)
-    assert endpoint(isolated, endpoint_id) == before
+def test_endpoints_of_another_organization_are_not_found(services_database: Database, now: datetime) -> None:
+    owner, endpoint_id = one_endpoint(services_database, now)
+    before = endpoint(services_database, endpoint_id)
+    assert_not_found(services_database, new_organization(services_database), endpoint_id, now)
+    assert_not_found(services_database, owner, "whep_unknown", now)
+    assert endpoint(services_database, endpoint_id) == before
 
 
 def assert_not_found(database: Database, organization_id: str, endpoint_id: str, now: datetime) -> None:
@@ -206,21 +206,23 @@ def assert_not_found(database: Database, organization_id: str, endpoint_id: str,
             database.run(work, write=True)
 
 
-def test_a_regenerated_secret_keeps_the_replaced_one_for_24_hours(isolated: Database, now: datetime) -> None:
-    organization_id, endpoint_id = one_endpoint(isolated, now)
-    original = BOX.open(endpoint(isolated, endpoint_id)["signing_secret"])
+def test_a_regenerated_secret_keeps_the_replaced_one_for_24_hours(services_database: Database, now: datetime) -> None:
+    organization_id, endpoint_id = one_endpoint(services_database, now)
+    original = BOX.open(endpoint(services_database, endpoint_id)["signing_secret"])
 
     def regenerate(at: datetime) -> str:
-        return isolated.run(lambda c: endpoints.regenerate_secret(c, organization_id, endpoint_id, at, BOX), write=True)
+        return services_database.run(
+            lambda c: endpoints.regenerate_secret(c, organization_id, endpoint_id, at, BOX), write=True
+        )
 
     second = regenerate(now + HOUR)
-    stored = endpoint(isolated, endpoint_id)
+    stored = endpoint(services_database, endpoint_id)
     assert second != original and BOX.open(stored["signing_secret"]) == second
     assert BOX.open(stored["previous_signing_secret"]) == original
     assert (stored["previous_secret_expires_at"], stored["updated_at"]) == (now + 25 * HOUR, now + HOUR)
 
     third = regenerate(now + 2 * HOUR)  # inside the window: the original is dropped at once
-    stored = endpoint(isolated, endpoint_id)
+    stored = endpoint(services_database, endpoint_id)
     assert (BOX.open(stored["signing_secret"]), BOX.open(stored["previous_signing_secret"])) == (third, second)
     assert stored["previous_secret_expires_at"] == now + 26 * HOUR
 
@@ -262,16 +264,16 @@ def test_an_event_is_queued_for_each_subscribed_enabled_endpoint(
     assert deliveries(database, organization_id=outsider) == []
 
 
-def test_an_event_nobody_subscribes_to_is_kept_without_deliveries(isolated: Database, now: datetime) -> None:
-    organization_id, _ = one_endpoint(isolated, now, [outbox.PROGRAM_STATUS_UPDATED])
-    event_id = record(isolated, organization_id, now, outbox.ENFORCEMENT_ACTION_OPENED)
+def test_an_event_nobody_subscribes_to_is_kept_without_deliveries(services_database: Database, now: datetime) -> None:
+    organization_id, _ = one_endpoint(services_database, now, [outbox.PROGRAM_STATUS_UPDATED])
+    event_id = record(services_database, organization_id, now, outbox.ENFORCEMENT_ACTION_OPENED)
     assert (
-        isolated.run(
+        services_database.run(
             lambda c: c.scalar(select(webhook_event.c.type).where(webhook_event.c.id == event_id)), write=False
         )
         == outbox.ENFORCEMENT_ACTION_OPENED
     )
-    assert deliveries(isolated, event_id=event_id) == []
+    assert deliveries(services_database, event_id=event_id) == []
 
 
 def test_a_rolled_back_change_leaves_no_event(tenant: Tenant, now: datetime) -> None:
