@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from uprof.profiles import service as profiles
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ProfileInput
 from uprof.provider import repository as provider_rows
+from uprof.provider import service as provider
 from uprof.webhooks import outbox
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.models import webhook_delivery, webhook_event
@@ -129,6 +130,26 @@ def _event(row: Any, deliveries: frozenset[str]) -> Event:
     body = json.loads(row["body"])
     data = body["data"]
     return Event(row["type"], data["id"], data.get("enforcement_action_id"), row["created_at"], deliveries, body)
+
+
+def apply(
+    tenant: Tenant, profile_id: str, now: datetime, program: str = "cyber", requested: Sequence[str] = ("a", "c")
+) -> str:
+    """Submit an application as the enrollment page does; the enrollment's ID."""
+    return tenant.run(
+        lambda c, org: provider.submit_application(
+            c,
+            org,
+            profile_id,
+            program=program,
+            source="enrollment_url",
+            requested=list(requested),
+            use_case="Red-team our own models",
+            applicant_organization="Northwind",
+            contact_email="sec@northwind.example",
+            now=now,
+        )
+    )
 
 
 def new_organization(database: Database) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Connection, text
 
-from tests.integration.service_support import Tenant
+from tests.integration.service_support import Tenant, apply
 from uprof.http.errors import Conflict, NotFound
 from uprof.profiles import service as profiles
 from uprof.provider import repository
@@ -106,20 +106,7 @@ def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
         "pending_enrollment",
         "the rejection overwrites the approval (enrollment and program rejected) with a second event",
     )
-    enrollment_id = tenant.run(
-        lambda c, org: provider.submit_application(
-            c,
-            org,
-            profile_id,
-            program="cyber",
-            source="portal",
-            requested=["a"],
-            use_case="x",
-            applicant_organization=None,
-            contact_email=None,
-            now=now,
-        )
-    )
+    enrollment_id = apply(tenant, profile_id, now)
     tenant.recorded()
 
     refused = second_during_first(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from tests.integration.service_support import Tenant, new_tenant
+from tests.integration.service_support import Tenant, apply, new_tenant
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.http.revisions import Revision
@@ -40,26 +40,6 @@ def efs(status: str, active: Sequence[str] = ()) -> dict[str, Any]:
         "status": status,
         "features": {name: {"status": "active" if name in active else "inactive"} for name in FEATURES},
     }
-
-
-def apply(
-    tenant: Tenant, profile_id: str, now: datetime, program: str = "cyber", requested: Sequence[str] = ("a", "c")
-) -> str:
-    """Submit an application as the enrollment page does; the enrollment's ID."""
-    return tenant.run(
-        lambda c, org: provider.submit_application(
-            c,
-            org,
-            profile_id,
-            program=program,
-            source="enrollment_url",
-            requested=list(requested),
-            use_case="Red-team our own models",
-            applicant_organization="Northwind",
-            contact_email="sec@northwind.example",
-            now=now,
-        )
-    )
 
 
 def approve(
