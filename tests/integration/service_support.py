@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from tests.integration.webhook_support import BOX
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.profiles import service as profiles
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ProfileInput

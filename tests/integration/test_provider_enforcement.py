@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from tests.integration.service_support import Tenant, new_tenant
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import Conflict, NotFound
-from uprof.http.revisions import Revision
+from uprof.http.revision_choice import Revision
 from uprof.provider import repository
 from uprof.provider import service as provider
 from uprof.timestamps import format_timestamp

@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from tests.integration.service_support import Tenant, add_endpoint, new_organization, new_tenant
 from tests.integration.webhook_support import BOX
+from uprof.app import DISPATCHER_CHORES
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import Conflict, NotFound
 from uprof.provider import service as provider
-from uprof.webhooks import attempts, delivery_log, outbox, queue
+from uprof.webhooks import attempts, delivery_log, outbox
+from uprof.webhooks import queue_repository as queue
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.attempts import Claim, Policy
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint
@@ -252,7 +254,7 @@ def test_the_maintenance_pass_expires_actions_and_reports_them(quiet: Database, 
     tenant = new_tenant(quiet, now)
     action_id, later = expire_later(tenant, now)
 
-    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30, chores=DISPATCHER_CHORES), write=True)
 
     stored = tenant.action(action_id)
     assert (stored.resolved_at, stored.resolution) == (later - HOUR, "expired")
@@ -268,10 +270,10 @@ def test_a_maintenance_pass_runs_alone(quiet: Database, now: datetime) -> None:
     with quiet.unit_of_work(write=quiet.is_sqlite) as holder:
         assert queue.try_maintenance_lock(holder)
         if not quiet.is_sqlite:  # SQLite's one writer is the only pass there is
-            quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+            quiet.run(lambda c: attempts.maintain(c, later, retention_days=30, chores=DISPATCHER_CHORES), write=True)
             assert tenant.action(action_id).resolved_at is None
             assert tenant.recorded() == []
 
-    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30), write=True)
+    quiet.run(lambda c: attempts.maintain(c, later, retention_days=30, chores=DISPATCHER_CHORES), write=True)
     assert tenant.action(action_id).resolution == "expired"
     assert len(tenant.recorded()) == 1

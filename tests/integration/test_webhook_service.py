@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select, update
 
 from tests.integration.service_support import USER_PROFILE_EVENTS, Tenant, add_endpoint, new_organization
 from tests.integration.webhook_support import BOX
+from uprof.crypto.sealing import is_plaintext
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import InvalidRequest, NotFound
 from uprof.timestamps import format_timestamp
@@ -23,7 +24,6 @@ from uprof.webhooks import outbox
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.models import webhook_delivery, webhook_endpoint, webhook_event
 from uprof.webhooks.schemas import NewEndpoint
-from uprof.webhooks.secret_box import is_plaintext
 
 SECOND = timedelta(seconds=1)
 HOUR = timedelta(hours=1)
