@@ -93,7 +93,7 @@ def registry_for(database: Database) -> CollectorRegistry:
 
 def bearer_matches(authorization: str, token: str) -> bool:
     """Whether an Authorization header carries `token` with the Bearer scheme (its name in any case,
-    as http.md §3 reads it), compared in constant time."""
+    as docs/reference/http.md §3 reads it), compared in constant time."""
     scheme, _, credentials = authorization.strip().partition(" ")
     supplied = credentials.strip().encode()
     return scheme.lower() == "bearer" and hmac.compare_digest(supplied, token.encode())
