@@ -29,7 +29,7 @@ def invalid_key() -> AuthenticationFailed:
 
 
 def acting_workspace(principal: Principal, requested: str | None, requested_exists: bool) -> str | None:
-    """The workspace the request acts in, or raise 403/404 per the table in docs/reference/http.md §7."""
+    """The workspace the request acts in, or raise 403/404 per the rules of docs/reference/http.md §7."""
     if principal.workspace_id is not None:
         if requested is None or requested == principal.workspace_id:
             return principal.workspace_id
