@@ -1,6 +1,7 @@
 """The repository stands on its own: every "§" citation in code, tests, scripts and docs names a file
-under docs/ and a numbered heading of that file, nothing sends a reader to a contract kept outside the
-repository, and every markdown link in docs/ and README.md reaches a file (and heading) that exists.
+under docs/ and a numbered heading of that file, every .md file named in prose exists, nothing sends a
+reader to a contract kept outside the repository, and every markdown link in docs/ and README.md
+reaches a file (and heading) that exists.
 
 A citation is written `docs/reference/http.md §12` (several sections: `§3.3, §3.4`, `§6–7`) or, in
 markdown, as a link whose text holds the "§" (`[http.md §12](http.md#12-error-types-and-statuses)`).
@@ -98,39 +99,25 @@ def check_sections(root: Path, cited: Path, sections: list[str], where: str) -> 
 
 
 def citation_problems(root: Path) -> list[str]:
-    """Every "§" citation that does not resolve, and every reference to a contract outside `root`."""
+    """Every "§" citation that does not resolve, every .md file named that does not exist, and every
+    reference to a contract outside `root`."""
     problems: list[str] = []
     for path, text in scanned_files(root):
         relative = path.relative_to(root)
-        is_markdown = path.suffix == ".md"
-        last_cited: tuple[int, Path] | None = None  # (line number, file) of the latest path citation
+        last_cited: tuple[int, Path] | None = None  # (line number, file) of the latest docs/ path citation
         for number, line in enumerate(text.splitlines(), 1):
             where = f"{relative}:{number}"
             if OUTSIDE.search(line):
                 problems.append(f"{where}: refers to a contract outside the repository: {line.strip()}")
-            # In markdown a link's text may name its target ([http.md](docs/reference/http.md)): links are
-            # checked as links (link_problems), so only the prose around them is read here.
-            prose = ANY_LINK.sub(" ", line) if is_markdown else line
-            for mention in MENTION.finditer(prose):
-                name = mention["name"]
-                if not any((base / name).is_file() for base in (root, path.parent, root / "docs")):
-                    problems.append(f"{where}: names {name}, which is not a file of the repository")
+            problems += mention_problems(root, path, line, where)
             if "§" not in line:
                 continue
-            rest = line
-            if is_markdown:
-                for link in LINK.finditer(line):
-                    if "§" not in link["text"]:
-                        continue
-                    target = link["target"].split("#", 1)[0]
-                    cited = path if target == "" else (path.parent / target).resolve()
-                    after = link["text"].split("§", 1)[1]
-                    problems += check_sections(root, cited, section_numbers(after), where)
-                    rest = rest.replace(link[0], " ")
-            if UNPLACED_FILE.search(rest):
-                problems.append(f"{where}: names a file without its docs/ path: {line.strip()}")
             if last_cited is not None and last_cited[0] < number - 1:
                 last_cited = None
+            rest, found = link_citations(root, path, line, where)
+            problems += found
+            if UNPLACED_FILE.search(rest):
+                problems.append(f"{where}: names a file without its docs/ path: {line.strip()}")
             # In reading order: a bare "§7" means the markdown file it is in, or else the file cited
             # last before it on this line or the one before ("… http.md §3 … the workspace header (§7)").
             for citation in CITATION.finditer(rest):
@@ -138,14 +125,48 @@ def citation_problems(root: Path) -> list[str]:
                     last_cited = (number, root / citation["file"])
                     cited: Path | None = last_cited[1]
                 else:
-                    cited = path if is_markdown else last_cited[1] if last_cited is not None else None
-                    if cited is None:
-                        continue
+                    cited = bare_citation_file(path, last_cited)
+                if cited is None:
+                    continue
                 problems += check_sections(root, cited, section_numbers(citation["sections"]), where)
                 rest = rest.replace(citation[0], " ", 1)
             if "§" in rest:
                 problems.append(f"{where}: a § that names no file of docs/: {line.strip()}")
     return problems
+
+
+def mention_problems(root: Path, path: Path, line: str, where: str) -> list[str]:
+    """A .md file named in prose must exist. In markdown a link's text may name its target
+    ([http.md](docs/reference/http.md)): links are checked as links, so only the prose around them counts."""
+    prose = ANY_LINK.sub(" ", line) if path.suffix == ".md" else line
+    return [
+        f"{where}: names {mention['name']}, which is not a file of the repository"
+        for mention in MENTION.finditer(prose)
+        if not any((base / mention["name"]).is_file() for base in (root, path.parent, root / "docs"))
+    ]
+
+
+def link_citations(root: Path, path: Path, line: str, where: str) -> tuple[str, list[str]]:
+    """Check the markdown links whose text holds a "§" against their target; return the line without
+    them, and the problems."""
+    if path.suffix != ".md":
+        return line, []
+    rest, problems = line, []
+    for link in LINK.finditer(line):
+        if "§" not in link["text"]:
+            continue
+        target = link["target"].split("#", 1)[0]
+        cited = path if target == "" else (path.parent / target).resolve()
+        problems += check_sections(root, cited, section_numbers(link["text"].split("§", 1)[1]), where)
+        rest = rest.replace(link[0], " ")
+    return rest, problems
+
+
+def bare_citation_file(path: Path, last_cited: tuple[int, Path] | None) -> Path | None:
+    """The file a "§" without a file name refers to: the markdown file it is in, or the file cited last."""
+    if path.suffix == ".md":
+        return path
+    return last_cited[1] if last_cited is not None else None
 
 
 def link_problems(root: Path) -> list[str]:
