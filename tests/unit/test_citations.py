@@ -224,7 +224,7 @@ def test_the_checks_catch_what_they_are_for(tmp_path: Path) -> None:
     assert any("src/a.py:4: docs/reference/http.md has no section §5" in p for p in citations)  # the line after
     assert any("src/a.py:6: a § that names no file" in p for p in citations)  # "see §1." with nothing cited before
     assert any("src/a.py:2: refers to a contract outside" in p for p in citations)
-    assert any("src/a.py:2: names shared/spec/http.md, which is not a file" in p for p in citations)
+    assert any("src/a.py:2: names shared" + "/spec/http.md, which is not a file" in p for p in citations)
     links = link_problems(tmp_path)
     assert any("(#9-nothing): no such heading" in p for p in links)
     assert any("(nowhere.md): no such file" in p for p in links)
