@@ -43,7 +43,7 @@ class Settings:
     webhook_allow_http: bool = False
     webhook_retention_days: int = 30
     # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
-    # min(base × 2^(n−1), 4 h) schedule doubles from; the contract fixes it at 30 s.
+    # min(base × 2^(n−1), 4 h) schedule doubles from; docs/reference/webhooks.md §6 fixes it at 30 s.
     webhook_retry_base_seconds: float = 30.0
 
     @property

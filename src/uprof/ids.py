@@ -1,4 +1,4 @@
-"""Random, unguessable identifiers in the formats of the API contract (http.md §16)."""
+"""Random, unguessable identifiers in the formats of the API contract (docs/reference/http.md §16)."""
 
 import secrets
 import string

@@ -1,4 +1,4 @@
-"""`uprof serve` after its checks: uvicorn running the app in one process or several (cli.md §1.1).
+"""`uprof serve` after its checks: uvicorn running the app in one process or several (docs/reference/cli.md §1.1).
 
 This is what `uvicorn.run` does, except that the `listening on` line is written once the socket is
 bound (step 8), not before; a port that is taken ends in SystemExit without it.
@@ -40,7 +40,7 @@ def serve(settings: Settings, database: Database | None = None) -> None:
         app = create_app(settings, build_runtime(settings, database))
         server = AnnouncingServer(ServerConfig(app, settings.client_timeout, **options), listening)
         # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
-        # default one the process would die by the signal instead of exiting 0 (cli.md §1.1).
+        # default one the process would die by the signal instead of exiting 0 (docs/reference/cli.md §1.1).
         signal.signal(signal.SIGTERM, _exit_cleanly)
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises SIGINT after its shutdown
             server.run()

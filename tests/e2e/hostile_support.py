@@ -34,7 +34,7 @@ class Answer:
 
 
 def envelope(answer: Answer | httpx.Response, status: int, error_type: str, message: str | None = None) -> None:
-    """The error envelope of http.md §11 with `status`, and the request ID of the response header."""
+    """The error envelope of docs/reference/http.md §11 with `status`, and the request ID of the response header."""
     body = answer.body if isinstance(answer, Answer) else answer.content
     headers = {name.lower(): value for name, value in answer.headers.items()}
     got = answer.status_code if isinstance(answer, httpx.Response) else answer.status

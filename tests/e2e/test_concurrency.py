@@ -1,5 +1,5 @@
 """Concurrent updates of ONE profile through three server processes on the same database
-(profiles.md §4.3: updates are applied one after another; for the same key the later commit wins).
+(docs/reference/profiles.md §4.3: updates are applied one after another; for the same key the later commit wins).
 
 Eight client threads spread over the three processes update the profile at once. Every request
 must succeed (no 5xx, in particular no 529, and no response mentioning a locked database). Then the

@@ -1,7 +1,7 @@
 """Crash safety: SIGKILL `uprof serve` in the middle of concurrent writes, start it again on the same
 database, and check that every acknowledged write is there exactly as acknowledged, that nothing
 that was refused or never sent is, and that every committed program change has its webhook event
-and gets delivered (http.md §17 "no partial writes", webhooks.md §6 "survives restarts").
+and gets delivered (docs/reference/http.md §17 "no partial writes", docs/reference/webhooks.md §6 "survives restarts").
 
 Each round has a database of its own and one server with fast webhook retries. For about a second,
 eight client threads write at once, each sending one request at a time:
@@ -16,7 +16,7 @@ Then SIGKILL. A writer learns the outcome of every request but the one in flight
 outcome is unknown, so the check accepts it committed or not, whole); a request that could not
 even connect must have had no effect. After the kill, the leases the dead process held on webhook
 deliveries are moved to the past: that stands in for the 60-second lease running out
-(webhooks.md §6), which the restarted server then reclaims.
+(docs/reference/webhooks.md §6), which the restarted server then reclaims.
 """
 
 from __future__ import annotations

@@ -379,7 +379,7 @@ def targets(server: Server, database: Database) -> Iterator[Targets]:
 
 
 def check_envelope(response: Any) -> None:
-    """Every answer is JSON with a request ID; an error's body names the same ID (http.md §8, §11)."""
+    """Every answer is JSON with a request ID; an error's body names the same ID (docs/reference/http.md §8, §11)."""
     assert response.headers["content-type"] == ["application/json"]
     request_id = response.headers["request-id"][0]
     assert REQUEST_ID.fullmatch(request_id)

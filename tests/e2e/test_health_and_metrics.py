@@ -66,7 +66,7 @@ def test_metrics_can_be_protected_or_turned_off(server: Server) -> None:
         assert httpx.get(f"{protected.url}/metrics").status_code == 401
         scrape = httpx.get(f"{protected.url}/metrics", headers={"authorization": "Bearer s3cret"})
         assert scrape.status_code == 200 and "uprof_http_requests_total" in scrape.text
-        # The scheme is case-insensitive (http.md §3); the token must match exactly.
+        # The scheme is case-insensitive (docs/reference/http.md §3); the token must match exactly.
         for authorization, status in [
             ("bearer s3cret", 200),
             ("BEARER s3cret", 200),

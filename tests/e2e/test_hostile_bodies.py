@@ -1,4 +1,4 @@
-"""Hostile request bodies sent to the real server on every route that takes one (http.md §9, §10, §17):
+"""Hostile request bodies sent to the real server on every route that takes one (docs/reference/http.md §9, §10, §17):
 bodies over the size limit, bytes that are not UTF-8, NUL characters, numbers of thousands of digits,
 duplicate JSON keys and content types other than JSON.
 

@@ -1,7 +1,8 @@
 """Hostile input the transport rules of rules/test_http_rules.py do not reach: oversized headers and request
 lines, JSON nested 10,000 levels deep on every route that takes a body, clients that send part of a
 request and stall, path tricks in IDs (traversal, encodings, Unicode look-alikes of real IDs), and list
-cursors replayed, spliced or forged across organizations (http.md §17, §7, profiles.md §4.4).
+cursors replayed, spliced or forged across organizations (docs/reference/http.md §17, §7,
+docs/reference/profiles.md §4.4).
 
 Each answer must be a 4xx in the JSON envelope (never a 5xx, never another body), nothing stored may
 change, and the server must keep answering others. Requests whose path an HTTP client would
@@ -140,7 +141,7 @@ def test_a_long_id_just_below_the_request_line_limit_is_not_found(server: Server
 
 
 def test_a_100_kib_path_is_refused_in_the_json_envelope(server: Server, org: Organization) -> None:
-    """http.md §17: every /v1/ error is the JSON envelope, errors raised before routing included."""
+    """docs/reference/http.md §17: every /v1/ error is the JSON envelope, errors raised before routing included."""
     answer = raw(server, "GET", "/v1/user_profiles/" + "a" * (100 * KIB), org.headers())
     noted("100 KiB path", answer)
     assert 400 <= answer.status < 500

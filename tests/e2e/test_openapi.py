@@ -429,7 +429,7 @@ def test_a_request_without_a_required_header_gets_a_documented_error(
 
 @pytest.mark.parametrize("revision", list(REVISION_HEADERS))
 def test_each_operation_declares_the_headers_and_statuses_of_its_route(server: Server, revision: str) -> None:
-    """http.md §1, §4, §5, §12: the version header on every route (optional on the Admin API), the
+    """docs/reference/http.md §1, §4, §5, §12: the version header on every route (optional on the Admin API), the
     webhook beta on webhook routes, the revision's beta on profile routes of a beta document; 409 on
     the Admin API's state changes only; 405 nowhere; no 200 for the enrollment URL under GA."""
     document = _document(server, revision)
@@ -444,7 +444,7 @@ def test_each_operation_declares_the_headers_and_statuses_of_its_route(server: S
         version = declared["anthropic-version"]
         optional = path.startswith("/v1/admin/")
         assert version["required"] is not optional
-        # An empty header counts as absent (http.md §4): allowed where the header is optional.
+        # An empty header counts as absent (docs/reference/http.md §4): allowed where the header is optional.
         assert version["schema"]["enum"] == list(SUPPORTED_VERSIONS) + ([""] if optional else [])
         assert declared["anthropic-workspace-id"]["required"] is False
         beta = declared.get("anthropic-beta", {}).get("schema", {}).get("enum")

@@ -1,4 +1,4 @@
-"""`uprof export` and `uprof import` (cli.md §6–7) on real SQLite and PostgreSQL databases.
+"""`uprof export` and `uprof import` (docs/reference/cli.md §6–7) on real SQLite and PostgreSQL databases.
 
 Every test works on brand-new databases of its own, made (and dropped) by `new_databases`: on the
 backend of the run, and for the migration test on the other backend too.

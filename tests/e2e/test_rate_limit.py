@@ -1,4 +1,4 @@
-"""Per-key rate limiting (http.md §15): a token bucket shared through the database, 429 with retry hints,
+"""Per-key rate limiting (docs/reference/http.md §15): a token bucket shared through the database, 429 with retry hints,
 and the official SDK's own retry honouring them."""
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""profiles.md §2.1 walked row by row with raw HTTP: per revision, the exact keys, their order and their values.
+"""docs/reference/profiles.md §2.1 walked row by row with raw HTTP: per revision, the exact keys, their order and
+their values.
 
 One stored profile with everything set (all details, both programs, open enforcement actions) is read,
 created, updated and listed under R1, R2, R3 and GA. The expected JSON object of each revision is
-built from the §2.1 field table and the §2.6 mapping, and compared with order significant at every
-level (metadata, a free-form map, excepted). Also §2.4's list completeness and §1's endpoint table.
+built from the docs/reference/profiles.md §2.1 field table and the §2.6 mapping, and compared with order significant
+at every level (metadata, a free-form map, excepted). Also §2.4's list completeness and §1's endpoint table.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ REVISIONS = tuple(REVISION_HEADERS)
 ALL = frozenset(REVISIONS)
 BETA = frozenset({"r1", "r2", "r3"})
 
-# profiles.md §2.1, in the order of the table (which is the order keys are emitted in).
+# docs/reference/profiles.md §2.1, in the order of the table (which is the order keys are emitted in).
 FIELD_TABLE: list[tuple[str, frozenset[str]]] = [
     ("id", ALL),
     ("type", ALL),
@@ -58,7 +59,7 @@ ACTION_ID = re.compile(r"enac_[0-9A-Za-z]{24}")
 
 @dataclass
 class Stored:
-    """A stored profile in neutral terms (profiles.md §2.6, first column)."""
+    """A stored profile in neutral terms (docs/reference/profiles.md §2.6, first column)."""
 
     id: str = ""
     name: str | None = None
@@ -85,7 +86,8 @@ def _enforcement_status(stored: Stored) -> str:
     return "restricted" if stored.actions else "unrestricted"
 
 
-# How each field of the table is derived from the stored profile (§2.6); `listing` = list item view.
+# How each field of the table is derived from the stored profile (docs/reference/profiles.md §2.6); `listing` = list
+# item view.
 FIELD_VALUES: dict[str, Callable[[Stored, bool], Any]] = {
     "id": lambda s, _: s.id,
     "type": lambda s, _: "user_profile",
@@ -388,9 +390,9 @@ def test_list_items(api: Api, database: Database, tenant: Tenant, populated: Sto
     assert_shape(third, stored_pending, revision, listing=True)
     for item in body["data"]:
         single = api.ok(revision, "GET", f"/v1/user_profiles/{item['id']}")
-        if revision == "ga":  # §2.4: everything but the program details is the same as retrieve
+        if revision == "ga":  # docs/reference/profiles.md §2.4: all but the program details is as retrieve has it
             assert ordered({**item, "programs": None}) == ordered({**single, "programs": None})
-        else:  # §2.3: lists and single reads report trust_grants (and everything else) identically
+        else:  # docs/reference/profiles.md §2.3: lists and single reads report trust_grants (and all else) alike
             assert ordered(item) == ordered(single)
 
 

@@ -4,7 +4,7 @@
 (R3) and with `betas=["user-profiles-2026-03-24"]` (R1); `client.user_profiles` is GA. The returned SDK
 models are checked field by field, including which keys the server sent at all (`model_fields_set`
 plus `model_extra`). Program standing and enforcement are set through the provider service, as the
-operator would (the Admin API does not exist yet). The cross-revision tests prove profiles.md §2.6:
+operator would (the Admin API does not exist yet). The cross-revision tests prove docs/reference/profiles.md §2.6:
 one stored profile, four views, and a write under one revision never touches what it does not show.
 """
 
@@ -35,7 +35,7 @@ BETA_R3 = f"anthropic {SDK} beta + {R3_BETA} (R3)"
 BETA_R1 = f"anthropic {SDK} beta + {R1_BETA} (R1)"
 GA = f"anthropic {SDK} GA"
 
-# The keys of a profile per revision (profiles.md §2.1); test_revision_table.py checks their order.
+# The keys of a profile per revision (docs/reference/profiles.md §2.1); test_revision_table.py checks their order.
 COMMON_KEYS = {"id", "type", "name", "metadata", "created_at", "updated_at"}
 R1_KEYS = COMMON_KEYS | {"external_id", "relationship", "trust_grants"}
 R2_KEYS = COMMON_KEYS | {"external_id", "access_type", "external_user_onboarded_at", "trust_grants"}
@@ -704,7 +704,7 @@ def test_enrollment_url(client: anthropic.Anthropic, variant: Variant, server: S
         api.create_enrollment_url(MISSING, **variant.kwargs)
 
 
-# --- one stored profile, four views (profiles.md §2.6) -----------------------------------
+# --- one stored profile, four views (docs/reference/profiles.md §2.6) -----------------------------------
 
 
 def views(client: anthropic.Anthropic, profile_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Webhook endpoint management (webhooks.md §1–3) with anthropic 2.14.0's `client.beta.organization.webhooks`.
+"""Webhook endpoint management (docs/reference/webhooks.md §1–3) with anthropic 2.14.0's
+`client.beta.organization.webhooks`.
 
 Every SDK method runs against the real server; raw HTTP covers what the SDK cannot send (bad
 types, unknown fields, missing beta header). Each test gets a fresh organization with an admin

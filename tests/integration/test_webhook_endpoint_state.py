@@ -1,6 +1,6 @@
 """Deliveries and the state of their endpoint, against real SQLite and PostgreSQL: a claim never sends
 to an endpoint that is not enabled, and an endpoint disabled or deleted just after an event was
-recorded waits for that transaction, then cancels or removes its delivery (webhooks.md §3.2, §6).
+recorded waits for that transaction, then cancels or removes its delivery (docs/reference/webhooks.md §3.2, §6).
 The opposite order — the endpoint's transaction first — is tested end to end (tests/e2e/webhooks/
 test_endpoint_races.py).
 

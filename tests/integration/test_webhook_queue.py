@@ -1,5 +1,5 @@
 """The dispatcher's database work against real SQLite and PostgreSQL: leases, recording, release,
-the wake-up after commit, and the maintenance pass (webhooks.md §6).
+the wake-up after commit, and the maintenance pass (docs/reference/webhooks.md §6).
 
 The module uses a database of its own: the servers other tests start dispatch from the shared one.
 """

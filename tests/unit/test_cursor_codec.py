@@ -1,4 +1,5 @@
-"""The list cursor codec (http.md §16, profiles.md §4.4): round trips, and refuses anything it did not issue.
+"""The list cursor codec (docs/reference/http.md §16, docs/reference/profiles.md §4.4): round trips, and refuses
+anything it did not issue.
 
 hypothesis is not installed in this environment, so the properties below are checked over fixed,
 parametrized samples and exhaustive single-byte mutations instead.

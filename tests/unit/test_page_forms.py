@@ -1,4 +1,4 @@
-"""The end user's form rules (provider.md §3–4): every field's limit and the exact message shown."""
+"""The end user's form rules (docs/reference/provider.md §3–4): every field's limit and the exact message shown."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One stored profile, four views (profiles.md §2), and which request fields each revision accepts (§3.2)."""
+"""One stored profile, four views (docs/reference/profiles.md §2), and which request fields each revision accepts
+(§3.2)."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ EXPECTED = {
     },
 }
 
-# profiles.md §2.1, in table order.
+# docs/reference/profiles.md §2.1, in table order.
 KEY_ORDER = {
     R1: ["id", "type", "external_id", "name", "relationship", "metadata", "trust_grants", "created_at", "updated_at"],
     R2: [
@@ -248,7 +249,7 @@ def test_render_does_not_change_the_row(revision: Revision, complete: bool) -> N
 
 @pytest.mark.parametrize("revision", ALL)
 def test_the_same_row_gives_the_same_values_everywhere(revision: Revision) -> None:
-    """profiles.md §2.6: reference and onboarded time are one stored value each."""
+    """docs/reference/profiles.md §2.6: reference and onboarded time are one stored value each."""
     shape = render(stored_row(reference_id="ref-1", onboarded_at=datetime(2020, 1, 1, tzinfo=UTC)), revision)
     if revision in (R1, R2):
         assert shape["external_id"] == "ref-1"
@@ -466,9 +467,9 @@ def test_beta_revisions_never_show_enforcement(revision: Revision) -> None:
     assert render(row, revision) == EXPECTED[revision]
 
 
-# --- fields accepted per revision (§3.1, §3.2) -------------------------------------------------------
+# --- fields accepted per revision (docs/reference/profiles.md §3.1, §3.2) ---------------------------------------------
 
-# §3.1: the revisions that accept each field.
+# docs/reference/profiles.md §3.1: the revisions that accept each field.
 ACCEPTED = {
     "name": {R1, R2, R3, GA},
     "external_id": {R1, R2},
@@ -478,7 +479,7 @@ ACCEPTED = {
     "external_user_details": {R3, GA},
     "metadata": {R1, R2, R3, GA},
 }
-# §3.2, copied from the table.
+# docs/reference/profiles.md §3.2, copied from the table.
 ACCEPTED_LIST = {
     "external_id": "under user-profiles-2026-03-24, user-profiles-2026-08-18",
     "relationship": "under user-profiles-2026-03-24",
@@ -563,7 +564,7 @@ def test_read_only_fields(field: str, revision: Revision) -> None:
     ("field", "shown"),
     [
         ("nickname", "nickname"),
-        ("", '""'),  # an empty key is written "" (profiles.md §3.4)
+        ("", '""'),  # an empty key is written "" (docs/reference/profiles.md §3.4)
         ("Name", "Name"),
         ("external_user_details.country", "external_user_details.country"),
         ("reference_id", "reference_id"),

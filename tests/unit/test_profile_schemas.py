@@ -1,4 +1,4 @@
-"""Profile request validation: profiles.md §3.1–§3.5 (bodies) and §4.4 (list query)."""
+"""Profile request validation: docs/reference/profiles.md §3.1–§3.5 (bodies) and §4.4 (list query)."""
 
 from __future__ import annotations
 
@@ -569,7 +569,7 @@ def test_metadata_values_at_most_512_characters(value: str, creating: bool) -> N
 
 
 def test_metadata_spec_example_lists_every_problem() -> None:
-    """profiles.md §4.1, error example (R2)."""
+    """docs/reference/profiles.md §4.1, error example (R2)."""
     assert (
         metadata_message({"a": "", "b": "x" * 600}, revision=R2)
         == "metadata.a: value must not be empty; metadata.b: value must be at most 512 characters"
@@ -611,7 +611,7 @@ def test_metadata_result_is_a_copy() -> None:
     assert result.metadata is not metadata
 
 
-# --- fields from another revision, read-only and unknown fields (§3.2) --------------------------------
+# --- fields from another revision, read-only and unknown fields (docs/reference/profiles.md §3.2) ---------------------
 
 
 @pytest.mark.parametrize(
@@ -659,7 +659,7 @@ def test_fields_outside_the_revision(body: dict[str, Any], revision: Revision, e
     assert message(body, revision, creating=creating) == expected
 
 
-# --- check order (§3.5) ------------------------------------------------------------------------------
+# --- check order (docs/reference/profiles.md §3.5) --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -763,7 +763,7 @@ def test_full_bodies_become_stored_values(revision: Revision, body: dict[str, An
     assert result.metadata == {"plan": "pro"}
 
 
-# --- list query (§4.4) -------------------------------------------------------------------------------
+# --- list query (docs/reference/profiles.md §4.4) ---------------------------------------------------------------------
 
 
 def query(text: str, revision: Revision = GA) -> ListQuery:

@@ -1,6 +1,6 @@
-"""Property-based tests (hypothesis) of three pure pieces: the metadata merge (profiles.md §3.4), the list
-cursor codec (http.md §16) and the revision transforms (profiles.md §2). Each property is checked on
-generated inputs, not on a few hand-picked samples as the other unit tests do."""
+"""Property-based tests (hypothesis) of three pure pieces: the metadata merge (docs/reference/profiles.md §3.4), the
+list cursor codec (docs/reference/http.md §16) and the revision transforms (docs/reference/profiles.md §2). Each
+property is checked on generated inputs, not on a few hand-picked samples as the other unit tests do."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ def test_text_the_codec_did_not_issue_is_refused(text: str) -> None:
 # --- revision transforms ---------------------------------------------------------------------------
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
-# profiles.md §2.1, in table order.
+# docs/reference/profiles.md §2.1, in table order.
 DOCUMENTED_KEYS = {
     R1: ["id", "type", "external_id", "name", "relationship", "metadata", "trust_grants", "created_at", "updated_at"],
     R2: [
@@ -340,7 +340,8 @@ def test_the_four_views_agree_on_the_stored_values(row: dict[str, Any]) -> None:
 @LARGE
 @given(row=stored_rows())
 def test_the_list_view_reports_programs_partially(row: dict[str, Any]) -> None:
-    """profiles.md §2.4: lists show cyber without tiers or requirements and efs as null; the rest is equal."""
+    """docs/reference/profiles.md §2.4: lists show cyber without tiers or requirements and efs as null; the rest is
+    equal."""
     full, listed = render(row, GA), render(row, GA, complete=False)
     cyber = row["cyber"]
     assert listed["programs"] == {
@@ -353,7 +354,7 @@ def test_the_list_view_reports_programs_partially(row: dict[str, Any]) -> None:
 
 
 def expected_enforcement_status(row: dict[str, Any]) -> str:
-    """The rules of profiles.md §2.5, in order, over the open actions."""
+    """The rules of docs/reference/profiles.md §2.5, in order, over the open actions."""
     actions = row["enforcement_actions"]
     if any(action["type"] == "ban" for action in actions):
         return "banned"

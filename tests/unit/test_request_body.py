@@ -1,4 +1,4 @@
-"""Request body checks of http.md §9–10 (and the choices recorded in docs/api.md)."""
+"""Request body checks of docs/reference/http.md §9–10 (and the choices recorded in docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""anthropic-beta merging and revision choice (http.md §5), including every row of its table."""
+"""anthropic-beta merging and revision choice (docs/reference/http.md §5), including every row of its table."""
 
 import pytest
 

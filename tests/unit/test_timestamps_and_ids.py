@@ -1,4 +1,4 @@
-"""Timestamps as the API shows and stores them, and identifier formats (http.md §16)."""
+"""Timestamps as the API shows and stores them, and identifier formats (docs/reference/http.md §16)."""
 
 from __future__ import annotations
 

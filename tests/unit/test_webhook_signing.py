@@ -1,4 +1,4 @@
-"""Known answers for webhook signing (webhooks.md §5.2), the retry schedule (§6) and error kinds."""
+"""Known answers for webhook signing (docs/reference/webhooks.md §5.2), the retry schedule (§6) and error kinds."""
 
 from __future__ import annotations
 

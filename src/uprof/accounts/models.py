@@ -39,7 +39,7 @@ api_key = Table(
     Index(None, "organization_id", "created_at"),
 )
 
-# One token bucket per API key, shared by every server process (http.md §15).
+# One token bucket per API key, shared by every server process (docs/reference/http.md §15).
 rate_limit_bucket = Table(
     "rate_limit_bucket",
     metadata,

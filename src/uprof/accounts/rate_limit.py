@@ -1,4 +1,4 @@
-"""Per-key token buckets (http.md §15): `rate` tokens a minute, at most `burst` saved up.
+"""Per-key token buckets (docs/reference/http.md §15): `rate` tokens a minute, at most `burst` saved up.
 
 The bucket lives in the database so every server process draws from the same one; taking a
 token is one short write transaction that locks the key's bucket row.

@@ -1,4 +1,4 @@
-"""`uprof db upgrade` (cli.md §5)."""
+"""`uprof db upgrade` (docs/reference/cli.md §5)."""
 
 from __future__ import annotations
 

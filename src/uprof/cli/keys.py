@@ -1,4 +1,4 @@
-"""`uprof keys create|list|revoke` (cli.md §2-§4)."""
+"""`uprof keys create|list|revoke` (docs/reference/cli.md §2-§4)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
                 row.name or "-",
                 row.kind,
                 row.workspace_id or "-",
-                f"sk-uprof-…{row.hint}",  # as cli.md §3 shows every kind, admin keys too
+                f"sk-uprof-…{row.hint}",  # as docs/reference/cli.md §3 shows every kind, admin keys too
                 _short_time(row.created_at),
                 _short_time(row.last_used_at),
                 _short_time(row.revoked_at),

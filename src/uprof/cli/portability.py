@@ -1,4 +1,5 @@
-"""`uprof export` and `uprof import` (cli.md §6-7): the work is in uprof.portability, imported when needed."""
+"""`uprof export` and `uprof import` (docs/reference/cli.md §6-7): the work is in uprof.portability, imported when
+needed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`uprof serve` (cli.md §1): check the options, migrate, make the first key, then serve."""
+"""`uprof serve` (docs/reference/cli.md §1): check the options, migrate, make the first key, then serve."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ secret_key_file_option = click.option(
 )
 
 
-# Delivery options shared by `serve` and `webhooks dispatch` (cli.md §1).
+# Delivery options shared by `serve` and `webhooks dispatch` (docs/reference/cli.md §1).
 webhook_timeout_option = click.option(
     "--webhook-timeout",
     envvar="UPROF_WEBHOOK_TIMEOUT",
@@ -86,7 +86,7 @@ webhook_retry_base_option = click.option(
 )
 
 
-# cli.md: the spellings a boolean may have in the environment, case-insensitive.
+# docs/cli.md: the spellings a boolean may have in the environment, case-insensitive.
 ENVIRONMENT_BOOLEANS = {
     **dict.fromkeys(("1", "true", "yes", "on"), True),
     **dict.fromkeys(("0", "false", "no", "off"), False),
@@ -94,7 +94,7 @@ ENVIRONMENT_BOOLEANS = {
 
 
 class EnvironmentBoolean(click.types.BoolParamType):
-    """The type of a boolean flag: from the environment, only the spellings cli.md lists (click's own
+    """The type of a boolean flag: from the environment, only the spellings docs/cli.md lists (click's own
     boolean would also take t, f, y, n), and an error that lists exactly those."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:

@@ -1,4 +1,4 @@
-"""Console: the enrollment queue (provider.md §5.4) and its approve / reject forms (§5.5)."""
+"""Console: the enrollment queue (docs/reference/provider.md §5.4) and its approve / reject forms (§5.5)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ PAGE_SIZE = 20
 
 
 def filters(params: QueryParams) -> dict[str, Any]:
-    """The list filters of §5.4 from the filter form; an empty choice means "any". Raises InvalidRequest."""
+    """The list filters of docs/reference/provider.md §5.4 from the filter form; an empty choice means "any".
+    Raises InvalidRequest."""
     sent = QueryParams([(key, value) for key, value in params.multi_items() if value != ""])
     statuses = ["pending"] if "status" not in params else choices(sent, "status", schemas.ENROLLMENT_STATUSES)
     return {

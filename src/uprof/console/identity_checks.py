@@ -1,4 +1,4 @@
-"""Console: identity checks (provider.md §5.9): list, approve, reject with or without a retry."""
+"""Console: identity checks (docs/reference/provider.md §5.9): list, approve, reject with or without a retry."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Console: profile search (provider.md §5.6) and the profile page: program editor (§5.7), enforcement
-actions (§5.8), history, and new enrollment or portal links (profiles.md §4.6–4.7)."""
+"""Console: profile search (docs/reference/provider.md §5.6) and the profile page: program editor (§5.7), enforcement
+actions (§5.8), history, and new enrollment or portal links (docs/reference/profiles.md §4.6–4.7)."""
 
 from __future__ import annotations
 

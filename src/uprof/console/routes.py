@@ -1,4 +1,5 @@
-"""The operator console under /console (provider.md §6): sign-in, sign-out, dashboard, and every route."""
+"""The operator console under /console (docs/reference/provider.md §6): sign-in, sign-out, dashboard, and every
+route."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Console sign-in (provider.md §6): an admin key opens a 12-hour session kept only as a hash.
+"""Console sign-in (docs/reference/provider.md §6): an admin key opens a 12-hour session kept only as a hash.
 
 The session ends early when its key is revoked: every request checks the key again.
 """

@@ -1,5 +1,5 @@
-"""Console: managing webhook endpoints (provider.md §6, webhooks.md §3) — create, edit, enable or
-disable, regenerate the signing secret, delete. Each form is read as the JSON body of its API
+"""Console: managing webhook endpoints (docs/reference/provider.md §6, docs/reference/webhooks.md §3) — create,
+edit, enable or disable, regenerate the signing secret, delete. Each form is read as the JSON body of its API
 operation and goes through the same schema and service, so the rules (the 32-endpoint limit, URL
 checks, sealed secrets, cancelled deliveries) are the API's.
 

@@ -1,6 +1,6 @@
-"""Console: the webhooks page (provider.md §6) — the organization's endpoints with a form to add one, then
-the delivery log (webhooks.md §7): deliveries newest first with every attempt, and a retry for failed or
-cancelled ones. Same service functions as the API; the endpoint forms are in webhook_endpoints.py."""
+"""Console: the webhooks page (docs/reference/provider.md §6) — the organization's endpoints with a form to add one,
+then the delivery log (docs/reference/webhooks.md §7): deliveries newest first with every attempt, and a retry for
+failed or cancelled ones. Same service functions as the API; the endpoint forms are in webhook_endpoints.py."""
 
 from __future__ import annotations
 

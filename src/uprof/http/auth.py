@@ -1,4 +1,4 @@
-"""Finding the API key in a request (http.md §3) and checking the workspace header (§7)."""
+"""Finding the API key in a request (docs/reference/http.md §3) and checking the workspace header (§7)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def invalid_key() -> AuthenticationFailed:
 
 
 def acting_workspace(principal: Principal, requested: str | None, requested_exists: bool) -> str | None:
-    """The workspace the request acts in, or raise 403/404 per the table in http.md §7."""
+    """The workspace the request acts in, or raise 403/404 per the rules of docs/reference/http.md §7."""
     if principal.workspace_id is not None:
         if requested is None or requested == principal.workspace_id:
             return principal.workspace_id

@@ -1,4 +1,4 @@
-"""Reading a request body into a JSON object, with every check of http.md §9–10."""
+"""Reading a request body into a JSON object, with every check of docs/reference/http.md §9–10."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def too_large(limit: int) -> RequestTooLarge:
 
 
 def check_declared_length(content_length: str | None, limit: int) -> None:
-    """Refuse a declared Content-Length over the limit before reading anything (http.md §1 check 3)."""
+    """Refuse a declared Content-Length over the limit before reading anything (docs/reference/http.md §1 check 3)."""
     declared = (content_length or "").strip()
     if not (declared.isascii() and declared.isdigit()):
         return  # absent or not a number: the body is measured while it is read

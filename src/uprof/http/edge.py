@@ -2,7 +2,7 @@
 (the API's envelope, or the HTML page `page_error` gives for the paths it claims).
 
 It also makes routing see the percent-encoded path, so an encoded slash stays inside a path
-parameter (http.md §2); handlers decode their parameters themselves.
+parameter (docs/reference/http.md §2); handlers decode their parameters themselves.
 """
 
 from __future__ import annotations

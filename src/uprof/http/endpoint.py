@@ -1,4 +1,4 @@
-"""The request pipeline every `/v1/` operation runs through, in the order of http.md §1.
+"""The request pipeline every `/v1/` operation runs through, in the order of docs/reference/http.md §1.
 
 A route declares its operations (method → handler plus a few flags); `api_route` turns that into
 a Starlette route that checks size, credentials, version, beta values, key kind, workspace and
@@ -178,7 +178,7 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
     try:
         revision, context.workspace_id = _check_key_use(headers, rules, principal, requested_workspace, workspace_known)
     except ApiError:
-        # Checks 5-8 cost no token, but the answer still shows the bucket (http.md §8, §15).
+        # Checks 5-8 cost no token, but the answer still shows the bucket (docs/reference/http.md §8, §15).
         if runtime.settings.rate_limit:
             _show_bucket(runtime, context, take=False)
         raise
@@ -198,7 +198,7 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
 def _check_key_use(
     headers: Headers, rules: RouteRules, principal: Principal, requested_workspace: str | None, workspace_known: bool
 ) -> tuple[Revision, str | None]:
-    """Checks 5-8 of http.md §1 for an accepted key (version, beta values, key kind, workspace);
+    """Checks 5-8 of docs/reference/http.md §1 for an accepted key (version, beta values, key kind, workspace);
     returns the revision and the workspace the request acts in."""
     _check_version(headers.get("anthropic-version"), required=rules.version_required)
     betas = merge_beta_headers(headers.getlist("anthropic-beta"))
@@ -211,7 +211,7 @@ def _check_key_use(
 
 
 def _show_bucket(runtime: Runtime, context: RequestContext, *, take: bool) -> None:
-    """Check 9: take one token from the key's bucket (429 when it is empty, http.md §15), or with
+    """Check 9: take one token from the key's bucket (429 when it is empty, docs/reference/http.md §15), or with
     `take=False` only look at it; either way the response shows the bucket's state."""
     settings = runtime.settings
     rate = settings.rate_limit

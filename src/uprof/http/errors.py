@@ -1,4 +1,4 @@
-"""One error tree for the API, rendered into one envelope (http.md §11–12)."""
+"""One error tree for the API, rendered into one envelope (docs/reference/http.md §11–12)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class Overloaded(ApiError):
 
 
 class HttpLayerError(ApiError):
-    """Any other 4xx the HTTP layer produces (http.md §12): invalid_request_error with that status."""
+    """Any other 4xx the HTTP layer produces (docs/reference/http.md §12): invalid_request_error with that status."""
 
     error_type = "invalid_request_error"
 
@@ -102,12 +102,12 @@ def one_of(values: tuple[str, ...]) -> str:
 
 
 def quote(text: str) -> str:
-    """Offending values in messages are cut to 64 characters followed by `...` (http.md §13)."""
+    """Offending values in messages are cut to 64 characters followed by `...` (docs/reference/http.md §13)."""
     return text if len(text) <= 64 else text[:64] + "..."
 
 
 def member_path(parent: str, key: str) -> str:
     """The path of `key` inside the object at `parent` ("" = the body), for messages: the key cut like a
-    quoted value, and an empty key written `""` so the path still shows it (profiles.md §3.4)."""
+    quoted value, and an empty key written `""` so the path still shows it (docs/reference/profiles.md §3.4)."""
     name = '""' if key == "" else quote(key)
     return f"{parent}.{name}" if parent else name

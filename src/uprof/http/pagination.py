@@ -1,4 +1,4 @@
-"""Opaque, signed keyset cursors for `page` / `next_page` (http.md §16: `page_` + base64url).
+"""Opaque, signed keyset cursors for `page` / `next_page` (docs/reference/http.md §16: `page_` + base64url).
 
 A cursor is the JSON of its fields plus an HMAC-SHA256 tag, so a client can neither forge a
 position nor tamper with one it was given. The signing key is a server secret shared by all

@@ -1,7 +1,7 @@
 """uvicorn's HTTP protocol, with the guards a server facing untrusted clients needs.
 
 - Requests httptools cannot parse (for example a request line over 64 KiB) are answered in the
-  API's error envelope with a `request-id` (http.md §17): uvicorn would answer before any ASGI code
+  API's error envelope with a `request-id` (docs/reference/http.md §17): uvicorn would answer before any ASGI code
   runs, in plain text.
 - A request head (request line and header fields) over MAX_HEAD_BYTES is refused with 431 as soon
   as it passes the limit: httptools itself buffers a header of any size.

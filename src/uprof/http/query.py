@@ -2,7 +2,7 @@
 
 No stored value can contain U+0000 and PostgreSQL text cannot even be compared with it, so a
 parameter that holds one is refused — but only when a handler reads it: `beta` and unknown
-parameters are ignored whatever they hold (http.md §6, §9).
+parameters are ignored whatever they hold (docs/reference/http.md §6, §9).
 """
 
 from __future__ import annotations

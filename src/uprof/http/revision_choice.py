@@ -1,4 +1,4 @@
-"""Which profile API revision a request asks for, from its `anthropic-beta` headers (http.md §5).
+"""Which profile API revision a request asks for, from its `anthropic-beta` headers (docs/reference/http.md §5).
 
 This is the one list of revisions; profiles/revisions.py holds what each one looks like. Everything else
 that names revisions (the OpenAPI document's `?revision=` values, the console's labels) derives from this
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from uprof.http.errors import InvalidRequest, quote
 
-# Every revision value starts with this; an unknown value that does is refused, not ignored (http.md §5).
+# Every revision value starts with this; an unknown value that does is refused, not ignored (docs/reference/http.md §5).
 PROFILES_BETA_PREFIX = "user-profiles-"
 
 

@@ -1,4 +1,4 @@
-"""JSON Schemas of the Admin API's objects and bodies (provider.md §5), and the operations that use them.
+"""JSON Schemas of the Admin API's objects and bodies (docs/reference/provider.md §5), and the operations that use them.
 The delivery log, also under `/v1/admin/`, is in openapi/webhooks.py."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ ENROLLMENT_OBJECT = closed(
         "decision_note": NULLABLE_TEXT,
     }
 )
-# The public object of profiles.md §2.5 plus the operator's fields (provider.md §5.2).
+# The public object of docs/reference/profiles.md §2.5 plus the operator's fields (docs/reference/provider.md §5.2).
 ACTION_OBJECT = closed(
     {
         **ENFORCEMENT_ACTION["properties"],
@@ -111,7 +111,7 @@ APPROVAL = closed(
 
 
 def _program_change(program: str) -> dict[str, Any]:
-    """The body of `POST …/programs/<program>`: at least one field (provider.md §5.7)."""
+    """The body of `POST …/programs/<program>`: at least one field (docs/reference/provider.md §5.7)."""
     fields = {
         "status": enum(STATUSES),
         ITEM_FIELD[program]: closed({item: enum(("active", "inactive")) for item in ITEMS[program]}, required=[]),

@@ -15,14 +15,14 @@ from uprof.profiles.schemas import ENFORCEMENT_STATUSES
 
 # `?revision=` values and the revision each names: a beta revision's date (`2026-03-24`), and `ga`.
 REVISIONS = {revision.date or "ga": revision for revision in Revision}
-# What any `/v1/` operation can answer (http.md §1): 400 headers, query or body; 401 key; 403 key kind or
+# What any `/v1/` operation can answer (docs/reference/http.md §1): 400 headers, query or body; 401 key; 403 key kind or
 # workspace; 404 unknown workspace, webhook route without its beta, or unknown object; 413 declared
 # length; 429 rate limit; 500; 529 database busy.
 ERROR_STATUSES = ("400", "401", "403", "404", "413", "429", "500", "529")
 PROFILE = "/v1/user_profiles/{user_profile_id}"
 ENROLLMENT_URL = PROFILE + "/enrollment_url"
-# The operations that check the state of their object: 409 is Admin API only (http.md §12;
-# provider.md §5.5, §5.8, §5.9; webhooks.md §7).
+# The operations that check the state of their object: 409 is Admin API only (docs/reference/http.md §12;
+# docs/reference/provider.md §5.5, §5.8, §5.9; docs/reference/webhooks.md §7).
 CONFLICTS = frozenset(
     {
         ("/v1/admin/enrollments/{enrollment_id}/approve", "POST"),
@@ -82,12 +82,12 @@ def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _statuses(path: str, method: str, revision: Revision) -> list[str]:
-    """Every status the operation can answer (http.md §1 and §12). 405 belongs to no operation: it
+    """Every status the operation can answer (docs/reference/http.md §1 and §12). 405 belongs to no operation: it
     answers the methods a path does not have."""
     statuses = list(ERROR_STATUSES)
     if (path, method) in CONFLICTS:
         statuses.append("409")
-    # profiles.md §1 lists the enrollment URL under GA as "400", not as absent: the route exists there
+    # docs/reference/profiles.md §1 lists the enrollment URL under GA as "400", not as absent: the route exists there
     # and always answers 400, so the GA document keeps the operation with its error statuses only.
     if (path, method) != (ENROLLMENT_URL, "POST") or revision in shapes.ENROLLMENT_URL_REVISIONS:
         statuses.append("200")
@@ -119,7 +119,7 @@ def _operation(
     if "200" not in statuses:
         operation["description"] = (
             "Not available in this revision: the server answers 400 `anthropic-beta: this endpoint requires "
-            "one of …` before looking at the profile (profiles.md §4.6)."
+            "one of …` before looking at the profile (docs/reference/profiles.md §4.6)."
         )
     elif method == "POST":
         body = known.get("body", {"type": "object"})
@@ -151,7 +151,7 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
             "description": f"Shapes of revision {name}. Other revisions: ?revision={'|'.join(REVISIONS)}.",
         },
         "servers": [{"url": "/"}],
-        # Every `/v1/` operation needs a key in one of the two headers (http.md §3).
+        # Every `/v1/` operation needs a key in one of the two headers (docs/reference/http.md §3).
         "security": [{"apiKey": []}, {"bearer": []}],
         "paths": paths,
         "components": {

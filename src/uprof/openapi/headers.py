@@ -1,4 +1,4 @@
-"""The headers the document declares: request headers per route family (http.md §4, §5, §7), taken
+"""The headers the document declares: request headers per route family (docs/reference/http.md §4, §5, §7), taken
 from the same `RouteRules` and value lists the request pipeline checks, and response headers (§8)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _fixed(value: str) -> dict[str, Any]:
 
 
 def _version(*, required: bool) -> dict[str, Any]:
-    # An empty header counts as absent (http.md §4): where the header is optional, "" is accepted too.
+    # An empty header counts as absent (docs/reference/http.md §4): where the header is optional, "" is accepted too.
     values = list(SUPPORTED_VERSIONS) if required else [*SUPPORTED_VERSIONS, ""]
     schema = {"type": "string", "enum": values, "default": SUPPORTED_VERSIONS[0]}
     where = "Required." if required else "Optional on the Admin API; checked only when sent (empty counts as absent)."
@@ -40,8 +40,8 @@ def components(revision: Revision) -> dict[str, Any]:
         WORKSPACE: _header(
             "anthropic-workspace-id",
             {"type": "string"},
-            "Act in this workspace (http.md §7): a workspace-scoped key may name only its own (else 403); an "
-            "organization-wide key may name any known workspace of its organization (else 404).",
+            "Act in this workspace (docs/reference/http.md §7): a workspace-scoped key may name only its own "
+            "(else 403); an organization-wide key may name any known workspace of its organization (else 404).",
             required=False,
         ),
     }
@@ -65,7 +65,7 @@ def components(revision: Revision) -> dict[str, Any]:
 
 
 def parameters(revision: Revision, rules: RouteRules) -> list[dict[str, Any]]:
-    """References to the headers a route of this family declares (check order of http.md §1)."""
+    """References to the headers a route of this family declares (check order of docs/reference/http.md §1)."""
     names = [VERSION if rules.version_required else OPTIONAL_VERSION]
     if rules.required_beta is not None:
         assert rules.required_beta == WEBHOOKS_BETA, "declare the new required beta value here"
@@ -137,7 +137,7 @@ def _error(description: str, *extra: str) -> dict[str, Any]:
 
 
 ERROR_RESPONSES = {
-    "Error": _error("An error in the envelope of http.md §11"),
+    "Error": _error("An error in the envelope of docs/reference/http.md §11"),
     "Conflict": _error("The object is not in a state that allows the operation", "ShouldRetry"),
     "RateLimited": _error("Rate limit exceeded", "RetryAfter", "RetryAfterMs"),
 }

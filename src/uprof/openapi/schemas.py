@@ -1,4 +1,4 @@
-"""JSON Schemas of the profile API's wire shapes, per revision (profiles.md §2–§4)."""
+"""JSON Schemas of the profile API's wire shapes, per revision (docs/reference/profiles.md §2–§4)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]
 
 
 def listing_parameters(default_order: str | None) -> list[dict[str, Any]]:
-    """`limit` and `page` of an Admin API list (provider.md §5.1), and `order` where it has one."""
+    """`limit` and `page` of an Admin API list (docs/reference/provider.md §5.1), and `order` where it has one."""
     parameters = [
         query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
         query("page", {"type": "string"}, "The `next_page` value of the previous page."),
@@ -132,7 +132,7 @@ ENFORCEMENT_ACTION = closed(
     }
 )
 
-# The schema of every response field of any revision (profiles.md §2.1). Which of them a revision shows,
+# The schema of every response field of any revision (docs/reference/profiles.md §2.1). Which of them a revision shows,
 # and in what order, is not listed here: `profile` reads it off what the server renders.
 RESPONSE_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "id": identifier("uprof_"),
@@ -152,7 +152,7 @@ RESPONSE_FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "updated_at": TIMESTAMP,
 }
 
-# Request schemas of the fields in shapes.ACCEPTED_FIELDS, for create and for update (profiles.md §3.1,
+# Request schemas of the fields in shapes.ACCEPTED_FIELDS, for create and for update (docs/reference/profiles.md §3.1,
 # §3.3, §3.4): on update `null` leaves `relationship` and `access_type` unchanged, no detail may be
 # cleared, and a metadata value of "" removes its key.
 TEXT_1_255 = TEXT.schema()
@@ -214,7 +214,7 @@ ERROR = closed(
 
 
 def link(kind: str) -> dict[str, Any]:
-    """An enrollment or action URL answer (profiles.md §4.6, §4.7)."""
+    """An enrollment or action URL answer (docs/reference/profiles.md §4.6, §4.7)."""
     return closed({"type": {"const": kind}, "url": {"type": "string", "format": "uri"}, "expires_at": TIMESTAMP})
 
 

@@ -1,4 +1,4 @@
-"""JSON Schemas of webhook endpoint management (webhooks.md §2–§3: the shapes of anthropic 2.14.0's
+"""JSON Schemas of webhook endpoint management (docs/reference/webhooks.md §2–§3: the shapes of anthropic 2.14.0's
 `beta.organization.webhooks`) and of the delivery log (§7), and the operations that use them."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ ENDPOINT_FIELDS: dict[str, Any] = {
 }
 SIGNING_SECRET = {"type": "string", "pattern": "^whsec_[A-Za-z0-9+/]+={0,2}$"}
 
-# Request bodies (webhooks.md §3.1). The scheme is matched case-insensitively, as the server parses it;
+# Request bodies (docs/reference/webhooks.md §3.1). The scheme is matched case-insensitively, as the server parses it;
 # plain http is accepted only for loopback hosts (or any host under --webhook-allow-http).
 URL_REQUEST = {
     "type": "string",
@@ -74,7 +74,7 @@ ATTEMPT = closed(
         "started_at": TIMESTAMP,
         "duration_ms": {"type": "integer", "minimum": 0},
         "status_code": {"type": ["integer", "null"], "minimum": 100, "maximum": 999},
-        # timeout, connection_error, tls_error or dns_error when no HTTP answer came (webhooks.md §6).
+        # timeout, connection_error, tls_error or dns_error when no HTTP answer came (docs/reference/webhooks.md §6).
         "error": NULLABLE_TEXT,
         "response_excerpt": NULLABLE_TEXT,
     }

@@ -3,7 +3,7 @@ not take, a busy database, a server fault.
 
 A browser on `/enroll/…`, `/portal/…` or `/console/…` gets a small page in the pages' layout, with their
 security headers and the request ID in small print, never the API's JSON envelope; every other path
-(`/v1/…`, the machine endpoints, unknown roots) keeps the envelope (http.md §17).
+(`/v1/…`, the machine endpoints, unknown roots) keeps the envelope (docs/reference/http.md §17).
 """
 
 from __future__ import annotations

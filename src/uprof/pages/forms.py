@@ -1,4 +1,4 @@
-"""The end user's forms (provider.md §3–4): field rules and the exact messages shown next to fields.
+"""The end user's forms (docs/reference/provider.md §3–4): field rules and the exact messages shown next to fields.
 
 Pure functions: each takes the submitted fields and returns either the clean values or a map of
 field name → message, in the order the fields appear on the page.
@@ -85,7 +85,8 @@ def checked(fields: Fields, name: str) -> bool:
 
 
 def application(fields: Fields, program: str) -> Application | Errors:
-    """The cyber form of §3 (`requested_tiers`) or the efs form of §4 (`requested_features`)."""
+    """The cyber form of docs/reference/provider.md §3 (`requested_tiers`) or the efs form of §4
+    (`requested_features`)."""
     errors: Errors = {}
     if program == "cyber":
         requested = chosen(fields, "requested_tiers", TIER_NAMES)
@@ -112,7 +113,7 @@ def application(fields: Fields, program: str) -> Application | Errors:
 
 
 def identity(fields: Fields) -> IdentityDetails | Errors:
-    """The identity form of §4; the country is stored upper-cased."""
+    """The identity form of docs/reference/provider.md §4; the country is stored upper-cased."""
     errors: Errors = {}
     full_name = text(fields, "full_name").strip()
     if not full_name or len(full_name) > MAX_FULL_NAME:

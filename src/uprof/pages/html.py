@@ -1,7 +1,7 @@
 """What every HTML page shares (end-user pages and console): templates, headers, reading a form.
 
 Pages answer in HTML even when something goes wrong with the request itself, so reading a form
-turns the body rules of http.md §9–10 into a `FormRejected` the page renders.
+turns the body rules of docs/reference/http.md §9–10 into a `FormRejected` the page renders.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""HTTP handlers of the end-user pages: the enrollment page and the verification portal (provider.md §2–4)."""
+"""HTTP handlers of the end-user pages: the enrollment page and the verification portal
+(docs/reference/provider.md §2–4)."""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def _conflict(request: Request) -> Response:
     )
 
 
-# --- enrollment page (§3) ---
+# --- enrollment page (docs/reference/provider.md §3) ---
 
 
 def _enrollment(request: Request, view: LinkView, status: int = 200, **context: Any) -> Response:
@@ -132,7 +133,7 @@ async def submit_enrollment(request: Request) -> Response:
     return current if isinstance(current, Response) else _enrollment(request, current)
 
 
-# --- verification portal (§4) ---
+# --- verification portal (docs/reference/provider.md §4) ---
 
 
 def _portal(request: Request, view: LinkView, status: int = 200, **context: Any) -> Response:

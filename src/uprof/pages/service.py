@@ -1,4 +1,4 @@
-"""The end user's use cases behind a link (provider.md §2–4): open it, apply, submit an identity check.
+"""The end user's use cases behind a link (docs/reference/provider.md §2–4): open it, apply, submit an identity check.
 
 Each submission consumes the link in the same unit of work as the change it causes, so a
 rolled-back submission leaves the link usable and a committed one always uses it up.
@@ -37,7 +37,7 @@ class LinkUnavailable(Exception):
 
 
 class PreconditionFailed(Exception):
-    """The profile is no longer in a state that allows the submission (provider.md §4: 409)."""
+    """The profile is no longer in a state that allows the submission (docs/reference/provider.md §4: 409)."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ REASONS = {
 
 
 def action_sentence(action: Mapping[str, Any]) -> str:
-    """An open enforcement action as one plain sentence (provider.md §4, account standing)."""
+    """An open enforcement action as one plain sentence (docs/reference/provider.md §4, account standing)."""
     kind = "banned" if action["type"] == "ban" else "restricted"
     reason = REASONS.get(action["reason"], "")
     sentence = f"Your account is {kind}{' ' + reason if reason else ''}."

@@ -1,4 +1,4 @@
-"""Export and import of a whole database as JSON Lines (cli.md §6–7).
+"""Export and import of a whole database as JSON Lines (docs/reference/cli.md §6–7).
 
 records.py   the record kinds, in file order, and how stored rows become records
 validation.py   how a record is checked and turned back into rows

@@ -1,4 +1,4 @@
-"""`uprof export`: the whole database as JSON Lines, read from one consistent snapshot (cli.md §6).
+"""`uprof export`: the whole database as JSON Lines, read from one consistent snapshot (docs/reference/cli.md §6).
 
 Rows are streamed in batches (server-side cursors on PostgreSQL), so memory stays flat however
 large the database is. The snapshot is one read transaction: on SQLite (WAL) a deferred

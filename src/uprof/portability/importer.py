@@ -1,4 +1,5 @@
-"""`uprof import`: a file written by `uprof export` into an empty database, in one transaction (cli.md §7).
+"""`uprof import`: a file written by `uprof export` into an empty database, in one transaction
+(docs/reference/cli.md §7).
 
 Every line is checked before its rows are written; rows go out in batches as the file is read.
 Checks that need an earlier record already written are made against the database, a batch at a

@@ -1,4 +1,5 @@
-"""Checks of the profile records of an import: user_profile and the operator's objects (provider.md §5.2)."""
+"""Checks of the profile records of an import: user_profile and the operator's objects
+(docs/reference/provider.md §5.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The records of an export file (cli.md §6) in file order, and how a stored row becomes one.
+"""The records of an export file (docs/reference/cli.md §6) in file order, and how a stored row becomes one.
 
 Every record is one compact JSON object on one line, with `kind` first. Records of one kind are
 sorted by ID in code-point order, so two exports of the same data are byte-identical (apart from
@@ -27,7 +27,7 @@ HEADER = "header"
 FOOTER = "footer"
 
 # The data kinds in the order they appear in a file. `server_secret` is uprof's addition to the
-# contract's list: the keys that sign page cursors and page forms, so cursors survive an import.
+# list of docs/reference/cli.md §6: the keys that sign page cursors and page forms, so cursors survive an import.
 DATA_KINDS = (
     "organization",
     "workspace",
@@ -128,7 +128,7 @@ def identity_check(row: Row) -> dict[str, Any]:
 
 
 def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, Any]:
-    """The endpoint with its secrets in plaintext (cli.md §6): `open_secret` decrypts a stored one."""
+    """The endpoint with its secrets in plaintext (docs/reference/cli.md §6): `open_secret` decrypts a stored one."""
     previous = row["previous_signing_secret"]
     return {
         "kind": "webhook_endpoint",
@@ -153,7 +153,8 @@ def webhook_event(row: Row) -> dict[str, Any]:
 
 
 def webhook_delivery(row: Row, attempts: Sequence[Row]) -> dict[str, Any]:
-    """The delivery of webhooks.md §7 with its attempts, plus the state that schedules it; never its lease."""
+    """The delivery of docs/reference/webhooks.md §7 with its attempts, plus the state that schedules it; never its
+    lease."""
     return {
         "kind": "webhook_delivery",
         "organization_id": row["organization_id"],

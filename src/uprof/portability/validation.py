@@ -48,7 +48,7 @@ def _organization(record: Mapping[str, Any], seen: Seen) -> Rows:
     name = fields.text("name", 1, 100)
     if name in seen.organization_names:
         raise Invalid(f"name: {name!r} appears twice")
-    # Files written without `is_default` (as in the contract's example) mark the organization named "default".
+    # Files written without `is_default` mark the organization named "default".
     is_default = fields.flag("is_default") if fields.has("is_default") else name == "default"
     if is_default and seen.has_default:
         raise Invalid("is_default: only one organization can be the default one")

@@ -75,7 +75,7 @@ def _events(value: Any) -> list[str]:
 
 
 def _secret(value: Any, path: str) -> str:
-    """`whsec_` + standard base64 (with padding) of 32 bytes (webhooks.md §5.2)."""
+    """`whsec_` + standard base64 (with padding) of 32 bytes (docs/reference/webhooks.md §5.2)."""
     try:
         valid = isinstance(value, str) and value.startswith(SECRET_PREFIX)
         valid = valid and len(base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)) == SECRET_BYTES

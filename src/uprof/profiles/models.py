@@ -1,4 +1,4 @@
-"""The user_profile table: every stored value, whichever revision wrote it (profiles.md §2.6)."""
+"""The user_profile table: every stored value, whichever revision wrote it (docs/reference/profiles.md §2.6)."""
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 

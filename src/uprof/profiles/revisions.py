@@ -1,4 +1,4 @@
-"""The four shapes of a profile (profiles.md §2) and which request fields each revision accepts (§3.2).
+"""The four shapes of a profile (docs/reference/profiles.md §2) and which request fields each revision accepts (§3.2).
 
 The newest shape (GA) is built from the stored row; every older revision is one small function that
 turns the next newer shape into its own. Adding a revision means its `Revision` member
@@ -54,7 +54,7 @@ def not_accepted(name: str, revision: Revision, accepted: frozenset[Revision]) -
 
 
 def check_field_accepted(name: str, revision: Revision) -> None:
-    """Raise the §3.2 error for a read-only, unknown or other-revision body field."""
+    """Raise the docs/reference/profiles.md §3.2 error for a read-only, unknown or other-revision body field."""
     if name in READ_ONLY_FIELDS:
         raise InvalidRequest(f"{name}: read-only field")
     accepted = ACCEPTED_FIELDS.get(name)

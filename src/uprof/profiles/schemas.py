@@ -1,4 +1,4 @@
-"""Wire-level validation of profile requests: every rule of profiles.md §3 and the list query of §4.4.
+"""Wire-level validation of profile requests: every rule of docs/reference/profiles.md §3 and the list query of §4.4.
 
 The output is in stored terms (the newest revision's vocabulary), whatever revision the request
 used; which fields a revision accepts is decided in revisions.py.
@@ -192,7 +192,7 @@ def _detail_value(key: str, item: Any, path: str) -> str:
 
 
 def _metadata(value: Any, creating: bool) -> dict[str, str]:
-    """Check a metadata object; every problem is listed in one message (profiles.md §3.4)."""
+    """Check a metadata object; every problem is listed in one message (docs/reference/profiles.md §3.4)."""
     if not isinstance(value, dict):
         raise invalid_metadata(["metadata: must be an object"])
     problems = []

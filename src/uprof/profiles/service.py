@@ -22,7 +22,7 @@ from uprof.standing import repository as enforcement_actions
 from uprof.timestamps import to_micros, utc_now
 
 DETAIL_COLUMNS = ("account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id")
-# A list with a filter examines at most this many profiles per request (profiles.md §4.4).
+# A list with a filter examines at most this many profiles per request (docs/reference/profiles.md §4.4).
 FILTER_SCAN_LIMIT = 1000
 
 
@@ -44,7 +44,7 @@ _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstu
 
 
 def create(connection: Connection, organization_id: str, changes: ProfileInput, now: datetime) -> dict[str, Any]:
-    """Store a new profile with the defaults of profiles.md §4.1 and return its row."""
+    """Store a new profile with the defaults of docs/reference/profiles.md §4.1 and return its row."""
     row: dict[str, Any] = {
         "id": new_id("uprof_"),
         "organization_id": organization_id,

@@ -1,4 +1,4 @@
-"""Admin API handlers under /v1/admin/… (provider.md §5): admin keys only, anthropic-version optional."""
+"""Admin API handlers under /v1/admin/… (docs/reference/provider.md §5): admin keys only, anthropic-version optional."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Validation of Admin API bodies and queries (provider.md §5); the output is plain values for the service."""
+"""Validation of Admin API bodies and queries (docs/reference/provider.md §5); the output is plain values for the
+service."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ class NewAction:
 
 
 def new_action(body: Mapping[str, Any], now: datetime) -> NewAction:
-    """Body of `POST /v1/admin/user_profiles/{id}/enforcement_actions` (provider.md §5.8)."""
+    """Body of `POST /v1/admin/user_profiles/{id}/enforcement_actions` (docs/reference/provider.md §5.8)."""
     only_fields(body, ("type", "reason", "verifiable", "expires_at", "note"))
     action_type = body.get("type")
     if action_type not in ACTION_TYPES:

@@ -1,4 +1,4 @@
-"""JSON views of the operator's objects (provider.md §5.2, §5.6)."""
+"""JSON views of the operator's objects (docs/reference/provider.md §5.2, §5.6)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def enrollment_view(row: Mapping[Any, Any]) -> dict[str, Any]:
 def action_view(row: Mapping[Any, Any], check_submitted: bool, now: datetime) -> dict[str, Any]:
     """The action as the Admin API shows it at `now`. One past its `expires_at` that the background
     task has not yet resolved already reads as it will be stored: resolved at `expires_at`, `expired`
-    (provider.md §5.8)."""
+    (docs/reference/provider.md §5.8)."""
     view = stored_action_view(row, check_submitted, now)
     if view["resolution"] is None and not is_open(row, now):
         view.update(resolved_at=view["expires_at"], resolution="expired")

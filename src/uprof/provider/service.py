@@ -1,6 +1,6 @@
 """The operator's and end user's use cases: program standing, applications, enforcement, identity checks.
 
-Every change follows provider.md §7: program changes move `updated_at` and queue one
+Every change follows docs/reference/provider.md §7: program changes move `updated_at` and queue one
 `program_status_updated`; enforcement changes queue their events and leave `updated_at` alone.
 Events go through the outbox in the caller's transaction. Raises the API errors named per function.
 """
@@ -58,7 +58,8 @@ def set_program(
     requirements: dict[str, bool] | None = None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Set status, tiers/features and (cyber) requirements as provider.md §5.7 says; return the profile row.
+    """Set status, tiers/features and (cyber) requirements as docs/reference/provider.md §5.7 says; return the profile
+    row.
 
     Raises NotFound, or InvalidRequest when no status would result or an item is active without `active`.
     """
@@ -92,7 +93,7 @@ def change_program(
     body: Mapping[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """Validate a program-editor body (provider.md §5.7) and apply it: the Admin API and the console
+    """Validate a program-editor body (docs/reference/provider.md §5.7) and apply it: the Admin API and the console
     share this. Raises InvalidRequest, NotFound."""
     change = schemas.program_change(body, program)
     return set_program(
@@ -187,7 +188,7 @@ def approve_enrollment(
 def approve_enrollment_with(
     connection: Connection, organization_id: str, enrollment_id: str, body: Mapping[str, Any], now: datetime
 ) -> None:
-    """Validate an approval body against the enrollment's program (provider.md §5.5) and approve: the
+    """Validate an approval body against the enrollment's program (docs/reference/provider.md §5.5) and approve: the
     Admin API and the console share this. Raises NotFound, InvalidRequest, Conflict."""
     enrollment = repository.get_enrollment(connection, organization_id, enrollment_id)
     if enrollment is None:
@@ -287,8 +288,9 @@ def _resolve(
 
 
 def expire_actions(connection: Connection, now: datetime, batch: int = 500) -> int:
-    """Resolve actions past their `expires_at` (resolution `expired`, resolved at `expires_at`, provider.md
-    §5.8); the event is created now, when the change commits (webhooks.md §5.1). Return how many."""
+    """Resolve actions past their `expires_at` (resolution `expired`, resolved at `expires_at`,
+    docs/reference/provider.md §5.8); the event is created now, when the change commits
+    (docs/reference/webhooks.md §5.1). Return how many."""
     expired = repository.expired_unresolved(connection, now, batch)
     for action in expired:
         _resolve(connection, action, "expired", action.expires_at, committed_at=now)

@@ -1,4 +1,4 @@
-"""What an end user submits through the pages (provider.md §3–4): the limits and choices that every
+"""What an end user submits through the pages (docs/reference/provider.md §3–4): the limits and choices that every
 reader of a submission shares — the pages' forms, the Admin API's schema and import validation."""
 
 from uprof.http.fields import Text

@@ -1,4 +1,4 @@
-"""What the public API shows of enforcement: open actions and the computed status (profiles.md §2.5).
+"""What the public API shows of enforcement: open actions and the computed status (docs/reference/profiles.md §2.5).
 
 Pure functions over stored action rows, evaluated at read time so an action past its
 `expires_at` disappears at once, whether or not the expiry task has run.
@@ -61,7 +61,7 @@ def public_view(action: Mapping[str, Any], check_submitted: bool, now: datetime)
 
 
 def status(open_: list[Mapping[str, Any]], check_submitted: bool) -> str:
-    """The first rule of profiles.md §2.5 that applies: banned, pending, restricted, unrestricted."""
+    """The first rule of docs/reference/profiles.md §2.5 that applies: banned, pending, restricted, unrestricted."""
     if any(action["type"] == "ban" for action in open_):
         return "banned"
     verifiable = any(action["type"] == "restriction" and action["verifiable"] for action in open_)

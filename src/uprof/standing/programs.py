@@ -1,4 +1,5 @@
-"""Program standing as stored, and how it reads under GA (profiles.md §2.4, provider.md §5.7).
+"""Program standing as stored, and how it reads under GA (docs/reference/profiles.md §2.4,
+docs/reference/provider.md §5.7).
 
 Stored form (JSON on the profile row), or NULL when the profile has no status in the program:
   cyber: {"status": s, "tiers": {"a": st, "b": st, "c": st}, "requirements": {"data_retention": b, "human_review": b}}

@@ -28,7 +28,7 @@ AUTO_DISABLE_AFTER = 5
 AUTO_DISABLED_REASON = "consecutive_delivery_failures"
 PURGE_BATCH = 1000
 # The error an attempt records when it was not sent because no configured key decrypts the
-# endpoint's secret (uprof's addition to the error kinds of webhooks.md §6).
+# endpoint's secret (uprof's addition to the error kinds of docs/reference/webhooks.md §6).
 SECRET_UNREADABLE = "secret_unreadable"
 
 # Periodic work of another part, run in the maintenance pass: (connection, now) -> anything.
@@ -104,7 +104,7 @@ def record(
     log with it), put back to pending by the operator, or claimed again after the lease ran out.
     In the last two cases the delivery's attempt numbers, budget and schedule belong to its new
     claim, which makes the attempt again and records that; this one counts as made by a worker
-    that died before recording (webhooks.md §6, at least once). A delivery cancelled meanwhile
+    that died before recording (docs/reference/webhooks.md §6, at least once). A delivery cancelled meanwhile
     keeps its lease, so its attempt is stored, and keeps its status.
     """
     queue_repository.lock_endpoint(connection, claim.endpoint_id)

@@ -1,4 +1,4 @@
-"""The operator's use cases on the delivery log (webhooks.md §7): list, retrieve with attempts, retry."""
+"""The operator's use cases on the delivery log (docs/reference/webhooks.md §7): list, retrieve with attempts, retry."""
 
 from __future__ import annotations
 

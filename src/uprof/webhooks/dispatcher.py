@@ -7,7 +7,7 @@ runs on worker threads, so the event loop that serves HTTP never blocks on it.
 
 Stopping: attempts still sending after SHUTDOWN_GRACE are cancelled and recorded as failed with
 the error `timeout` (the POST may well have reached the receiver), so they are retried on the
-usual schedule and every attempt made appears in the delivery log (webhooks.md §6).
+usual schedule and every attempt made appears in the delivery log (docs/reference/webhooks.md §6).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ log = logging.getLogger("uprof.webhooks")
 T = TypeVar("T")
 
 POLL_INTERVAL = 1.0
-MAINTENANCE_INTERVAL = 15.0  # the contract allows at most 30 s
+MAINTENANCE_INTERVAL = 15.0  # docs/reference/provider.md §5.8 allows at most 30 s
 MAX_IN_FLIGHT = 32
 SHUTDOWN_GRACE = 1.0  # attempts still sending after this are cancelled and recorded as timed out
 RETRY_SLACK = 0.01

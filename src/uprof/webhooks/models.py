@@ -1,4 +1,5 @@
-"""Tables of webhook delivery: endpoints, the event outbox, deliveries and their attempts (webhooks.md)."""
+"""Tables of webhook delivery: endpoints, the event outbox, deliveries and their attempts
+(docs/reference/webhooks.md)."""
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
 

@@ -1,4 +1,4 @@
-"""The transactional outbox: events are stored with the change that caused them (webhooks.md §6).
+"""The transactional outbox: events are stored with the change that caused them (docs/reference/webhooks.md §6).
 
 `record` runs inside the caller's unit of work, so a rolled-back change leaves no event and a
 committed change always has its events and one pending delivery per subscribed, enabled endpoint.

@@ -38,7 +38,7 @@ def claim(connection: Connection, now: datetime, lease: datetime, limit: int) ->
     """Lease up to `limit` due deliveries until `lease`; return them with their event and endpoint.
 
     A due delivery whose endpoint is not enabled is cancelled instead, as disabling would have
-    (webhooks.md §3.2). None should exist — disabling cancels what is pending and the outbox
+    (docs/reference/webhooks.md §3.2). None should exist — disabling cancels what is pending and the outbox
     creates nothing for a disabled endpoint — but one left behind must never be sent.
 
     PostgreSQL skips rows another transaction has locked, and locks only the deliveries, never an

@@ -1,4 +1,4 @@
-"""HTTP handlers for webhook endpoint management (/v1/organizations/webhooks…, webhooks.md §1–3) and the
+"""HTTP handlers for webhook endpoint management (/v1/organizations/webhooks…, docs/reference/webhooks.md §1–3) and the
 delivery log (/v1/admin/webhook_deliveries…, §7)."""
 
 from __future__ import annotations

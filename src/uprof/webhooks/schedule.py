@@ -1,4 +1,4 @@
-"""When the next attempt of a failed delivery is due (webhooks.md §6, Retries)."""
+"""When the next attempt of a failed delivery is due (docs/reference/webhooks.md §6, Retries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Validation of webhook requests (webhooks.md §3.1, §3.3, §7); the output is plain values for the services.
+"""Validation of webhook requests (docs/reference/webhooks.md §3.1, §3.3, §7); the output is plain values for the
+services.
 
 Each body reports its first problem in the order of the field table: `url`, `enabled_events`,
 `name`, `description`, `state`, then unknown fields.

@@ -1,4 +1,4 @@
-"""One delivery attempt over HTTP: a single POST, no redirects, and what came of it (webhooks.md §6)."""
+"""One delivery attempt over HTTP: a single POST, no redirects, and what came of it (docs/reference/webhooks.md §6)."""
 
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ def not_sent(error: str) -> Outcome:
 
 def cut_short(started_at: datetime, started: float) -> Outcome:
     """The outcome of an attempt the dispatcher stopped waiting for because it is shutting down: a
-    `timeout`, the contract's kind for an answer that did not come within the time the attempt was
-    given (here the shutdown grace rather than the whole timeout; `duration_ms` says how long)."""
+    `timeout`, the kind docs/reference/webhooks.md §6 has for an answer that did not come within the time the
+    attempt was given (here the shutdown grace rather than the whole timeout; `duration_ms` says how long)."""
     return Outcome(started_at, round((time.monotonic() - started) * 1000), None, "timeout", None)
 
 

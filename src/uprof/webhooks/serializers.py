@@ -1,4 +1,4 @@
-"""JSON views of webhook endpoints (webhooks.md §2) and deliveries (§7)."""
+"""JSON views of webhook endpoints (docs/reference/webhooks.md §2) and deliveries (§7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Use cases of webhook endpoint management (webhooks.md §3): create, retrieve, update, delete, list,
+"""Use cases of webhook endpoint management (docs/reference/webhooks.md §3): create, retrieve, update, delete, list,
 regenerate the signing secret; and resealing the stored secrets at start-up. Raises the API errors
 named per function.
 
@@ -172,7 +172,8 @@ class EndpointPage:
 
 
 def list_page(connection: Connection, organization_id: str, query: EndpointListQuery) -> EndpointPage:
-    """One page of endpoints as webhooks.md §3.3 describes; `before_id` counts from the start of the list.
+    """One page of endpoints as docs/reference/webhooks.md §3.3 describes; `before_id` counts from the start of the
+    list.
 
     Raises InvalidRequest when the cursor ID names no endpoint of the organization.
     """

@@ -1,4 +1,4 @@
-"""Standard Webhooks signing (webhooks.md §5.2): secrets and the three signature headers.
+"""Standard Webhooks signing (docs/reference/webhooks.md §5.2): secrets and the three signature headers.
 
 Pure functions: the caller supplies the time and the secrets, so the output is a known answer.
 The HMAC itself is the `standardwebhooks` reference implementation, the same code the SDKs'

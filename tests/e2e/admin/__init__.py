@@ -1,2 +1,2 @@
-"""The Admin API of provider.md §5 over raw HTTP against the real server (webhook deliveries: see
+"""The Admin API of docs/reference/provider.md §5 over raw HTTP against the real server (webhook deliveries: see
 tests/e2e/webhooks/)."""

@@ -30,7 +30,7 @@ CYBER_DEFAULT = {
     "tiers": {"a": {"status": "inactive"}, "b": {"status": "inactive"}, "c": {"status": "inactive"}},
     "requirements": {"data_retention": True, "human_review": True},
 }
-# A complete read reports every tier even when none is active (profiles.md §2.4).
+# A complete read reports every tier even when none is active (docs/reference/profiles.md §2.4).
 NO_TIERS = {"tiers": {tier: {"status": "inactive"} for tier in "abc"}, "requirements": None}
 
 

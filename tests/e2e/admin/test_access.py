@@ -1,4 +1,4 @@
-"""Admin API conventions (provider.md §5.1): only admin keys are accepted (on every route the app serves
+"""Admin API conventions (docs/reference/provider.md §5.1): only admin keys are accepted (on every route the app serves
 under /v1/admin/, read from its routes so a new one cannot be missed), `anthropic-version` is optional
 and `anthropic-beta` ignored, and objects of another organization are not found."""
 
@@ -49,7 +49,8 @@ def admin_routes(database_url: str) -> list[tuple[str, str]]:
     return found
 
 
-# provider.md §5.3 and webhooks.md §7: the routes the contract names, which the app must serve.
+# docs/reference/provider.md §5.3 and docs/reference/webhooks.md §7: the routes the reference names, which the app
+# must serve.
 DOCUMENTED = [
     ("GET", "/v1/admin/enrollments"),
     ("GET", "/v1/admin/enrollments/enrollment_id_x"),

@@ -1,4 +1,4 @@
-"""Enforcement actions (provider.md §5.8): opening restrictions and bans with their validation, expiry,
+"""Enforcement actions (docs/reference/provider.md §5.8): opening restrictions and bans with their validation, expiry,
 listing by state, resolving, and what the profile shows meanwhile."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_open_enforcement_action_validation(op: Operator) -> None:
 
 
 def test_an_action_past_its_expiry_reads_as_expired_at_once(op: Operator) -> None:
-    """provider.md §5.8: the background task stores the expiry later; every read shows it already."""
+    """docs/reference/provider.md §5.8: the background task stores the expiry later; every read shows it already."""
     profile = op.profile()
     expires_at = utc_now() - timedelta(seconds=5)  # only the service layer can open one in the past
     action_id = op.database.run(

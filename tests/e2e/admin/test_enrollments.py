@@ -1,4 +1,4 @@
-"""Enrollments (provider.md §5.4–5.5): listing with filters, order and pages; approving cyber and efs
+"""Enrollments (docs/reference/provider.md §5.4–5.5): listing with filters, order and pages; approving cyber and efs
 applications with requested or explicit tiers, features and requirements; rejecting; conflicts."""
 
 from __future__ import annotations

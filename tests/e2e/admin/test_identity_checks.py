@@ -1,4 +1,4 @@
-"""Identity checks (provider.md §5.9): listing, approving (which resolves verifiable restrictions) and
+"""Identity checks (docs/reference/provider.md §5.9): listing, approving (which resolves verifiable restrictions) and
 rejecting with or without a retry."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Profiles as the operator sees them (provider.md §5.6): search by ID, external ID or name in any case,
+"""Profiles as the operator sees them (docs/reference/provider.md §5.6): search by ID, external ID or name in any case,
 and the operator view with requirements, enrollments, enforcement actions and identity checks."""
 
 from __future__ import annotations

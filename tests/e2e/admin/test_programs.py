@@ -1,4 +1,4 @@
-"""Program standing set by the operator (provider.md §5.7): cyber tiers and requirements, efs features,
+"""Program standing set by the operator (docs/reference/provider.md §5.7): cyber tiers and requirements, efs features,
 validation, removal, and pending enrollments superseded by a direct change."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`uprof --version` and `uprof db upgrade` (cli.md §5), and the databases every command refuses: one
+"""`uprof --version` and `uprof db upgrade` (docs/reference/cli.md §5), and the databases every command refuses: one
 written by a newer uprof, an unreachable one, an unsupported one."""
 
 from __future__ import annotations

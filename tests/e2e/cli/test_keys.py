@@ -1,4 +1,4 @@
-"""`uprof keys create`, `list` and `revoke` (cli.md §2–§4), and a key revoked while the server runs."""
+"""`uprof keys create`, `list` and `revoke` (docs/reference/cli.md §2–§4), and a key revoked while the server runs."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def check_table(
         key, expected_name, expected_kind, expected_workspace = keys[key_id]
         assert name == (expected_name or "-")
         assert (kind, workspace_id) == (expected_kind, expected_workspace or "-")
-        assert hint == f"sk-uprof-…{key[-4:]}"  # every kind, admin keys too (cli.md §3)
+        assert hint == f"sk-uprof-…{key[-4:]}"  # every kind, admin keys too (docs/reference/cli.md §3)
         assert SHORT_TIMESTAMP.fullmatch(created)
         assert last_used == "-"
         assert SHORT_TIMESTAMP.fullmatch(revoked) if key_id == revoked_id else revoked == "-"

@@ -1,4 +1,4 @@
-"""`uprof serve` (cli.md §1): the first start and its bootstrap key, options from flags and `UPROF_*`
+"""`uprof serve` (docs/reference/cli.md §1): the first start and its bootstrap key, options from flags and `UPROF_*`
 variables, bad values, a port already taken, the interface bound, an in-memory database and two workers."""
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def test_serve_rejects_bad_values_naming_the_option(tmp_path: Path) -> None:
         (["--workers", "0"], None, "--workers"),
         ([], {"UPROF_WORKERS": "65"}, "--workers"),
         ([], {"UPROF_WEBHOOK_ALLOW_HTTP": "maybe"}, "--webhook-allow-http"),
-        # click alone would take these; cli.md lists 1, true, yes, on, 0, false, no, off.
+        # click alone would take these; docs/cli.md lists 1, true, yes, on, 0, false, no, off.
         ([], {"UPROF_WEBHOOK_ALLOW_HTTP": "y"}, "--webhook-allow-http"),
         ([], {"UPROF_CONSOLE": "t"}, "--console"),
         ([], {"UPROF_METRICS": "n"}, "--metrics"),
@@ -181,7 +181,7 @@ def test_serve_exits_1_when_the_port_is_taken(database_url: str) -> None:
 
 
 def test_serve_on_an_in_memory_database(tmp_path: Path) -> None:
-    """cli.md §1.2: migrations, the bootstrap key and the server share one in-memory database."""
+    """docs/reference/cli.md §1.2: migrations, the bootstrap key and the server share one in-memory database."""
     port = free_port()
     running = launch(
         tmp_path / "memory", port, "--port", str(port), "--database-url", "sqlite:///:memory:", cwd=tmp_path
@@ -244,7 +244,7 @@ def wait_healthy(url: str, running: subprocess.Popen[bytes], stderr: Path) -> No
 def test_uprof_host_chooses_the_interface_and_the_default_public_base_url(
     host: str, reached_at: str, tmp_path: Path
 ) -> None:
-    """cli.md §1: `UPROF_HOST` is the interface bound and announced; the public base URL defaults to it,
+    """docs/reference/cli.md §1: `UPROF_HOST` is the interface bound and announced; the public base URL defaults to it,
     with `0.0.0.0` shown as 127.0.0.1."""
     port = free_port()
     database = ["--database-url", f"sqlite:///{tmp_path / 'uprof.db'}"]

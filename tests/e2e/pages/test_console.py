@@ -1,4 +1,4 @@
-"""The operator console (provider.md §6) over raw HTTP: signing in and out, the session cookie,
+"""The operator console (docs/reference/provider.md §6) over raw HTTP: signing in and out, the session cookie,
 CSRF on every form, sessions ending with their key, and each operation with its effect as the
 profile API shows it and its errors next to the form."""
 

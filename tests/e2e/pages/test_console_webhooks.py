@@ -1,4 +1,4 @@
-"""The console's webhooks page (provider.md §6) and the deliveries on a profile page, over raw HTTP:
+"""The console's webhooks page (docs/reference/provider.md §6) and the deliveries on a profile page, over raw HTTP:
 endpoints created, edited, enabled or disabled, given a new secret and deleted through the console are
 what the API (`/v1/organizations/webhooks`) then shows; the secret the console showed once is the one
 deliveries verify with (`client.beta.webhooks.unwrap` of anthropic 2.14.0); refused forms show the

@@ -1,4 +1,4 @@
-"""The end-user pages (provider.md §2–4) over raw HTTP against the real server.
+"""The end-user pages (docs/reference/provider.md §2–4) over raw HTTP against the real server.
 
 Every page state, every form rule and its message, link consumption and replay, unknown and
 spent links, CSRF refusal, the security headers, the body rules, and the effect of each
@@ -67,7 +67,7 @@ def open_restriction(admin: httpx.Client, profile_id: str, **fields: Any) -> dic
     return dict(response.json())
 
 
-# --- enrollment page (§3) ---
+# --- enrollment page (docs/reference/provider.md §3) ---
 
 
 def test_enrollment_page_offers_the_form_and_hides_private_fields(api: httpx.Client, browser: httpx.Client) -> None:
@@ -231,7 +231,7 @@ def test_the_limits_are_inclusive(api: httpx.Client, admin: httpx.Client, browse
     )
 
 
-# --- links that cannot be used (§2) ---
+# --- links that cannot be used (docs/reference/provider.md §2) ---
 
 
 @pytest.mark.parametrize("path", ["/enroll/", "/portal/"])
@@ -307,7 +307,7 @@ def test_a_form_without_its_token_is_refused(
     assert browser.get(page_path).status_code == 200  # not consumed
 
 
-# --- verification portal (§4) ---
+# --- verification portal (docs/reference/provider.md §4) ---
 
 
 def test_the_portal_shows_both_programs_and_good_standing(api: httpx.Client, browser: httpx.Client) -> None:

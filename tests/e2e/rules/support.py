@@ -43,7 +43,7 @@ def headers(revision: str = "GA", **extra: str) -> dict[str, str]:
 def assert_envelope(
     response: httpx.Response, status: int, error_type: str, message: str, code: str | None = None
 ) -> None:
-    """The exact error envelope of http.md §11, with the request ID of the response header."""
+    """The exact error envelope of docs/reference/http.md §11, with the request ID of the response header."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()

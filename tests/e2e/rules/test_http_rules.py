@@ -1,7 +1,8 @@
-"""Transport rules of http.md §1–§14 against the real server over raw HTTP.
+"""Transport rules of docs/reference/http.md §1–§14 against the real server over raw HTTP.
 
 Every error test checks the status, the envelope (exact keys, type, message, details) and that
-nothing stored changed. Rate limiting (§15) and the webhook and admin routes are not covered here.
+nothing stored changed. Rate limiting (docs/reference/http.md §15) and the webhook and admin routes are not covered
+here.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ JSON = {"content-type": "application/json"}
 
 
 def revision_of(profile: dict[str, Any]) -> str:
-    """Which revision's shape a rendered profile has (profiles.md §2.1)."""
+    """Which revision's shape a rendered profile has (docs/reference/profiles.md §2.1)."""
     if "relationship" in profile:
         return "R1"
     if "external_user_onboarded_at" in profile:
@@ -52,7 +53,7 @@ def anonymous(server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
-# §1 and §2: routes, methods, and the order of checks
+# docs/reference/http.md §1 and §2: routes, methods, and the order of checks
 
 
 UNKNOWN_ROUTES = [
@@ -122,7 +123,7 @@ def test_profile_routes_never_redirect(api: httpx.Client, profile: dict[str, Any
 
 MISSING = "uprof_000000000000000000000000"
 ORDER_CASES = [
-    # Each request fails two or more checks; the earliest in http.md §1 answers.
+    # Each request fails two or more checks; the earliest in docs/reference/http.md §1 answers.
     pytest.param("PUT", "/v1/nothing", "none", {"anthropic-version": ""}, None, 404, "not found", id="1-route"),
     pytest.param(
         "PUT",
@@ -343,7 +344,7 @@ def test_odd_ids_are_plain_not_found(api: httpx.Client, state: Snapshot, raw_id:
     assert state() == before
 
 
-# §10: body size limit (the default, 1 MiB)
+# docs/reference/http.md §10: body size limit (the default, 1 MiB)
 
 
 def _json_of_size(size: int) -> bytes:
@@ -446,7 +447,7 @@ def test_chunked_body_passing_the_limit(
     assert state() == before
 
 
-# §3: authentication
+# docs/reference/http.md §3: authentication
 
 
 AUTH_FAILURES = [
@@ -518,7 +519,7 @@ def test_revoked_key_is_refused_from_the_next_request(anonymous: httpx.Client, d
     assert listing.json() == {"data": [], "next_page": None}
 
 
-# §4: anthropic-version
+# docs/reference/http.md §4: anthropic-version
 
 
 @pytest.mark.parametrize(
@@ -569,7 +570,7 @@ def test_supported_versions_behave_identically(fresh_api: httpx.Client, version:
     assert revision_of(created.json()) == "R2"
 
 
-# §5: anthropic-beta
+# docs/reference/http.md §5: anthropic-beta
 
 
 BETA_CHOICES = [
@@ -625,10 +626,11 @@ def test_unknown_user_profiles_beta_is_rejected(
     assert state() == before
 
 
-# §6: ?beta=true
+# docs/reference/http.md §6: ?beta=true
 
 
-# Any value, even one no handler could read (U+0000); unknown parameters are ignored just the same (§9).
+# Any value, even one no handler could read (U+0000); unknown parameters are ignored just the same
+# (docs/reference/http.md §9).
 @pytest.mark.parametrize(
     "query", ["?beta=true", "?beta=false", "?beta=", "?beta=1&beta=2", "?beta", "?beta=%00", "?other=%00&%00=1"]
 )
@@ -646,7 +648,7 @@ def test_beta_query_parameter_is_ignored(fresh_api: httpx.Client, query: str, re
     assert deleted.json() == {"id": profile_id, "type": "user_profile_deleted"}
 
 
-# §7: anthropic-workspace-id
+# docs/reference/http.md §7: anthropic-workspace-id
 
 
 class Keys:
@@ -725,7 +727,8 @@ def test_workspace_header(
 
 @pytest.mark.parametrize("key", ["scoped", "standard"])
 def test_a_scoped_key_names_its_workspace_even_when_refused(server: Server, keys: Keys, key: str) -> None:
-    """§8: the header is on every answer to a request that used a workspace, refusals after the key included."""
+    """docs/reference/http.md §8: the header is on every answer to a request that used a workspace, refusals after the
+    key included."""
     with connect(server) as client:
         response = client.get("/v1/user_profiles", headers={"x-api-key": getattr(keys, key)})  # no anthropic-version
     assert_envelope(response, 400, "invalid_request_error", "anthropic-version: header is required")
@@ -744,7 +747,7 @@ def test_workspaces_never_scope_profiles(server: Server, keys: Keys) -> None:
             assert client.get(f"/v1/user_profiles/{profile_id}", headers=sent).json() == created.json()
 
 
-# §8: response headers
+# docs/reference/http.md §8: response headers
 
 
 def test_response_headers_on_success_and_errors(
@@ -776,7 +779,7 @@ def test_response_headers_on_success_and_errors(
     assert len(request_ids) == len(responses)
 
 
-# §9: request bodies
+# docs/reference/http.md §9: request bodies
 
 
 def _nested(levels: int) -> bytes:
@@ -829,7 +832,7 @@ BODY_ERRORS = [
     pytest.param(b"{'name': 'a'}", JSON, json_error(1, 2), None, id="single-quotes"),
     pytest.param(b"{} {}", JSON, json_error(1, 4), None, id="trailing-data"),
     pytest.param(b'{"name": "a\x00"}', JSON, json_error(1, 12), None, id="raw-control-character"),
-    # NaN / Infinity and over-long integers: the messages docs/api.md chose (the contract names none).
+    # NaN / Infinity and over-long integers: the messages docs/api.md chose (docs/reference/http.md names none).
     pytest.param(b'{"name": NaN}', JSON, "body: invalid JSON at line 1, column 10", None, id="nan"),
     pytest.param(b'{"name": Infinity}', JSON, "body: invalid JSON at line 1, column 10", None, id="infinity"),
     pytest.param(
@@ -973,7 +976,7 @@ def test_get_and_delete_bodies_are_ignored(fresh_api: httpx.Client, fresh_profil
     assert deleted.json() == {"id": fresh_profile["id"], "type": "user_profile_deleted"}
 
 
-# §11–§12, §17: the envelope everywhere, never a 5xx or HTML
+# docs/reference/http.md §11–§12, §17: the envelope everywhere, never a 5xx or HTML
 
 
 LIMIT = "limit: must be an integer from 1 to 100"

@@ -1,4 +1,4 @@
-"""Validation rules and errors of profiles.md §3 and §4 against the real server over raw HTTP.
+"""Validation rules and errors of docs/reference/profiles.md §3 and §4 against the real server over raw HTTP.
 
 Every error test checks the status, the envelope, the exact message and that nothing stored changed
 (the organization's profile and link rows, read from the database before and after).
@@ -31,7 +31,7 @@ MISSING = "uprof_000000000000000000000000"
 NOT_FOUND = "user profile not found"
 METADATA = "invalid_metadata"
 CYCLE = ("R1", "R2", "R3", "GA")
-# profiles.md §3.2: how a message names the selected revision, and each field's accepted list.
+# docs/reference/profiles.md §3.2: how a message names the selected revision, and each field's accepted list.
 SELECTED = {
     "R1": "under user-profiles-2026-03-24",
     "R2": "under user-profiles-2026-08-18",
@@ -83,7 +83,7 @@ def check_refused(
         assert state() == before
 
 
-# §3.2: fields from another revision, read-only and unknown fields
+# docs/reference/profiles.md §3.2: fields from another revision, read-only and unknown fields
 
 OTHER_REVISION = [
     ("R1", "access_type", "application"),
@@ -168,7 +168,7 @@ def test_unknown_fields(
     check_refused(api, state, profile, revision, "both", {"name": "valid", field: "x"}, message)
 
 
-# §3.3: field rules
+# docs/reference/profiles.md §3.3: field rules
 
 EUD = "external_user_details"
 NAME_TYPE = "name: must be a string or null"
@@ -347,7 +347,7 @@ def test_boundaries_that_are_accepted(fresh_api: httpx.Client, fresh_profile: di
     assert fresh_api.post(path, json={"access_type": None}, headers=headers()).json() == fresh_profile
 
 
-# §3.4: metadata
+# docs/reference/profiles.md §3.4: metadata
 
 
 def _mixed(create: bool) -> tuple[dict[str, Any], str]:
@@ -461,7 +461,7 @@ def test_empty_value_deletes_on_update(fresh_api: httpx.Client, fresh_profile: d
     assert updated.json()["updated_at"] > fresh_profile["updated_at"]
 
 
-# §3.5: check order
+# docs/reference/profiles.md §3.5: check order
 
 ORDER = both(
     ("GA", "both", {"id": "x", "foo": 1}, "id: read-only field"),
@@ -546,7 +546,7 @@ def test_lookup_comes_before_the_merged_count(api: httpx.Client, state: Snapshot
     assert state() == before
 
 
-# §4.4: list query errors
+# docs/reference/profiles.md §4.4: list query errors
 
 
 LIMIT = "limit: must be an integer from 1 to 100"
@@ -724,7 +724,7 @@ def test_every_issued_cursor_is_accepted_back(fresh_api: httpx.Client, order: st
     assert seen == sorted(names, reverse=order == "desc")
 
 
-# §4.6: enrollment URL
+# docs/reference/profiles.md §4.6: enrollment URL
 
 
 @pytest.mark.parametrize(
@@ -786,7 +786,7 @@ def test_enrollment_url_changes_nothing_on_the_profile(
     assert [row["kind"] for row in after["links"]] == ["enrollment"]
 
 
-# §4.7: action URLs
+# docs/reference/profiles.md §4.7: action URLs
 
 ACTION_RULES: list[tuple[Any, str]] = [
     ({}, "action: field is required"),
@@ -849,7 +849,7 @@ def test_action_url_rules_hold_in_every_revision(
     assert [row["kind"] for row in after["links"]] == ["portal"]
 
 
-# §4.5: delete, and 404 for unknown, deleted and foreign IDs
+# docs/reference/profiles.md §4.5: delete, and 404 for unknown, deleted and foreign IDs
 
 
 @pytest.fixture

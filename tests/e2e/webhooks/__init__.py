@@ -1,4 +1,4 @@
-"""Webhook delivery end to end (webhooks.md §4–7): the real server, a local receiver, the official SDK.
+"""Webhook delivery end to end (docs/reference/webhooks.md §4–7): the real server, a local receiver, the official SDK.
 
 The receiver is a threaded `http.server` on 127.0.0.1 (plain http is allowed for loopback) that
 checks EVERY delivery with anthropic 2.14.0's `client.beta.webhooks.unwrap` and the secret its

@@ -1,6 +1,6 @@
 """An endpoint disabled or deleted while a change records its event: the change waits for the
 endpoint's transaction, then commits without error and sees its outcome, so no delivery to that
-endpoint exists or is ever sent (webhooks.md §3.2, §6).
+endpoint exists or is ever sent (docs/reference/webhooks.md §3.2, §6).
 
 The test holds the endpoint's transaction open itself, as `update(state="disabled")` and `delete`
 run it, while the Admin API changes a profile from another thread. On PostgreSQL the change blocks

@@ -88,7 +88,7 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
     bodies = [json.loads(item.body) for item in receiver.wait("/kept", 2)]
     data = [body["data"] for body in bodies]
     assert [(d["type"], d["enforcement_action_id"]) for d in data] == [(OPENED, restriction), (RESOLVED, restriction)]
-    # The expiry was stored after the restart: its event was created then (webhooks.md §5.1), while
-    # the action reads as resolved at its expires_at (provider.md §5.8).
+    # The expiry was stored after the restart: its event was created then (docs/reference/webhooks.md §5.1), while
+    # the action reads as resolved at its expires_at (docs/reference/provider.md §5.8).
     assert parse_timestamp(bodies[1]["created_at"]) > expires_at + timedelta(seconds=0.1)
     assert (action["resolution"], action["resolved_at"]) == ("expired", format_timestamp(expires_at))
