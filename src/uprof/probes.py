@@ -41,7 +41,7 @@ async def readyz(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        await run_in_threadpool(runtime.database.run, lambda c: c.execute(text("SELECT 1")), write=False)
+        await runtime.run(lambda c: c.execute(text("SELECT 1")), write=False)
     except Exception:
         return _json({"status": "unavailable"}, 503)
     return _json({"status": "ok"}, 200)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -73,9 +72,7 @@ async def login(request: Request) -> Response:
     key = form.get("api_key")
     now = utc_now()
     try:
-        created = await run_in_threadpool(
-            runtime.database.run, lambda c: sessions.sign_in(c, key if isinstance(key, str) else "", now), write=True
-        )
+        created = await runtime.run(lambda c: sessions.sign_in(c, key if isinstance(key, str) else "", now), write=True)
     except SignInRefused as refused:
         return _login_page(request, secrets.token_urlsafe(32), refused.status, refused.message)
     response = see_other("/console")

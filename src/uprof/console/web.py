@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -92,7 +91,7 @@ class Console:
         return [value for value in (self.form.getlist(name) if self.form else []) if isinstance(value, str)]
 
     async def run(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        return await run_in_threadpool(self.runtime.database.run, work, write=write)
+        return await self.runtime.run(work, write=write)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         notice = NOTICES.get(self.request.query_params.get("notice", ""))
@@ -189,8 +188,8 @@ def _has_nul(request: Request) -> bool:
 async def live_session(runtime: Runtime, token: str) -> ConsoleSession | None:
     """The session a cookie names; a session that ended (expired, key revoked) is deleted on the way."""
     now = utc_now()
-    checked = await run_in_threadpool(runtime.database.run, lambda c: sessions.check(c, token, now), write=False)
+    checked = await runtime.run(lambda c: sessions.check(c, token, now), write=False)
     if checked.ended is not None:
         ended = checked.ended
-        await run_in_threadpool(runtime.database.run, lambda c: sessions.end(c, ended), write=True)
+        await runtime.run(lambda c: sessions.end(c, ended), write=True)
     return checked.session

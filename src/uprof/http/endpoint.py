@@ -151,10 +151,7 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request.stream(), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        if runtime.database_threads is None:
-            body = self._respond(received)
-        else:
-            body = await runtime.database_threads.run(lambda: self._respond(received))
+        body = await runtime.step(lambda: self._respond(received))
         await Response(body, media_type="application/json")(scope, receive, send)
 
     def _respond(self, received: _Received) -> bytes:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -55,9 +54,7 @@ def _problem(request: Request, status: int, heading: str, message: str, back: st
 async def _view(request: Request, kind: str) -> LinkView | Response:
     token = request.path_params["token"]
     try:
-        return await run_in_threadpool(
-            _runtime(request).database.run, lambda c: pages.open_link(c, token, kind, utc_now()), write=False
-        )
+        return await _runtime(request).run(lambda c: pages.open_link(c, token, kind, utc_now()), write=False)
     except LinkUnavailable as unavailable:
         return _unavailable(request, unavailable.state)
 
@@ -79,7 +76,7 @@ async def _accepted_form(request: Request, kind: str) -> tuple[LinkView, FormDat
 async def _submit(request: Request, work: Callable[[Connection], None], done: str) -> Response | None:
     """Run a submission in one write unit of work and confirm it; None when the profile's state refused it."""
     try:
-        await run_in_threadpool(_runtime(request).database.run, work, write=True)
+        await _runtime(request).run(work, write=True)
     except LinkUnavailable as unavailable:
         return _unavailable(request, unavailable.state)
     except PreconditionFailed:
