@@ -24,6 +24,7 @@ from uprof.http.errors import Conflict, NotFound
 from uprof.profiles import service as profiles
 from uprof.provider import repository
 from uprof.provider import service as provider
+from uprof.webhooks import outbox
 
 SECOND = timedelta(seconds=1)
 WAITING_ON_A_LOCK = text(
@@ -200,3 +201,57 @@ def test_an_action_opened_while_its_profile_is_deleted_is_not_found(
 
     assert isinstance(refused, NotFound), f"refused with {refused!r}"
     assert tenant.types_recorded() == []
+
+
+def expiring_restriction_with_check(
+    tenant: Tenant, profile_id: str, now: datetime, expires_at: datetime
+) -> tuple[str, str]:
+    """A verifiable restriction that expires at `expires_at` and the identity check submitted to clear it."""
+    action_id = tenant.run(
+        lambda c, org: provider.open_enforcement_action(
+            c,
+            org,
+            profile_id,
+            type="restriction",
+            reason="unsupported_region",
+            verifiable=True,
+            expires_at=expires_at,
+            now=now,
+        )
+    )
+    fields = {"full_name": "Ada Lovelace", "country": "GB", "document_type": "passport", "document_last4": "1234"}
+    check_id = tenant.run(lambda c, org: provider.submit_identity_check(c, org, profile_id, fields, now))
+    tenant.recorded()
+    return action_id, check_id
+
+
+@pytest.mark.parametrize("first", ["approval", "expiry"])
+def test_an_action_cleared_by_a_check_as_it_expires_is_resolved_once(
+    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime, first: str
+) -> None:
+    expect_unlocked_read_bug(
+        request,
+        tenant,
+        "enforcement action",
+        "approve_identity_check and expire_actions",
+        "the later one overwrites the action's resolution and records a second enforcement_action_resolved event",
+    )
+    expires_at = now + 3600 * SECOND
+    action_id, check_id = expiring_restriction_with_check(tenant, profile_id, now, expires_at)
+    # The approval's request arrived a second before the expiry, the pass runs a second after it.
+    approval_at, pass_at = expires_at - SECOND, expires_at + SECOND
+
+    def approve(c: Connection, org: str) -> object:
+        return provider.approve_identity_check(c, org, check_id, note=None, now=approval_at)
+
+    def expire(c: Connection, org: str) -> object:
+        return provider.expire_actions(c, pass_at)
+
+    refused = second_during_first(tenant, *((approve, expire) if first == "approval" else (expire, approve)))
+
+    assert refused is None
+    stored = tenant.action(action_id)
+    expected = (approval_at, "identity_check") if first == "approval" else (expires_at, "expired")
+    assert (stored.resolved_at, stored.resolution) == expected
+    assert tenant.identity_check(check_id).status == "approved"
+    assert tenant.types_recorded() == [outbox.ENFORCEMENT_ACTION_RESOLVED]
