@@ -183,16 +183,8 @@ def test_an_identity_check_approved_and_rejected_at_once_is_decided_once(
 
 
 def test_an_action_opened_while_its_profile_is_deleted_is_not_found(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    if not tenant.database.is_sqlite:
-        reason = (
-            "bug (PostgreSQL): open_enforcement_action reads the profile without locking it, so an action "
-            "opened while the profile is being deleted inserts a row whose foreign key then fails: an "
-            "IntegrityError (a 500) instead of NotFound"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
     refused = second_during_first(
         tenant,
         lambda c, org: profiles.delete(c, org, profile_id),

@@ -232,8 +232,7 @@ def open_enforcement_action(
     note: str | None = None,
 ) -> str:
     """Open a restriction or ban at once and return its ID; `updated_at` does not move. Raises NotFound."""
-    if profiles.get(connection, organization_id, profile_id) is None:
-        raise profile_not_found()
+    locked_profile(connection, organization_id, profile_id)  # a profile being deleted is waited for, then not found
     action_id = new_id("enac_")
     repository.insert_action(
         connection,
