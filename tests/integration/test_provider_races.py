@@ -98,15 +98,8 @@ def test_two_applications_at_once_make_one(tenant: Tenant, profile_id: str, now:
 
 
 def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "enrollment",
-        "pending_enrollment",
-        "the rejection overwrites the approval (enrollment and program rejected) with a second event",
-    )
     enrollment_id = apply(tenant, profile_id, now)
     tenant.recorded()
 

@@ -7,7 +7,7 @@ Events go through the outbox in the caller's transaction. Raises the API errors 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,22 @@ def locked_profile(connection: Connection, organization_id: str, profile_id: str
     if row is None:
         raise profile_not_found()
     return dict(row._mapping)
+
+
+def locked_child(
+    connection: Connection, organization_id: str, read: Callable[[bool], Row[Any] | None], missing: str
+) -> tuple[Row[Any], dict[str, Any]]:
+    """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
+    (profile first, as every change to a profile's rows locks them). The unlocked first read only finds the profile; the row returned is read
+    after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
+    found = read(False)
+    profile = (
+        None if found is None else profiles.get(connection, organization_id, found.user_profile_id, for_update=True)
+    )
+    row = None if profile is None else read(True)  # None too if the profile was deleted while we waited
+    if profile is None or row is None:
+        raise NotFound(missing)
+    return row, dict(profile._mapping)
 
 
 def store_standing(
@@ -157,13 +173,19 @@ def submit_application(
     return enrollment_id
 
 
-def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
-    row = repository.get_enrollment(connection, organization_id, enrollment_id)
-    if row is None:
-        raise NotFound("enrollment not found")
+def pending_enrollment(
+    connection: Connection, organization_id: str, enrollment_id: str
+) -> tuple[Row[Any], dict[str, Any]]:
+    """The pending enrollment and its profile, both locked. Raises NotFound, or Conflict once decided."""
+    row, profile = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_enrollment(connection, organization_id, enrollment_id, for_update=for_update),
+        "enrollment not found",
+    )
     if row.status != "pending":
         raise Conflict(f"enrollment is not pending (status: {row.status})", headers={"x-should-retry": "false"})
-    return row
+    return row, profile
 
 
 def approve_enrollment(
@@ -177,8 +199,7 @@ def approve_enrollment(
     now: datetime,
 ) -> None:
     """Approve: the program becomes active with the listed (default: requested) tiers or features."""
-    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
-    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
     granted = list(enrollment.requested) if items is None else items
     new = programs.activate(profile[enrollment.program], enrollment.program, granted, requirements)
@@ -209,8 +230,7 @@ def reject_enrollment(
     connection: Connection, organization_id: str, enrollment_id: str, *, note: str | None, now: datetime
 ) -> None:
     """Reject: the program becomes `rejected`, every tier or feature inactive."""
-    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
-    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
     new = programs.with_status(profile[enrollment.program], enrollment.program, "rejected")
     store_standing(connection, profile, enrollment.program, new, now)
