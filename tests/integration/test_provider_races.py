@@ -145,15 +145,8 @@ def test_an_action_resolved_twice_at_once_is_resolved_once(
 
 
 def test_an_identity_check_approved_and_rejected_at_once_is_decided_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "identity check",
-        "submitted_check",
-        "the check ends rejected although the approval resolved its restrictions",
-    )
     tenant.run(
         lambda c, org: provider.open_enforcement_action(
             c, org, profile_id, type="restriction", reason="unsupported_region", verifiable=True, now=now

@@ -38,8 +38,9 @@ def locked_child(
     connection: Connection, organization_id: str, read: Callable[[bool], Row[Any] | None], missing: str
 ) -> tuple[Row[Any], dict[str, Any]]:
     """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
-    (profile first, as every change to a profile's rows locks them). The unlocked first read only finds the profile; the row returned is read
-    after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
+    (as every change to a profile's rows locks them). The unlocked first read only finds the profile;
+    the row returned is read after the locks, so it shows any decision committed meanwhile. Raises
+    NotFound(`missing`)."""
     found = read(False)
     profile = (
         None if found is None else profiles.get(connection, organization_id, found.user_profile_id, for_update=True)
@@ -350,9 +351,13 @@ def _verifiable_open(connection: Connection, organization_id: str, profile_id: s
 
 
 def submitted_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
-    check = repository.get_identity_check(connection, organization_id, check_id)
-    if check is None:
-        raise NotFound("identity check not found")
+    """The check awaiting a decision, locked after its profile. Raises NotFound, or Conflict once decided."""
+    check, _ = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_identity_check(connection, organization_id, check_id, for_update=for_update),
+        "identity check not found",
+    )
     if check.status != "submitted":
         raise Conflict(
             f"identity check is not awaiting a decision (status: {check.status})", headers={"x-should-retry": "false"}
