@@ -277,9 +277,12 @@ def resolve_enforcement_action(
     connection: Connection, organization_id: str, action_id: str, now: datetime, note: str | None = None
 ) -> None:
     """Resolve an open action by operator decision. Raises NotFound, or Conflict when it is not open."""
-    action = repository.get_action(connection, organization_id, action_id)
-    if action is None:
-        raise NotFound("enforcement action not found")
+    action, _ = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_action(connection, organization_id, action_id, for_update=for_update),
+        "enforcement action not found",
+    )
     if not is_open(action._mapping, now):
         raise Conflict("enforcement action is already resolved", headers={"x-should-retry": "false"})
     _resolve(connection, action, "operator", now, note=note)
