@@ -3,10 +3,9 @@ transaction is still open must find that one committed and be refused, so that o
 and one event is recorded; an action opened while its profile is being deleted must find it gone.
 
 SQLite serialises writers, so the second transaction only starts once the first has committed. On
-PostgreSQL the second reads before the first commits; the services that lock what they are about to
-check before checking it pass there too (applications). Those that check an unlocked row and then wait
-for the first transaction's lock go on with what they read: those tests are marked as expected
-failures on PostgreSQL, with the reason, until the services lock the row first.
+PostgreSQL the second reads before the first commits; it passes only because the services lock what
+they are about to check, profile first, before checking it (the lock order in provider/service.py),
+and the expiry pass leaves alone the actions a decision holds.
 """
 
 from __future__ import annotations
@@ -30,21 +29,7 @@ SECOND = timedelta(seconds=1)
 WAITING_ON_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
 )
-UNLOCKED_READ = (
-    "bug (PostgreSQL): the service checks the {row} without locking it (provider/service.py {check}) and "
-    "only then waits for the lock the first decision holds, so the second decision goes ahead on what it "
-    "read before the first committed: both callers succeed and {consequence}"
-)
-
 Work = Callable[[Connection, str], object]
-
-
-def expect_unlocked_read_bug(
-    request: pytest.FixtureRequest, tenant: Tenant, row: str, check: str, consequence: str
-) -> None:
-    if not tenant.database.is_sqlite:
-        reason = UNLOCKED_READ.format(row=row, check=check, consequence=consequence)
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def second_during_first(tenant: Tenant, first: Work, second: Work) -> BaseException | None:
@@ -196,22 +181,15 @@ def expiring_restriction_with_check(
 
 @pytest.mark.parametrize("first", ["approval", "expiry"])
 def test_an_action_cleared_by_a_check_as_it_expires_is_resolved_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime, first: str
+    tenant: Tenant, profile_id: str, now: datetime, first: str
 ) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "enforcement action",
-        "approve_identity_check and expire_actions",
-        "the later one overwrites the action's resolution and records a second enforcement_action_resolved event",
-    )
     expires_at = now + 3600 * SECOND
     action_id, check_id = expiring_restriction_with_check(tenant, profile_id, now, expires_at)
     # The approval's request arrived a second before the expiry, the pass runs a second after it.
     approval_at, pass_at = expires_at - SECOND, expires_at + SECOND
 
-    def approve(c: Connection, org: str) -> object:
-        return provider.approve_identity_check(c, org, check_id, note=None, now=approval_at)
+    def approve(c: Connection, org: str) -> None:
+        provider.approve_identity_check(c, org, check_id, note=None, now=approval_at)
 
     def expire(c: Connection, org: str) -> object:
         return provider.expire_actions(c, pass_at)

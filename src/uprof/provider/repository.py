@@ -52,8 +52,10 @@ def actions_of_profile(
 
 
 def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[Row[Any]]:
+    """Up to `limit` unresolved actions past their `expires_at`, earliest first, locked; on PostgreSQL
+    those another transaction holds are left out (SKIP LOCKED) rather than waited for."""
     query = select(t).where(t.c.resolved_at.is_(None), t.c.expires_at <= now).order_by(t.c.expires_at).limit(limit)
-    return list(connection.execute(query))
+    return list(connection.execute(query.with_for_update(skip_locked=True)))
 
 
 def set_not_verifiable(connection: Connection, action_ids: Sequence[str]) -> None:

@@ -3,6 +3,15 @@
 Every change follows docs/reference/provider.md §7: program changes move `updated_at` and queue one
 `program_status_updated`; enforcement changes queue their events and leave `updated_at` alone.
 Events go through the outbox in the caller's transaction. Raises the API errors named per function.
+
+Lock order (PostgreSQL; SQLite serialises writers and renders no row locks). A change to a
+profile's enrollments, actions or identity checks locks the profile row (`locked_profile`), then
+the rows it decides on (`locked_child`, `_verifiable_open`), and only then checks them: a decision
+that waited for another finds it committed (409), one that waited for the profile's deletion finds
+it gone (404). Deleting a profile locks in the same order (its row, then the cascade); the outbox's
+locks come last (webhooks/outbox.py). The expiry pass locks no profile and skips the actions others
+hold (SKIP LOCKED), so it never waits; a decision that waits for it finds the action resolved. No
+transaction holding one of these rows waits for a profile, so the waits cannot form a cycle.
 """
 
 from __future__ import annotations
@@ -38,9 +47,8 @@ def locked_child(
     connection: Connection, organization_id: str, read: Callable[[bool], Row[Any] | None], missing: str
 ) -> tuple[Row[Any], dict[str, Any]]:
     """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
-    (as every change to a profile's rows locks them). The unlocked first read only finds the profile;
-    the row returned is read after the locks, so it shows any decision committed meanwhile. Raises
-    NotFound(`missing`)."""
+    ("Lock order" above). The unlocked first read only finds the profile; the row returned is read
+    after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
     found = read(False)
     profile = (
         None if found is None else profiles.get(connection, organization_id, found.user_profile_id, for_update=True)
@@ -345,10 +353,14 @@ def submit_identity_check(
     return check_id
 
 
-def _verifiable_open(connection: Connection, organization_id: str, profile_id: str, now: datetime) -> list[Row[Any]]:
+def _verifiable_open(
+    connection: Connection, organization_id: str, profile_id: str, now: datetime, *, for_update: bool = False
+) -> list[Row[Any]]:
+    """The profile's open verifiable restrictions; `for_update` locks its actions before they are judged
+    (a decision on a check changes them, and the expiry pass must not resolve them meanwhile)."""
     return [
         action
-        for action in repository.actions_of_profile(connection, organization_id, profile_id)
+        for action in repository.actions_of_profile(connection, organization_id, profile_id, for_update=for_update)
         if action.type == "restriction" and action.verifiable and is_open(action._mapping, now)
     ]
 
@@ -374,7 +386,7 @@ def approve_identity_check(
     """Approve: every open verifiable restriction of the profile is resolved (`identity_check`)."""
     check = submitted_check(connection, organization_id, check_id)
     repository.update_identity_check(connection, check_id, status="approved", decided_at=now, decision_note=note)
-    for action in _verifiable_open(connection, organization_id, check.user_profile_id, now):
+    for action in _verifiable_open(connection, organization_id, check.user_profile_id, now, for_update=True):
         _resolve(connection, action, "identity_check", now)
 
 
@@ -385,5 +397,5 @@ def reject_identity_check(
     check = submitted_check(connection, organization_id, check_id)
     repository.update_identity_check(connection, check_id, status="rejected", decided_at=now, decision_note=note)
     if not allow_retry:
-        actions = _verifiable_open(connection, organization_id, check.user_profile_id, now)
+        actions = _verifiable_open(connection, organization_id, check.user_profile_id, now, for_update=True)
         repository.set_not_verifiable(connection, [action.id for action in actions])
