@@ -202,3 +202,27 @@ def test_an_action_cleared_by_a_check_as_it_expires_is_resolved_once(
     assert (stored.resolved_at, stored.resolution) == expected
     assert tenant.identity_check(check_id).status == "approved"
     assert tenant.types_recorded() == [outbox.ENFORCEMENT_ACTION_RESOLVED]
+
+
+def decision_on(tenant: Tenant, profile_id: str, now: datetime, decision: str) -> Work:
+    """A decision on a new object of the profile: an enrollment, an enforcement action or an identity check."""
+    if decision == "enrollment":
+        enrollment_id = apply(tenant, profile_id, now)
+        return lambda c, org: provider.reject_enrollment(c, org, enrollment_id, note=None, now=now)
+    action_id, check_id = expiring_restriction_with_check(tenant, profile_id, now, now + 3600 * SECOND)
+    if decision == "enforcement action":
+        return lambda c, org: provider.resolve_enforcement_action(c, org, action_id, now)
+    return lambda c, org: provider.approve_identity_check(c, org, check_id, note=None, now=now)
+
+
+@pytest.mark.parametrize("decision", ["enrollment", "enforcement action", "identity check"])
+def test_a_decision_made_while_its_profile_is_deleted_is_not_found(
+    tenant: Tenant, profile_id: str, now: datetime, decision: str
+) -> None:
+    decide = decision_on(tenant, profile_id, now, decision)
+    tenant.recorded()
+
+    refused = second_during_first(tenant, lambda c, org: profiles.delete(c, org, profile_id), decide)
+
+    assert isinstance(refused, NotFound) and refused.message == f"{decision} not found", f"refused with {refused!r}"
+    assert tenant.types_recorded() == []
