@@ -3,10 +3,9 @@ transaction is still open must find that one committed and be refused, so that o
 and one event is recorded; an action opened while its profile is being deleted must find it gone.
 
 SQLite serialises writers, so the second transaction only starts once the first has committed. On
-PostgreSQL the second reads before the first commits; the services that lock what they are about to
-check before checking it pass there too (applications). Those that check an unlocked row and then wait
-for the first transaction's lock go on with what they read: those tests are marked as expected
-failures on PostgreSQL, with the reason, until the services lock the row first.
+PostgreSQL the second reads before the first commits; it passes only because the services lock what
+they are about to check, profile first, before checking it (the lock order in provider/service.py),
+and the expiry pass leaves alone the actions a decision holds.
 """
 
 from __future__ import annotations
@@ -24,26 +23,13 @@ from uprof.http.errors import Conflict, NotFound
 from uprof.profiles import service as profiles
 from uprof.provider import repository
 from uprof.provider import service as provider
+from uprof.webhooks import outbox
 
 SECOND = timedelta(seconds=1)
 WAITING_ON_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
 )
-UNLOCKED_READ = (
-    "bug (PostgreSQL): the service checks the {row} without locking it (provider/service.py {check}) and "
-    "only then waits for the lock the first decision holds, so the second decision goes ahead on what it "
-    "read before the first committed: both callers succeed and {consequence}"
-)
-
 Work = Callable[[Connection, str], object]
-
-
-def expect_unlocked_read_bug(
-    request: pytest.FixtureRequest, tenant: Tenant, row: str, check: str, consequence: str
-) -> None:
-    if not tenant.database.is_sqlite:
-        reason = UNLOCKED_READ.format(row=row, check=check, consequence=consequence)
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def second_during_first(tenant: Tenant, first: Work, second: Work) -> BaseException | None:
@@ -97,15 +83,8 @@ def test_two_applications_at_once_make_one(tenant: Tenant, profile_id: str, now:
 
 
 def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "enrollment",
-        "pending_enrollment",
-        "the rejection overwrites the approval (enrollment and program rejected) with a second event",
-    )
     enrollment_id = apply(tenant, profile_id, now)
     tenant.recorded()
 
@@ -123,16 +102,7 @@ def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
     assert len(tenant.types_recorded()) == 1
 
 
-def test_an_action_resolved_twice_at_once_is_resolved_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
-) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "enforcement action",
-        "resolve_enforcement_action",
-        "the second overwrites resolved_at and note, and records a second enforcement_action_resolved event",
-    )
+def test_an_action_resolved_twice_at_once_is_resolved_once(tenant: Tenant, profile_id: str, now: datetime) -> None:
     action_id = tenant.run(
         lambda c, org: provider.open_enforcement_action(c, org, profile_id, type="ban", reason="high_harm", now=now)
     )
@@ -151,15 +121,8 @@ def test_an_action_resolved_twice_at_once_is_resolved_once(
 
 
 def test_an_identity_check_approved_and_rejected_at_once_is_decided_once(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    expect_unlocked_read_bug(
-        request,
-        tenant,
-        "identity check",
-        "submitted_check",
-        "the check ends rejected although the approval resolved its restrictions",
-    )
     tenant.run(
         lambda c, org: provider.open_enforcement_action(
             c, org, profile_id, type="restriction", reason="unsupported_region", verifiable=True, now=now
@@ -182,16 +145,8 @@ def test_an_identity_check_approved_and_rejected_at_once_is_decided_once(
 
 
 def test_an_action_opened_while_its_profile_is_deleted_is_not_found(
-    request: pytest.FixtureRequest, tenant: Tenant, profile_id: str, now: datetime
+    tenant: Tenant, profile_id: str, now: datetime
 ) -> None:
-    if not tenant.database.is_sqlite:
-        reason = (
-            "bug (PostgreSQL): open_enforcement_action reads the profile without locking it, so an action "
-            "opened while the profile is being deleted inserts a row whose foreign key then fails: an "
-            "IntegrityError (a 500) instead of NotFound"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
     refused = second_during_first(
         tenant,
         lambda c, org: profiles.delete(c, org, profile_id),
@@ -199,4 +154,75 @@ def test_an_action_opened_while_its_profile_is_deleted_is_not_found(
     )
 
     assert isinstance(refused, NotFound), f"refused with {refused!r}"
+    assert tenant.types_recorded() == []
+
+
+def expiring_restriction_with_check(
+    tenant: Tenant, profile_id: str, now: datetime, expires_at: datetime
+) -> tuple[str, str]:
+    """A verifiable restriction that expires at `expires_at` and the identity check submitted to clear it."""
+    action_id = tenant.run(
+        lambda c, org: provider.open_enforcement_action(
+            c,
+            org,
+            profile_id,
+            type="restriction",
+            reason="unsupported_region",
+            verifiable=True,
+            expires_at=expires_at,
+            now=now,
+        )
+    )
+    fields = {"full_name": "Ada Lovelace", "country": "GB", "document_type": "passport", "document_last4": "1234"}
+    check_id = tenant.run(lambda c, org: provider.submit_identity_check(c, org, profile_id, fields, now))
+    tenant.recorded()
+    return action_id, check_id
+
+
+@pytest.mark.parametrize("first", ["approval", "expiry"])
+def test_an_action_cleared_by_a_check_as_it_expires_is_resolved_once(
+    tenant: Tenant, profile_id: str, now: datetime, first: str
+) -> None:
+    expires_at = now + 3600 * SECOND
+    action_id, check_id = expiring_restriction_with_check(tenant, profile_id, now, expires_at)
+    # The approval's request arrived a second before the expiry, the pass runs a second after it.
+    approval_at, pass_at = expires_at - SECOND, expires_at + SECOND
+
+    def approve(c: Connection, org: str) -> None:
+        provider.approve_identity_check(c, org, check_id, note=None, now=approval_at)
+
+    def expire(c: Connection, org: str) -> object:
+        return provider.expire_actions(c, pass_at)
+
+    refused = second_during_first(tenant, *((approve, expire) if first == "approval" else (expire, approve)))
+
+    assert refused is None
+    stored = tenant.action(action_id)
+    expected = (approval_at, "identity_check") if first == "approval" else (expires_at, "expired")
+    assert (stored.resolved_at, stored.resolution) == expected
+    assert tenant.identity_check(check_id).status == "approved"
+    assert tenant.types_recorded() == [outbox.ENFORCEMENT_ACTION_RESOLVED]
+
+
+def decision_on(tenant: Tenant, profile_id: str, now: datetime, decision: str) -> Work:
+    """A decision on a new object of the profile: an enrollment, an enforcement action or an identity check."""
+    if decision == "enrollment":
+        enrollment_id = apply(tenant, profile_id, now)
+        return lambda c, org: provider.reject_enrollment(c, org, enrollment_id, note=None, now=now)
+    action_id, check_id = expiring_restriction_with_check(tenant, profile_id, now, now + 3600 * SECOND)
+    if decision == "enforcement action":
+        return lambda c, org: provider.resolve_enforcement_action(c, org, action_id, now)
+    return lambda c, org: provider.approve_identity_check(c, org, check_id, note=None, now=now)
+
+
+@pytest.mark.parametrize("decision", ["enrollment", "enforcement action", "identity check"])
+def test_a_decision_made_while_its_profile_is_deleted_is_not_found(
+    tenant: Tenant, profile_id: str, now: datetime, decision: str
+) -> None:
+    decide = decision_on(tenant, profile_id, now, decision)
+    tenant.recorded()
+
+    refused = second_during_first(tenant, lambda c, org: profiles.delete(c, org, profile_id), decide)
+
+    assert isinstance(refused, NotFound) and refused.message == f"{decision} not found", f"refused with {refused!r}"
     assert tenant.types_recorded() == []

@@ -19,9 +19,12 @@ def insert_action(connection: Connection, **values: Any) -> None:
     connection.execute(insert(t).values(**values))
 
 
-def get_action(connection: Connection, organization_id: str, action_id: str) -> Row[Any] | None:
+def get_action(
+    connection: Connection, organization_id: str, action_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    """The action, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(t).where(t.c.id == action_id, t.c.organization_id == organization_id)
-    return connection.execute(query).first()
+    return connection.execute(query.with_for_update() if for_update else query).first()
 
 
 def set_resolved(
@@ -36,19 +39,23 @@ def set_resolved(
 # --- enforcement actions (operator views) ---
 
 
-def actions_of_profile(connection: Connection, organization_id: str, profile_id: str) -> list[Row[Any]]:
-    """Every action of the profile, newest first."""
+def actions_of_profile(
+    connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False
+) -> list[Row[Any]]:
+    """Every action of the profile, newest first; `for_update` locks them (PostgreSQL)."""
     query = (
         select(t)
         .where(t.c.organization_id == organization_id, t.c.user_profile_id == profile_id)
         .order_by(t.c.opened_at.desc(), t.c.id.desc())
     )
-    return list(connection.execute(query))
+    return list(connection.execute(query.with_for_update() if for_update else query))
 
 
 def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[Row[Any]]:
+    """Up to `limit` unresolved actions past their `expires_at`, earliest first, locked; on PostgreSQL
+    those another transaction holds are left out (SKIP LOCKED) rather than waited for."""
     query = select(t).where(t.c.resolved_at.is_(None), t.c.expires_at <= now).order_by(t.c.expires_at).limit(limit)
-    return list(connection.execute(query))
+    return list(connection.execute(query.with_for_update(skip_locked=True)))
 
 
 def set_not_verifiable(connection: Connection, action_ids: Sequence[str]) -> None:
@@ -62,9 +69,12 @@ def insert_enrollment(connection: Connection, **values: Any) -> None:
     connection.execute(insert(enrollment).values(**values))
 
 
-def get_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any] | None:
+def get_enrollment(
+    connection: Connection, organization_id: str, enrollment_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    """The enrollment, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(enrollment).where(enrollment.c.id == enrollment_id, enrollment.c.organization_id == organization_id)
-    return connection.execute(query).first()
+    return connection.execute(query.with_for_update() if for_update else query).first()
 
 
 def update_enrollment(connection: Connection, enrollment_id: str, **values: Any) -> None:
@@ -124,11 +134,14 @@ def insert_identity_check(connection: Connection, **values: Any) -> None:
     connection.execute(insert(identity_check).values(**values))
 
 
-def get_identity_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any] | None:
+def get_identity_check(
+    connection: Connection, organization_id: str, check_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    """The identity check, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(identity_check).where(
         identity_check.c.id == check_id, identity_check.c.organization_id == organization_id
     )
-    return connection.execute(query).first()
+    return connection.execute(query.with_for_update() if for_update else query).first()
 
 
 def update_identity_check(connection: Connection, check_id: str, **values: Any) -> None:

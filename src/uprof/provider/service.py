@@ -3,11 +3,20 @@
 Every change follows docs/reference/provider.md §7: program changes move `updated_at` and queue one
 `program_status_updated`; enforcement changes queue their events and leave `updated_at` alone.
 Events go through the outbox in the caller's transaction. Raises the API errors named per function.
+
+Lock order (PostgreSQL; SQLite serialises writers and renders no row locks). A change to a
+profile's enrollments, actions or identity checks locks the profile row (`locked_profile`), then
+the rows it decides on (`locked_child`, `_verifiable_open`), and only then checks them: a decision
+that waited for another finds it committed (409), one that waited for the profile's deletion finds
+it gone (404). Deleting a profile locks in the same order (its row, then the cascade); the outbox's
+locks come last (webhooks/outbox.py). The expiry pass locks no profile and skips the actions others
+hold (SKIP LOCKED), so it never waits; a decision that waits for it finds the action resolved. No
+transaction holding one of these rows waits for a profile, so the waits cannot form a cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +41,22 @@ def locked_profile(connection: Connection, organization_id: str, profile_id: str
     if row is None:
         raise profile_not_found()
     return dict(row._mapping)
+
+
+def locked_child(
+    connection: Connection, organization_id: str, read: Callable[[bool], Row[Any] | None], missing: str
+) -> tuple[Row[Any], dict[str, Any]]:
+    """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
+    ("Lock order" above). The unlocked first read only finds the profile; the row returned is read
+    after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
+    found = read(False)
+    profile = (
+        None if found is None else profiles.get(connection, organization_id, found.user_profile_id, for_update=True)
+    )
+    row = None if profile is None else read(True)  # None too if the profile was deleted while we waited
+    if profile is None or row is None:
+        raise NotFound(missing)
+    return row, dict(profile._mapping)
 
 
 def store_standing(
@@ -157,13 +182,19 @@ def submit_application(
     return enrollment_id
 
 
-def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
-    row = repository.get_enrollment(connection, organization_id, enrollment_id)
-    if row is None:
-        raise NotFound("enrollment not found")
+def pending_enrollment(
+    connection: Connection, organization_id: str, enrollment_id: str
+) -> tuple[Row[Any], dict[str, Any]]:
+    """The pending enrollment and its profile, both locked. Raises NotFound, or Conflict once decided."""
+    row, profile = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_enrollment(connection, organization_id, enrollment_id, for_update=for_update),
+        "enrollment not found",
+    )
     if row.status != "pending":
         raise Conflict(f"enrollment is not pending (status: {row.status})", headers={"x-should-retry": "false"})
-    return row
+    return row, profile
 
 
 def approve_enrollment(
@@ -177,8 +208,7 @@ def approve_enrollment(
     now: datetime,
 ) -> None:
     """Approve: the program becomes active with the listed (default: requested) tiers or features."""
-    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
-    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
     granted = list(enrollment.requested) if items is None else items
     new = programs.activate(profile[enrollment.program], enrollment.program, granted, requirements)
@@ -209,8 +239,7 @@ def reject_enrollment(
     connection: Connection, organization_id: str, enrollment_id: str, *, note: str | None, now: datetime
 ) -> None:
     """Reject: the program becomes `rejected`, every tier or feature inactive."""
-    enrollment = pending_enrollment(connection, organization_id, enrollment_id)
-    profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
+    enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
     new = programs.with_status(profile[enrollment.program], enrollment.program, "rejected")
     store_standing(connection, profile, enrollment.program, new, now)
@@ -232,8 +261,7 @@ def open_enforcement_action(
     note: str | None = None,
 ) -> str:
     """Open a restriction or ban at once and return its ID; `updated_at` does not move. Raises NotFound."""
-    if profiles.get(connection, organization_id, profile_id) is None:
-        raise profile_not_found()
+    locked_profile(connection, organization_id, profile_id)  # a profile being deleted is waited for, then not found
     action_id = new_id("enac_")
     repository.insert_action(
         connection,
@@ -257,9 +285,12 @@ def resolve_enforcement_action(
     connection: Connection, organization_id: str, action_id: str, now: datetime, note: str | None = None
 ) -> None:
     """Resolve an open action by operator decision. Raises NotFound, or Conflict when it is not open."""
-    action = repository.get_action(connection, organization_id, action_id)
-    if action is None:
-        raise NotFound("enforcement action not found")
+    action, _ = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_action(connection, organization_id, action_id, for_update=for_update),
+        "enforcement action not found",
+    )
     if not is_open(action._mapping, now):
         raise Conflict("enforcement action is already resolved", headers={"x-should-retry": "false"})
     _resolve(connection, action, "operator", now, note=note)
@@ -322,18 +353,26 @@ def submit_identity_check(
     return check_id
 
 
-def _verifiable_open(connection: Connection, organization_id: str, profile_id: str, now: datetime) -> list[Row[Any]]:
+def _verifiable_open(
+    connection: Connection, organization_id: str, profile_id: str, now: datetime, *, for_update: bool = False
+) -> list[Row[Any]]:
+    """The profile's open verifiable restrictions; `for_update` locks its actions before they are judged
+    (a decision on a check changes them, and the expiry pass must not resolve them meanwhile)."""
     return [
         action
-        for action in repository.actions_of_profile(connection, organization_id, profile_id)
+        for action in repository.actions_of_profile(connection, organization_id, profile_id, for_update=for_update)
         if action.type == "restriction" and action.verifiable and is_open(action._mapping, now)
     ]
 
 
 def submitted_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
-    check = repository.get_identity_check(connection, organization_id, check_id)
-    if check is None:
-        raise NotFound("identity check not found")
+    """The check awaiting a decision, locked after its profile. Raises NotFound, or Conflict once decided."""
+    check, _ = locked_child(
+        connection,
+        organization_id,
+        lambda for_update: repository.get_identity_check(connection, organization_id, check_id, for_update=for_update),
+        "identity check not found",
+    )
     if check.status != "submitted":
         raise Conflict(
             f"identity check is not awaiting a decision (status: {check.status})", headers={"x-should-retry": "false"}
@@ -347,7 +386,7 @@ def approve_identity_check(
     """Approve: every open verifiable restriction of the profile is resolved (`identity_check`)."""
     check = submitted_check(connection, organization_id, check_id)
     repository.update_identity_check(connection, check_id, status="approved", decided_at=now, decision_note=note)
-    for action in _verifiable_open(connection, organization_id, check.user_profile_id, now):
+    for action in _verifiable_open(connection, organization_id, check.user_profile_id, now, for_update=True):
         _resolve(connection, action, "identity_check", now)
 
 
@@ -358,5 +397,5 @@ def reject_identity_check(
     check = submitted_check(connection, organization_id, check_id)
     repository.update_identity_check(connection, check_id, status="rejected", decided_at=now, decision_note=note)
     if not allow_retry:
-        actions = _verifiable_open(connection, organization_id, check.user_profile_id, now)
+        actions = _verifiable_open(connection, organization_id, check.user_profile_id, now, for_update=True)
         repository.set_not_verifiable(connection, [action.id for action in actions])
