@@ -42,6 +42,10 @@ class Settings:
     webhook_max_attempts: int = 15
     webhook_allow_http: bool = False
     webhook_retention_days: int = 30
+    # CIDR ranges webhook deliveries may reach beyond public addresses (webhooks/egress.py).
+    webhook_allow_cidrs: tuple[str, ...] = ()
+    # Attempts one organization may have in flight at once in a dispatcher (webhooks/dispatcher.py).
+    webhook_max_per_organization: int = 8
     # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
     # min(base × 2^(n−1), 4 h) schedule doubles from; the contract fixes it at 30 s.
     webhook_retry_base_seconds: float = 30.0
@@ -61,4 +65,6 @@ class Settings:
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
-        return cls(**json.loads(text))
+        values = json.loads(text)
+        values["webhook_allow_cidrs"] = tuple(values.get("webhook_allow_cidrs", ()))  # JSON has no tuples
+        return cls(**values)

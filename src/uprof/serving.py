@@ -24,6 +24,7 @@ from uprof import logs
 from uprof.app import build_services, create_app
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.db.unit_of_work import Database
+from uprof.webhooks.egress import EgressPolicy
 
 # uvicorn's exit code for a server that could not start.
 STARTUP_FAILURE = 3
@@ -35,6 +36,7 @@ def serve(settings: Settings, database: Database | None = None) -> None:
     serve` migrated: for `sqlite:///:memory:` the only one there is); several open their own."""
     logs.configure(settings.log_level, settings.log_format)
     listening = f"listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})"
+    logs.status(EgressPolicy.from_settings(settings).describe())
     options = uvicorn_options(settings)
     if settings.workers == 1:
         app = create_app(settings, build_services(settings, database))

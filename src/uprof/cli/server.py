@@ -23,7 +23,9 @@ from uprof.cli.support import (
     say,
     secret_key_file_option,
     secret_key_option,
+    webhook_allow_cidr_option,
     webhook_max_attempts_option,
+    webhook_max_per_organization_option,
     webhook_retention_days_option,
     webhook_retry_base_option,
     webhook_timeout_option,
@@ -127,6 +129,8 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     default=False,
     help="Accept http:// webhook endpoint URLs for any host (always allowed for loopback).",
 )
+@webhook_allow_cidr_option
+@webhook_max_per_organization_option
 @webhook_retention_days_option
 @webhook_retry_base_option
 @secret_key_option

@@ -18,7 +18,8 @@ from uprof.webhooks import delivery_log, schemas, service, views
 
 
 def create_endpoint(call: ApiCall) -> dict[str, Any]:
-    new = schemas.new_endpoint(call.body, allow_http=call.services.settings.webhook_allow_http)
+    allow_http, egress = call.services.settings.webhook_allow_http, call.services.egress
+    new = schemas.new_endpoint(call.body, allow_http=allow_http, egress=egress)
     org, now, box = call.principal.organization_id, utc_now(), call.services.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
     return views.new_endpoint_view(created.row._mapping, created.signing_secret)
@@ -44,7 +45,8 @@ def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
-    changes = schemas.endpoint_changes(call.body, allow_http=call.services.settings.webhook_allow_http)
+    allow_http, egress = call.services.settings.webhook_allow_http, call.services.egress
+    changes = schemas.endpoint_changes(call.body, allow_http=allow_http, egress=egress)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
     return views.endpoint_view(row._mapping)
