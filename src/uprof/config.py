@@ -23,6 +23,8 @@ class Settings:
     port: int = 8080
     workers: int = 1
     public_base_url: str | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's `forwarded_allow_ips`).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     sqlite_synchronous: str = "normal"
     max_body_bytes: int = 1_048_576
     client_timeout: int = 30  # seconds a client has to send a whole request (http/protocol.py)

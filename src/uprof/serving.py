@@ -90,6 +90,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # As JSON, uvicorn's messages go through uprof's handler (logs.configure); as text they keep
         # uvicorn's own format.
         "log_config": None if settings.log_format == "json" else LOGGING_CONFIG,
+        # The client address and scheme of a request come from X-Forwarded-For and X-Forwarded-Proto
+        # when the connection comes from one of these proxies (uvicorn's ProxyHeadersMiddleware).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": 5,
         "server_header": False,

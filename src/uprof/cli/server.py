@@ -81,6 +81,14 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Absolute URL used in enrollment and portal links  [default: http://HOST:PORT]",
 )
 @click.option(
+    "--forwarded-allow-ips",
+    envvar="UPROF_FORWARDED_ALLOW_IPS",
+    default="127.0.0.1,::1",
+    show_default=True,
+    help="Comma-separated addresses or networks of the proxies whose X-Forwarded-For and X-Forwarded-Proto "
+    "give a request's client address and scheme (uvicorn's convention; `*` trusts every peer).",
+)
+@click.option(
     "--max-body-bytes",
     envvar="UPROF_MAX_BODY_BYTES",
     type=click.IntRange(1),

@@ -64,8 +64,10 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def secure_cookies(services: Services) -> bool:
-    return services.settings.base_url.startswith("https://")
+def secure_cookies(request: Request) -> bool:
+    """Cookies go out `Secure` when this request came over https (as a trusted proxy reports it, see
+    `--forwarded-allow-ips`) or the public base URL is https."""
+    return request.url.scheme == "https" or services_of(request).settings.base_url.startswith("https://")
 
 
 @dataclass
@@ -145,7 +147,7 @@ def problem(request: Request, status: int, heading: str, message: str) -> Respon
 def to_login(request: Request, *, clear: bool) -> Response:
     response = see_other("/console/login")
     if clear:
-        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(services_of(request)), httponly=True)
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(request), httponly=True)
     return response
 
 
