@@ -144,7 +144,8 @@ def test_the_connection_goes_to_the_address_that_was_checked() -> None:
     inner = Recording()
     with pytest.raises(httpcore.ConnectError):
         asyncio.run(GuardedNetworkBackend(DEVELOPMENT, inner).connect_tcp("localhost", 9))
-    assert inner.hosts == ["127.0.0.1"]  # the address, never the name a second lookup could answer differently
+    # The address, never the name a second lookup could answer differently.
+    assert inner.hosts and set(inner.hosts) <= {"127.0.0.1", "::1"}
 
 
 def test_a_refused_host_reaches_no_socket() -> None:
@@ -153,3 +154,60 @@ def test_a_refused_host_reaches_no_socket() -> None:
         with pytest.raises(AddressNotAllowed):
             asyncio.run(GuardedNetworkBackend(STRICT, inner).connect_tcp(host, 9))
     assert inner.hosts == []
+
+
+class Handshake(Exception):
+    """Raised by the recorded stream's TLS handshake, once it has noted the name it was given."""
+
+
+class RecordedStream(httpcore.AsyncNetworkStream):
+    def __init__(self, seen: dict[str, Any]) -> None:
+        self.seen = seen
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        self.seen["server_hostname"] = server_hostname
+        raise Handshake
+
+
+class Connecting(Recording):
+    """Records where it was asked to connect and hands back a stream that records the TLS handshake."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[str, Any] = {}
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        self.hosts.append(host)
+        return RecordedStream(self.seen)
+
+
+def test_tls_is_for_the_name_while_the_socket_goes_to_the_checked_address() -> None:
+    inner = Connecting()
+
+    async def attempt() -> None:
+        backend = GuardedNetworkBackend(DEVELOPMENT, inner)
+        async with httpcore.AsyncConnectionPool(network_backend=backend) as pool:
+            await pool.request("POST", "https://localhost:8443/hook", content=b"{}")
+
+    with pytest.raises(Handshake):
+        asyncio.run(attempt())
+    assert len(inner.hosts) == 1 and inner.hosts[0] in {"127.0.0.1", "::1"}
+    assert inner.seen == {"server_hostname": "localhost"}
