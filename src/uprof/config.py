@@ -23,6 +23,8 @@ class Settings:
     port: int = 8080
     workers: int = 1
     public_base_url: str | None = None
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's `forwarded_allow_ips`).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     sqlite_synchronous: str = "normal"
     max_body_bytes: int = 1_048_576
     client_timeout: int = 30  # seconds a client has to send a whole request (http/protocol.py)
@@ -42,6 +44,10 @@ class Settings:
     webhook_max_attempts: int = 15
     webhook_allow_http: bool = False
     webhook_retention_days: int = 30
+    # CIDR ranges webhook deliveries may reach beyond public addresses (webhooks/egress.py).
+    webhook_allow_cidrs: tuple[str, ...] = ()
+    # Attempts one organization may have in flight at once in a dispatcher (webhooks/dispatcher.py).
+    webhook_max_per_organization: int = 8
     # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
     # min(base × 2^(n−1), 4 h) schedule doubles from; docs/reference/webhooks.md §6 fixes it at 30 s.
     webhook_retry_base_seconds: float = 30.0
@@ -61,4 +67,6 @@ class Settings:
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
-        return cls(**json.loads(text))
+        values = json.loads(text)
+        values["webhook_allow_cidrs"] = tuple(values.get("webhook_allow_cidrs", ()))  # JSON has no tuples
+        return cls(**values)

@@ -24,6 +24,7 @@ from uprof import logs
 from uprof.app import build_runtime, create_app
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.db.unit_of_work import Database
+from uprof.webhooks.egress import EgressPolicy
 
 # uvicorn's exit code for a server that could not start.
 STARTUP_FAILURE = 3
@@ -35,6 +36,7 @@ def serve(settings: Settings, database: Database | None = None) -> None:
     serve` migrated: for `sqlite:///:memory:` the only one there is); several open their own."""
     logs.configure(settings.log_level, settings.log_format)
     listening = f"listening on http://{settings.host}:{settings.port} (public base URL {settings.base_url})"
+    logs.status(EgressPolicy.from_settings(settings).describe())
     options = uvicorn_options(settings)
     if settings.workers == 1:
         app = create_app(settings, build_runtime(settings, database))
@@ -88,6 +90,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # As JSON, uvicorn's messages go through uprof's handler (logs.configure); as text they keep
         # uvicorn's own format.
         "log_config": None if settings.log_format == "json" else LOGGING_CONFIG,
+        # The client address and scheme of a request come from X-Forwarded-For and X-Forwarded-Proto
+        # when the connection comes from one of these proxies (uvicorn's ProxyHeadersMiddleware).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 10,
         "timeout_keep_alive": 5,
         "server_header": False,

@@ -11,11 +11,12 @@ import ssl
 import time
 from datetime import timedelta
 
-import httpx
+import httpcore
 import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from uprof.webhooks.egress import AddressNotAllowed
 from uprof.webhooks.schedule import retry_delay
 from uprof.webhooks.sender import error_kind
 from uprof.webhooks.signing import new_secret, signature_headers
@@ -112,13 +113,14 @@ def _chained(outer: Exception, cause: BaseException) -> Exception:
 @pytest.mark.parametrize(
     ("failure", "kind"),
     [
-        (httpx.ReadTimeout("slow"), "timeout"),
-        (httpx.ConnectTimeout("slow"), "timeout"),
+        (httpcore.ReadTimeout("slow"), "timeout"),
+        (httpcore.ConnectTimeout("slow"), "timeout"),
         (TimeoutError(), "timeout"),
-        (_chained(httpx.ConnectError("no"), socket.gaierror(-2, "Name or service not known")), "dns_error"),
-        (_chained(httpx.ConnectError("no"), ssl.SSLCertVerificationError("bad certificate")), "tls_error"),
-        (_chained(httpx.ConnectError("no"), ConnectionRefusedError(111, "refused")), "connection_error"),
-        (httpx.RemoteProtocolError("closed"), "connection_error"),
+        (_chained(httpcore.ConnectError("no"), socket.gaierror(-2, "Name or service not known")), "dns_error"),
+        (_chained(httpcore.ConnectError("no"), ssl.SSLCertVerificationError("bad certificate")), "tls_error"),
+        (_chained(httpcore.ConnectError("no"), ConnectionRefusedError(111, "refused")), "connection_error"),
+        (httpcore.RemoteProtocolError("closed"), "connection_error"),
+        (AddressNotAllowed("localhost resolves to no address webhook deliveries may go to"), "address_not_allowed"),
     ],
 )
 def test_failed_attempts_are_classified(failure: Exception, kind: str) -> None:

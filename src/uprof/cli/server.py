@@ -23,7 +23,9 @@ from uprof.cli.support import (
     say,
     secret_key_file_option,
     secret_key_option,
+    webhook_allow_cidr_option,
     webhook_max_attempts_option,
+    webhook_max_per_organization_option,
     webhook_retention_days_option,
     webhook_retry_base_option,
     webhook_timeout_option,
@@ -79,6 +81,14 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Absolute URL used in enrollment and portal links  [default: http://HOST:PORT]",
 )
 @click.option(
+    "--forwarded-allow-ips",
+    envvar="UPROF_FORWARDED_ALLOW_IPS",
+    default="127.0.0.1,::1",
+    show_default=True,
+    help="Comma-separated addresses or networks of the proxies whose X-Forwarded-For and X-Forwarded-Proto "
+    "give a request's client address and scheme (uvicorn's convention; `*` trusts every peer).",
+)
+@click.option(
     "--max-body-bytes",
     envvar="UPROF_MAX_BODY_BYTES",
     type=click.IntRange(1),
@@ -127,6 +137,8 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     default=False,
     help="Accept http:// webhook endpoint URLs for any host (always allowed for loopback).",
 )
+@webhook_allow_cidr_option
+@webhook_max_per_organization_option
 @webhook_retention_days_option
 @webhook_retry_base_option
 @secret_key_option

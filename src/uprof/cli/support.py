@@ -21,6 +21,7 @@ from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.webhooks import service as webhook_endpoints
+from uprof.webhooks.egress import parse_networks
 
 T = TypeVar("T")
 
@@ -83,6 +84,38 @@ webhook_retry_base_option = click.option(
     type=click.FloatRange(0.01, 30.0),
     default=30.0,
     hidden=True,
+)
+
+
+def _cidr_ranges(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each value may hold several ranges, comma- or space-separated (UPROF_WEBHOOK_ALLOW_CIDRS)."""
+    ranges = tuple(part for value in values for part in value.replace(",", " ").split())
+    try:
+        parse_networks(ranges)
+    except ValueError as error:
+        raise click.BadParameter(f"not a CIDR range: {error}") from None
+    return ranges
+
+
+webhook_allow_cidr_option = click.option(
+    "--webhook-allow-cidr",
+    "webhook_allow_cidrs",
+    envvar="UPROF_WEBHOOK_ALLOW_CIDRS",
+    multiple=True,
+    default=(),
+    callback=_cidr_ranges,
+    metavar="CIDR",
+    help="Also let webhook deliveries reach this address range (repeatable; the variable takes a "
+    "comma-separated list). By default only public addresses are reached, and loopback while the "
+    "server listens on loopback only.",
+)
+webhook_max_per_organization_option = click.option(
+    "--webhook-max-per-organization",
+    envvar="UPROF_WEBHOOK_MAX_PER_ORGANIZATION",
+    type=click.IntRange(1, 32),
+    default=8,
+    show_default=True,
+    help="Webhook attempts one organization may have in flight at once, per dispatcher (of 32).",
 )
 
 

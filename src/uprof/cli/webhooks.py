@@ -13,7 +13,9 @@ from uprof.cli.support import (
     reseal_secrets,
     secret_key_file_option,
     secret_key_option,
+    webhook_allow_cidr_option,
     webhook_max_attempts_option,
+    webhook_max_per_organization_option,
     webhook_retention_days_option,
     webhook_retry_base_option,
     webhook_timeout_option,
@@ -30,6 +32,8 @@ def webhooks() -> None:
 @database_url_option
 @webhook_timeout_option
 @webhook_max_attempts_option
+@webhook_allow_cidr_option
+@webhook_max_per_organization_option
 @webhook_retention_days_option
 @webhook_retry_base_option
 @secret_key_option

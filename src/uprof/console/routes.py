@@ -13,6 +13,7 @@ from starlette.routing import Route
 from uprof.console import enrollments, identity_checks, profiles, service, webhook_endpoints, webhooks
 from uprof.console import session as sessions
 from uprof.console.session import SignInRefused
+from uprof.console.throttle import SignInThrottle
 from uprof.console.web import (
     COOKIE,
     COOKIE_PATH,
@@ -44,7 +45,7 @@ def _login_page(request: Request, token: str, status: int = 200, error: str | No
         path=LOGIN_PATH,
         httponly=True,
         samesite="strict",
-        secure=secure_cookies(runtime_of(request)),
+        secure=secure_cookies(request),
     )
     return response
 
@@ -55,7 +56,7 @@ async def login_page(request: Request) -> Response:
         return see_other("/console")
     response = _login_page(request, secrets.token_urlsafe(32))
     if token:
-        response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, secure=secure_cookies(runtime_of(request)))
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, secure=secure_cookies(request))
     return response
 
 
@@ -69,12 +70,17 @@ async def login(request: Request) -> Response:
     presented = form.get("csrf_token")
     if not expected or not isinstance(presented, str) or not hmac.compare_digest(_bytes(expected), _bytes(presented)):
         return problem(request, 403, "This form has expired", FORBIDDEN)
+    throttle, client = _throttle(request), request.client.host if request.client else ""
+    wait = throttle.take(client)
+    if wait is not None:
+        return _too_many_sign_ins(request, wait)
     key = form.get("api_key")
     now = utc_now()
     try:
         created = await runtime.run(lambda c: sessions.sign_in(c, key if isinstance(key, str) else "", now), write=True)
     except SignInRefused as refused:
         return _login_page(request, secrets.token_urlsafe(32), refused.status, refused.message)
+    throttle.refund(client)
     response = see_other("/console")
     response.set_cookie(
         COOKIE,
@@ -83,9 +89,25 @@ async def login(request: Request) -> Response:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=secure_cookies(runtime),
+        secure=secure_cookies(request),
     )
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
+    return response
+
+
+def _throttle(request: Request) -> SignInThrottle:
+    """This process's sign-in throttle, made on first use."""
+    state = request.app.state
+    if not hasattr(state, "console_sign_in_throttle"):
+        state.console_sign_in_throttle = SignInThrottle()
+    throttle: SignInThrottle = state.console_sign_in_throttle
+    return throttle
+
+
+def _too_many_sign_ins(request: Request, seconds: int) -> Response:
+    message = f"Too many sign-ins failed from your address. Wait {seconds} seconds, then try again."
+    response = problem(request, 429, "Too many failed sign-ins", message)
+    response.headers["retry-after"] = str(seconds)
     return response
 
 

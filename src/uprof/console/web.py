@@ -63,8 +63,10 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-def secure_cookies(runtime: Runtime) -> bool:
-    return runtime.settings.base_url.startswith("https://")
+def secure_cookies(request: Request) -> bool:
+    """Cookies go out `Secure` when this request came over https (as a trusted proxy reports it, see
+    `--forwarded-allow-ips`) or the public base URL is https."""
+    return request.url.scheme == "https" or runtime_of(request).settings.base_url.startswith("https://")
 
 
 @dataclass
@@ -144,7 +146,7 @@ def problem(request: Request, status: int, heading: str, message: str) -> Respon
 def to_login(request: Request, *, clear: bool) -> Response:
     response = see_other("/console/login")
     if clear:
-        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(runtime_of(request)), httponly=True)
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure_cookies(request), httponly=True)
     return response
 
 

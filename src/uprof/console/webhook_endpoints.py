@@ -19,7 +19,7 @@ from uprof.console.web import Console, console_page
 from uprof.console.webhooks import LIST, render_list, sent_endpoint_form
 from uprof.http.errors import ApiError, NotFound
 from uprof.timestamps import utc_now
-from uprof.webhooks import schemas, service
+from uprof.webhooks import egress, schemas, service
 from uprof.webhooks.schemas import EVENT_TYPES
 
 ENDPOINTS = LIST + "/endpoints"
@@ -90,10 +90,10 @@ async def endpoint_page(console: Console) -> Response:
 @console_page
 async def create(console: Console) -> Response:
     org, now, box = console.organization_id, utc_now(), console.runtime.secret_box
-    allow_http = console.runtime.settings.webhook_allow_http
+    allow_http, policy = console.runtime.settings.webhook_allow_http, egress.policy_for(console.runtime.settings)
 
     def work(connection: Connection) -> service.CreatedEndpoint:
-        new = schemas.new_endpoint(endpoint_body(console), allow_http=allow_http)
+        new = schemas.new_endpoint(endpoint_body(console), allow_http=allow_http, egress=policy)
         return service.create(connection, org, new, now, box)
 
     try:
@@ -106,14 +106,15 @@ async def create(console: Console) -> Response:
 @console_page
 async def update(console: Console) -> Response:
     endpoint_id, org, now = console.path("endpoint_id"), console.organization_id, utc_now()
-    allow_http = console.runtime.settings.webhook_allow_http
+    allow_http, policy = console.runtime.settings.webhook_allow_http, egress.policy_for(console.runtime.settings)
     body = endpoint_body(console)
     # To the API an empty list means "keep the events"; an edit form with none ticked is a mistake,
     # which the schema then names ("must list at least one event type").
     body["enabled_events"] = body["enabled_events"] or None
 
     def work(connection: Connection) -> None:
-        service.update(connection, org, endpoint_id, schemas.endpoint_changes(body, allow_http=allow_http), now)
+        changes = schemas.endpoint_changes(body, allow_http=allow_http, egress=policy)
+        service.update(connection, org, endpoint_id, changes, now)
 
     try:
         await console.run(work, write=True)

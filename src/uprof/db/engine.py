@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from uprof.db.private_files import create_private_database_file
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL requests use the database from at most this many threads at once (http/endpoint.py). The
 # pool keeps that many connections open, plus room for pages, the console and the webhook dispatcher.
@@ -71,6 +73,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         options["poolclass"] = StaticPool
     else:
         options.update(POOL)
+        create_private_database_file(url)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")

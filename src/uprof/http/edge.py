@@ -112,6 +112,7 @@ def _log_request(scope: Scope, context: RequestContext, route: str, status: int,
     if not log.isEnabledFor(logging.INFO):
         return
     path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", scope["path"])
+    client = scope["client"][0] if scope.get("client") else "-"
     extra: dict[str, Any] = {
         "request_id": context.request_id,
         "method": scope["method"],
@@ -120,5 +121,11 @@ def _log_request(scope: Scope, context: RequestContext, route: str, status: int,
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
         "key_id": context.key_id,
+        # The client's address and scheme as a trusted proxy reported them (--forwarded-allow-ips).
+        "client": client,
+        "scheme": scope.get("scheme"),
     }
-    log.info("%s %s %s %d %.1fms", context.request_id, scope["method"], path, status, seconds * 1000, extra=extra)
+    milliseconds = seconds * 1000
+    log.info(
+        "%s %s %s %d %.1fms %s", context.request_id, scope["method"], path, status, milliseconds, client, extra=extra
+    )

@@ -48,7 +48,8 @@ URL_REQUEST = {
     "minLength": 1,
     "maxLength": MAX_URL,
     "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^#\\x00-\\x20\\x7f-\\x9f]+$",
-    "description": "Absolute https URL with a host, no user info, no fragment.",
+    "description": "Absolute https URL with a host, no user info, no fragment, whose host is not a "
+    "non-public address (loopback, private, link-local, …: a 400 naming `url`).",
     "examples": ["https://platform.example.com/hooks/uprof"],
 }
 # Duplicate event types are accepted and collapse into one.
@@ -74,7 +75,8 @@ ATTEMPT = closed(
         "started_at": TIMESTAMP,
         "duration_ms": {"type": "integer", "minimum": 0},
         "status_code": {"type": ["integer", "null"], "minimum": 100, "maximum": 999},
-        # timeout, connection_error, tls_error or dns_error when no HTTP answer came (docs/reference/webhooks.md §6).
+        # timeout, connection_error, tls_error, dns_error, secret_unreadable or address_not_allowed
+        # when no HTTP answer came (docs/reference/webhooks.md §6).
         "error": NULLABLE_TEXT,
         "response_excerpt": NULLABLE_TEXT,
     }

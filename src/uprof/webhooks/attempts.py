@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row
 
 from uprof.crypto.sealing import SecretBox, SecretUnreadable
 from uprof.webhooks import queue_repository, repository
+from uprof.webhooks.queue_repository import Shares
 from uprof.webhooks.schedule import retry_delay
 from uprof.webhooks.sender import Outcome
 from uprof.webhooks.signing import signature_headers
@@ -41,6 +42,7 @@ class Claim:
 
     delivery_id: str
     endpoint_id: str
+    organization_id: str
     lease: datetime
     event_id: str
     body: str
@@ -61,20 +63,24 @@ class Policy:
     retry_base_seconds: float
 
 
-def any_due(connection: Connection, now: datetime) -> bool:
-    """Whether some delivery is due and unleased (a read, before taking the write lock to claim)."""
-    return queue_repository.any_due(connection, now)
+def any_due(connection: Connection, now: datetime, skip: Collection[str] = ()) -> bool:
+    """Whether some delivery is due and unleased, outside the organizations in `skip` (a read,
+    before taking the write lock to claim)."""
+    return queue_repository.any_due(connection, now, skip)
 
 
-def claim(connection: Connection, now: datetime, limit: int, box: SecretBox) -> list[Claim]:
-    """Lease up to `limit` due deliveries for 60 seconds, with their signing secrets decrypted."""
+def claim(
+    connection: Connection, now: datetime, limit: int, box: SecretBox, shares: Shares | None = None
+) -> list[Claim]:
+    """Lease up to `limit` due deliveries for 60 seconds, with their signing secrets decrypted; with
+    `shares`, none beyond an organization's share of attempts in flight."""
     lease = now + LEASE
-    return [_claim_of(row, lease, now, box) for row in queue_repository.claim(connection, now, lease, limit)]
+    return [_claim_of(row, lease, now, box) for row in queue_repository.claim(connection, now, lease, limit, shares)]
 
 
 def _claim_of(row: Row[Any], lease: datetime, now: datetime, box: SecretBox) -> Claim:
     secrets = _secrets_in_effect(row, now, box)
-    return Claim(row.id, row.endpoint_id, lease, row.event_id, row.body, row.url, secrets)
+    return Claim(row.id, row.endpoint_id, row.organization_id, lease, row.event_id, row.body, row.url, secrets)
 
 
 def _secrets_in_effect(row: Row[Any], now: datetime, box: SecretBox) -> tuple[str, ...]:

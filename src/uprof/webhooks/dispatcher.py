@@ -1,9 +1,11 @@
 """The webhook dispatcher: one per server worker (or `uprof webhooks dispatch`), delivering due deliveries.
 
 It polls every second, and at once when this process commits new work (wakeup.py). Each claimed
-delivery is attempted in its own task, up to MAX_IN_FLIGHT at a time; the outcome is recorded in
-its own unit of work. Every MAINTENANCE_INTERVAL it also runs the maintenance pass. Database work
-runs on worker threads, so the event loop that serves HTTP never blocks on it.
+delivery is attempted in its own task, up to MAX_IN_FLIGHT at a time and up to
+`--webhook-max-per-organization` of one organization (so endpoints that hang cost their own
+organization its slots, not everyone's); the outcome is recorded in its own unit of work. Every
+MAINTENANCE_INTERVAL it also runs the maintenance pass. Database work runs on worker threads, so
+the event loop that serves HTTP never blocks on it.
 
 Stopping: attempts still sending after SHUTDOWN_GRACE are cancelled and recorded as failed with
 the error `timeout` (the POST may well have reached the receiver), so they are retried on the
@@ -18,12 +20,13 @@ import heapq
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-import httpx
+import httpcore
 from sqlalchemy import Connection
 
 from uprof.config import Settings
@@ -32,6 +35,8 @@ from uprof.db.unit_of_work import Database
 from uprof.timestamps import utc_now
 from uprof.webhooks import attempts, sender
 from uprof.webhooks.attempts import Claim, Policy
+from uprof.webhooks.egress import EgressPolicy
+from uprof.webhooks.queue_repository import Shares
 from uprof.webhooks.wakeup import WakeOnCommit
 
 log = logging.getLogger("uprof.webhooks")
@@ -59,14 +64,22 @@ class Sending:
 
 class Dispatcher:
     def __init__(
-        self, database: Database, settings: Settings, box: SecretBox, chores: Sequence[attempts.Chore] = ()
+        self,
+        database: Database,
+        settings: Settings,
+        box: SecretBox,
+        egress: EgressPolicy,
+        chores: Sequence[attempts.Chore] = (),
     ) -> None:
         self._database = database
         self._chores = tuple(chores)
         self._box = box
+        self._egress = egress
         self._timeout = float(settings.webhook_timeout)
         self._retention_days = settings.webhook_retention_days
         self._policy = Policy(settings.webhook_max_attempts, settings.webhook_retry_base_seconds)
+        self._per_organization = settings.webhook_max_per_organization
+        self._in_flight: Counter[str] = Counter()  # attempts under way, per organization
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -95,7 +108,7 @@ class Dispatcher:
         signal_on_commit = WakeOnCommit(self._database, self.wake)
         signal_on_commit.install()
         try:
-            async with sender.make_client(self._timeout) as client:
+            async with sender.make_client(self._egress) as client:
                 while not self._stopping:
                     await self._step(client)
                     await self._pause()
@@ -103,7 +116,7 @@ class Dispatcher:
         finally:
             signal_on_commit.remove()
 
-    async def _step(self, client: httpx.AsyncClient) -> None:
+    async def _step(self, client: httpcore.AsyncConnectionPool) -> None:
         try:
             if time.monotonic() >= self._next_maintenance:
                 self._next_maintenance = time.monotonic() + MAINTENANCE_INTERVAL
@@ -111,29 +124,40 @@ class Dispatcher:
                 await self._run(lambda c: attempts.maintain(c, now, self._retention_days, self._chores))
             room = MAX_IN_FLIGHT - len(self._tasks)
             now = utc_now()
+            shares = Shares(dict(self._in_flight), self._per_organization)
             # A read first: an idle dispatcher never takes SQLite's write lock.
-            if room > 0 and await self._run(lambda c: attempts.any_due(c, now), write=False):
-                claims = await self._run(lambda c: attempts.claim(c, now, room, self._box))
+            if room > 0 and await self._run(lambda c: attempts.any_due(c, now, shares.full()), write=False):
+                claims = await self._run(lambda c: attempts.claim(c, now, room, self._box, shares))
                 self._backlog = len(claims) == room
                 for item in claims:
                     self._start(client, item)
+                if len(claims) < room and any(self._is_full(item.organization_id) for item in claims):
+                    # The claim may have passed over other organizations' deliveries for this one's.
+                    self._wake.set()
         except Exception:  # the database may be briefly unavailable; the next poll tries again
             log.exception("webhook dispatcher step failed")
 
-    def _start(self, client: httpx.AsyncClient, item: Claim) -> None:
+    def _is_full(self, organization_id: str) -> bool:
+        return self._in_flight[organization_id] >= self._per_organization
+
+    def _start(self, client: httpcore.AsyncConnectionPool, item: Claim) -> None:
+        self._in_flight[item.organization_id] += 1
         sending = Sending(item)
         task = asyncio.create_task(self._deliver(client, sending))
         self._tasks.add(task)
         self._sending[task] = sending
-        task.add_done_callback(self._finished)
+        task.add_done_callback(lambda done: self._finished(done, item.organization_id))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[None], organization_id: str) -> None:
         self._tasks.discard(task)
         self._sending.pop(task, None)
-        if self._backlog:
+        self._in_flight[organization_id] -= 1
+        if self._in_flight[organization_id] <= 0:
+            del self._in_flight[organization_id]
+        if self._backlog or self._in_flight[organization_id] == self._per_organization - 1:
             self._wake.set()
 
-    async def _deliver(self, client: httpx.AsyncClient, sending: Sending) -> None:
+    async def _deliver(self, client: httpcore.AsyncConnectionPool, sending: Sending) -> None:
         item = sending.claim
         sending.begin()
         try:
@@ -157,7 +181,7 @@ class Dispatcher:
             # A little late rather than early: an early look finds nothing due and waits a whole poll.
             heapq.heappush(self._retries, time.monotonic() + _seconds_until(retry_at) + RETRY_SLACK)
 
-    async def _attempt(self, client: httpx.AsyncClient, item: Claim) -> sender.Outcome:
+    async def _attempt(self, client: httpcore.AsyncConnectionPool, item: Claim) -> sender.Outcome:
         if not item.can_sign:
             # Sending unsigned would be worse than not sending: the attempt fails, to be retried on
             # schedule (by then the operator may have configured the right key).
@@ -222,7 +246,7 @@ async def running(
 ) -> AsyncIterator[dict[str, asyncio.Task[None]]]:
     """Run a dispatcher for the duration of the block (the server's lifespan). Its task is yielded as
     lifespan state, so `/readyz` can tell whether it is still alive."""
-    dispatcher = Dispatcher(database, settings, box, chores)
+    dispatcher = Dispatcher(database, settings, box, EgressPolicy.from_settings(settings), chores)
     task = asyncio.create_task(dispatcher.run())
     try:
         yield {"webhook_dispatcher": task}
@@ -235,9 +259,10 @@ async def run_until_signalled(
     database: Database, settings: Settings, box: SecretBox, chores: Sequence[attempts.Chore] = ()
 ) -> None:
     """Run a dispatcher until SIGINT or SIGTERM (`uprof webhooks dispatch`)."""
-    dispatcher = Dispatcher(database, settings, box, chores)
+    egress = EgressPolicy.from_settings(settings, listening=False)
+    dispatcher = Dispatcher(database, settings, box, egress, chores)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, dispatcher.stop)
-    log.info("dispatching webhooks (stop with Ctrl-C or SIGTERM)")
+    log.info("dispatching webhooks (stop with Ctrl-C or SIGTERM); %s", egress.describe())
     await dispatcher.run()

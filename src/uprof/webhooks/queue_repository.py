@@ -7,11 +7,13 @@ delivery another worker has claimed since) changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, exists, insert, or_, select, text, update
+from sqlalchemy import Connection, Row, and_, delete, exists, insert, or_, select, text, true, update
 
 from uprof.webhooks.models import webhook_attempt as attempt
 from uprof.webhooks.models import webhook_delivery as delivery
@@ -30,12 +32,42 @@ def _due(now: datetime) -> Any:
     )
 
 
-def any_due(connection: Connection, now: datetime) -> bool:
-    return connection.scalar(select(delivery.c.id).where(_due(now)).limit(1)) is not None
+def _not_of(organizations: Collection[str]) -> Any:
+    return endpoint.c.organization_id.not_in(list(organizations)) if organizations else true()
 
 
-def claim(connection: Connection, now: datetime, lease: datetime, limit: int) -> list[Row[Any]]:
+def any_due(connection: Connection, now: datetime, skip: Collection[str] = ()) -> bool:
+    """Whether a delivery is due, leaving out those of the organizations in `skip`."""
+    query = select(delivery.c.id).join(endpoint, endpoint.c.id == delivery.c.endpoint_id)
+    return connection.scalar(query.where(_due(now), _not_of(skip)).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class Shares:
+    """How many attempts each organization has in flight, and how many it may have (fair dispatch)."""
+
+    in_flight: Mapping[str, int]
+    per_organization: int
+
+    def full(self) -> list[str]:
+        return [org for org, count in self.in_flight.items() if count >= self.per_organization]
+
+    def within(self, rows: Sequence[Any]) -> list[Any]:
+        """The rows, in order, that keep each organization within its share."""
+        counts, kept = Counter(self.in_flight), []
+        for row in rows:
+            if counts[row.organization_id] < self.per_organization:
+                counts[row.organization_id] += 1
+                kept.append(row)
+        return kept
+
+
+def claim(
+    connection: Connection, now: datetime, lease: datetime, limit: int, shares: Shares | None = None
+) -> list[Row[Any]]:
     """Lease up to `limit` due deliveries until `lease`; return them with their event and endpoint.
+    With `shares`, no organization gets more than its share: the deliveries of those already at it
+    are not looked at, and a claim takes no more of one organization than its share leaves.
 
     A due delivery whose endpoint is not enabled is cancelled instead, as disabling would have
     (docs/reference/webhooks.md §3.2). None should exist — disabling cancels what is pending and the outbox
@@ -47,9 +79,9 @@ def claim(connection: Connection, now: datetime, lease: datetime, limit: int) ->
     updates re-check that the deliveries are still due.
     """
     due = (
-        select(delivery.c.id, endpoint.c.state)
+        select(delivery.c.id, endpoint.c.state, endpoint.c.organization_id)
         .join(endpoint, endpoint.c.id == delivery.c.endpoint_id)
-        .where(_due(now))
+        .where(_due(now), _not_of(shares.full() if shares else ()))
         .order_by(delivery.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True, of=delivery)
@@ -59,7 +91,8 @@ def claim(connection: Connection, now: datetime, lease: datetime, limit: int) ->
     if stray:
         cancelled = {"status": "cancelled", "next_attempt_at": None, "finished_at": now}
         connection.execute(update(delivery).where(delivery.c.id.in_(stray), _due(now)).values(cancelled))
-    ids = [row.id for row in rows if row.state == "enabled"]
+    enabled = [row for row in rows if row.state == "enabled"]
+    ids = [row.id for row in (shares.within(enabled) if shares else enabled)]
     if not ids:
         return []
     connection.execute(update(delivery).where(delivery.c.id.in_(ids), _due(now)).values(lease_expires_at=lease))
@@ -67,6 +100,7 @@ def claim(connection: Connection, now: datetime, lease: datetime, limit: int) ->
         select(
             delivery.c.id,
             delivery.c.endpoint_id,
+            endpoint.c.organization_id,
             delivery.c.event_id,
             event.c.body,
             endpoint.c.url,

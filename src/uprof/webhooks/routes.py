@@ -12,13 +12,14 @@ from uprof.http.endpoint import ADMIN_ROUTES, WEBHOOK_ROUTES, ApiCall, Operation
 from uprof.http.listing import Listing
 from uprof.http.query import limit, single
 from uprof.timestamps import utc_now
-from uprof.webhooks import delivery_log, schemas, serializers, service
+from uprof.webhooks import delivery_log, egress, schemas, serializers, service
 
 # --- endpoints ---
 
 
 def create_endpoint(call: ApiCall) -> dict[str, Any]:
-    new = schemas.new_endpoint(call.body, allow_http=call.runtime.settings.webhook_allow_http)
+    allow_http, policy = call.runtime.settings.webhook_allow_http, egress.policy_for(call.runtime.settings)
+    new = schemas.new_endpoint(call.body, allow_http=allow_http, egress=policy)
     org, now, box = call.principal.organization_id, utc_now(), call.runtime.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
     return serializers.new_endpoint_view(created.row._mapping, created.signing_secret)
@@ -44,7 +45,8 @@ def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
-    changes = schemas.endpoint_changes(call.body, allow_http=call.runtime.settings.webhook_allow_http)
+    allow_http, policy = call.runtime.settings.webhook_allow_http, egress.policy_for(call.runtime.settings)
+    changes = schemas.endpoint_changes(call.body, allow_http=allow_http, egress=policy)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
     return serializers.endpoint_view(row._mapping)

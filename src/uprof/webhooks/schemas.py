@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from uprof.http.errors import InvalidRequest, one_of, quote
 from uprof.http.query import choice, choices, limit, single
+from uprof.webhooks.egress import EgressPolicy
 
 EVENT_TYPES = (
     "user_profile.program_status_updated",
@@ -46,9 +47,9 @@ class NewEndpoint:
     description: str
 
 
-def new_endpoint(body: Mapping[str, Any], *, allow_http: bool) -> NewEndpoint:
+def new_endpoint(body: Mapping[str, Any], *, allow_http: bool, egress: EgressPolicy | None = None) -> NewEndpoint:
     """The body of `POST /v1/organizations/webhooks`; raises InvalidRequest naming the first problem."""
-    url = parse_url(body.get("url"), allow_http=allow_http)
+    url = parse_url(body.get("url"), allow_http=allow_http, egress=egress)
     events = _events(body.get("enabled_events"))
     name = _text(body, "name", MAX_NAME) or ""
     description = _text(body, "description", MAX_DESCRIPTION) or ""
@@ -56,11 +57,13 @@ def new_endpoint(body: Mapping[str, Any], *, allow_http: bool) -> NewEndpoint:
     return NewEndpoint(url, events, name, description)
 
 
-def endpoint_changes(body: Mapping[str, Any], *, allow_http: bool) -> dict[str, Any]:
+def endpoint_changes(
+    body: Mapping[str, Any], *, allow_http: bool, egress: EgressPolicy | None = None
+) -> dict[str, Any]:
     """The fields an update sends, validated; `enabled_events: []` means no change and is dropped."""
     changes: dict[str, Any] = {}
     if "url" in body:
-        changes["url"] = parse_url(body["url"], allow_http=allow_http)
+        changes["url"] = parse_url(body["url"], allow_http=allow_http, egress=egress)
     if "enabled_events" in body:
         value = body["enabled_events"]
         if value != []:
@@ -81,9 +84,9 @@ def no_fields(body: Mapping[str, Any]) -> None:
     _only(body, ())
 
 
-def parse_url(value: Any, *, allow_http: bool) -> str:
+def parse_url(value: Any, *, allow_http: bool, egress: EgressPolicy | None = None) -> str:
     """An absolute https URL with a host, no user info and no fragment; http only for loopback
-    hosts unless `allow_http`."""
+    hosts unless `allow_http`; with `egress`, not a literal address (or `localhost`) it refuses."""
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_URL:
         raise InvalidRequest(URL_PROBLEM)
     if _SPACE_OR_CONTROL.search(value) or "#" in value:
@@ -96,9 +99,12 @@ def parse_url(value: Any, *, allow_http: bool) -> str:
         raise InvalidRequest(URL_PROBLEM) from None
     if not host or "@" in parts.netloc:
         raise InvalidRequest(URL_PROBLEM)
-    if parts.scheme == "https" or (parts.scheme == "http" and (allow_http or is_loopback(host))):
-        return value
-    raise InvalidRequest(URL_PROBLEM)
+    if not (parts.scheme == "https" or (parts.scheme == "http" and (allow_http or is_loopback(host)))):
+        raise InvalidRequest(URL_PROBLEM)
+    refused = None if egress is None else egress.refusal(host)
+    if refused is not None:
+        raise InvalidRequest(f"url: the host is a {refused} address, which webhook deliveries may not reach")
+    return value
 
 
 def is_loopback(host: str) -> bool:

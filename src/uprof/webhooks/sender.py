@@ -1,4 +1,10 @@
-"""One delivery attempt over HTTP: a single POST, no redirects, and what came of it (docs/reference/webhooks.md §6)."""
+"""One delivery attempt over HTTP: a single POST, no redirects, and what came of it (docs/reference/webhooks.md §6).
+
+The client is httpcore's connection pool rather than httpx's client: its network backend is the
+place the egress policy sits (egress.py), and it hands over the reply's bytes as they arrive, never
+decompressed. The request asks for `identity` besides, and reading stops at the excerpt's limit, so
+a reply costs at most EXCERPT_BYTES of memory whatever it says or however it is encoded.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpcore
 import httpx
 
 from uprof import __version__
 from uprof.timestamps import utc_now
+from uprof.webhooks.egress import ADDRESS_NOT_ALLOWED, AddressNotAllowed, EgressPolicy, GuardedNetworkBackend
 
 EXCERPT_BYTES = 1024
 USER_AGENT = f"uprof-webhooks/{__version__}"
@@ -25,7 +33,7 @@ class Outcome:
     started_at: datetime
     duration_ms: int
     status_code: int | None
-    error: str | None  # timeout, connection_error, tls_error, dns_error
+    error: str | None  # timeout, connection_error, tls_error, dns_error, address_not_allowed
     response_excerpt: str | None
 
     @property
@@ -33,27 +41,33 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def make_client(timeout: float) -> httpx.AsyncClient:
-    """The dispatcher's HTTP client: redirects are failures, proxies from the environment are not used."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+def make_client(policy: EgressPolicy) -> httpcore.AsyncConnectionPool:
+    """The dispatcher's HTTP client: it connects only where `policy` permits, directly (proxies from
+    the environment are not used) and follows no redirects (httpcore never does)."""
+    return httpcore.AsyncConnectionPool(
+        max_connections=100, max_keepalive_connections=20, network_backend=GuardedNetworkBackend(policy)
     )
 
 
-async def post(client: httpx.AsyncClient, url: str, body: bytes, signature: dict[str, str], timeout: float) -> Outcome:
+async def post(
+    client: httpcore.AsyncConnectionPool, url: str, body: bytes, signature: dict[str, str], timeout: float
+) -> Outcome:
     """POST `body` to `url`; connecting and answering must both fit within `timeout` seconds."""
-    headers = {**signature, "content-type": "application/json", "user-agent": USER_AGENT}
+    headers = {**signature, "content-type": "application/json", "user-agent": USER_AGENT, "accept-encoding": "identity"}
     started_at, started = utc_now(), time.monotonic()
     status: int | None = None
     excerpt = bytearray()
     error: str | None = None
     try:
-        async with asyncio.timeout(timeout), client.stream("POST", url, content=body, headers=headers) as response:
-            status = response.status_code
-            async for chunk in response.aiter_bytes():
+        target = _target(url)
+        async with (
+            asyncio.timeout(timeout),
+            client.stream(
+                "POST", target, headers=list(headers.items()), content=body, extensions=_timeouts(timeout)
+            ) as response,
+        ):
+            status = response.status
+            async for chunk in response.aiter_stream():
                 excerpt += chunk[: EXCERPT_BYTES - len(excerpt)]
                 if len(excerpt) >= EXCERPT_BYTES:
                     break
@@ -63,6 +77,16 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, signature: dict
     duration_ms = round((time.monotonic() - started) * 1000)
     text = None if status is None else _text(bytes(excerpt))
     return Outcome(started_at, duration_ms, status, error, text)
+
+
+def _target(url: str) -> httpcore.URL:
+    """The URL as httpx normalises it (IDNA host, percent-encoded path), in httpcore's terms."""
+    parsed = httpx.URL(url)
+    return httpcore.URL(scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port, target=parsed.raw_path)
+
+
+def _timeouts(seconds: float) -> dict[str, object]:
+    return {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), seconds)}
 
 
 def not_sent(error: str) -> Outcome:
@@ -78,10 +102,13 @@ def cut_short(started_at: datetime, started: float) -> Outcome:
 
 
 def error_kind(failure: BaseException) -> str:
-    """Classify a failed attempt: `timeout`, `dns_error`, `tls_error` or `connection_error`."""
-    if isinstance(failure, TimeoutError | httpx.TimeoutException):
+    """Classify a failed attempt: `timeout`, `address_not_allowed`, `dns_error`, `tls_error` or
+    `connection_error`."""
+    if isinstance(failure, TimeoutError | httpcore.TimeoutException | httpx.TimeoutException):
         return "timeout"
     causes = _causes(failure)
+    if any(isinstance(cause, AddressNotAllowed) for cause in causes):
+        return ADDRESS_NOT_ALLOWED
     if any(isinstance(cause, socket.gaierror) for cause in causes):
         return "dns_error"
     if any(isinstance(cause, ssl.SSLError | ssl.CertificateError) for cause in causes):

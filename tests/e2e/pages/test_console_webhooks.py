@@ -252,6 +252,7 @@ def test_an_endpoint_made_in_the_console_is_the_apis_and_its_secret_is_shown_onc
     [
         (endpoint_fields("ftp://example.com/hook"), "url: must be an absolute https URL"),
         (endpoint_fields("http://example.com/hook"), "url: must be an absolute https URL"),
+        (endpoint_fields("https://169.254.169.254/latest/"), "url: the host is a link-local address, which webhook"),
         (endpoint_fields("https://example.com/hook", []), "enabled_events: must list at least one event type"),
         (endpoint_fields("https://example.com/hook", ["user_profile.deleted"]), "enabled_events[0]: must be one of"),
         (endpoint_fields("https://example.com/hook", name="n" * 256), "name: must be a string of at most 255"),
