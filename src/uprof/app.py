@@ -21,9 +21,11 @@ from starlette.routing import Route
 from uprof import logs, metrics
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
+from uprof.data_controls import routes as data_controls
 from uprof.db import migrate, server_secret
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
+from uprof.external_keys import routes as external_keys
 from uprof.http.context import request_context
 from uprof.http.edge import Edge
 from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
@@ -74,6 +76,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *openapi.routes,
             *admin.routes,
             *webhooks.routes,
+            *data_controls.routes,
+            *external_keys.routes,
             *pages.routes,
             *(console.routes if settings.console else []),
         ],

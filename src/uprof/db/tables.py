@@ -1,8 +1,10 @@
 """Imports every table module so that `metadata` is complete (for Alembic and tests)."""
 
 from uprof.accounts import models as accounts_models  # noqa: F401
+from uprof.data_controls import models as data_controls_models  # noqa: F401
 from uprof.db import server_secret  # noqa: F401
 from uprof.db.base import metadata
+from uprof.external_keys import models as external_keys_models  # noqa: F401
 from uprof.links import models as links_models  # noqa: F401
 from uprof.pages import models as pages_models  # noqa: F401
 from uprof.profiles import models as profiles_models  # noqa: F401
