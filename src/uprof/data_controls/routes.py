@@ -11,9 +11,9 @@ from starlette.routing import Route
 from uprof.data_controls import schemas, service
 from uprof.data_controls.views import data_controls_view
 from uprof.http.endpoint import ADMIN_ROUTES, ApiCall, Operation, RouteRules, api_route
+from uprof.http.revisions import DATA_CONTROLS_BETA
 from uprof.timestamps import utc_now
 
-DATA_CONTROLS_BETA = "google-managed-data-controls-2026-09-01"
 # A profile route (its `user-profiles-*` values are checked as on every profile route) that, like the
 # webhook routes, is unknown (404) to a request without its own beta value.
 DATA_CONTROLS_ROUTES = RouteRules(resolves_revision=True, required_beta=DATA_CONTROLS_BETA)

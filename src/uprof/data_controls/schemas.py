@@ -50,12 +50,11 @@ class ControlChange:
 
 
 def update_body(body: Mapping[str, Any]) -> dict[str, ControlChange]:
-    """The body of `POST …/providers/google/data_controls`: `cmek`, `storage`, or both."""
+    """The body of `POST …/providers/google/data_controls`: `cmek`, `storage`, or both. A control left
+    out (or `null`) keeps what it has, so a body with neither changes nothing (docs/data_controls.md §1)."""
     for key in body:
         if key not in CONTROLS:
             raise InvalidRequest(f"{member_path('', key)}: unknown field")
-    if not any(body.get(control) is not None for control in CONTROLS):
-        raise InvalidRequest("body: send cmek, storage, or both")
     changes = {}
     if body.get("cmek") is not None:
         changes["cmek"] = _control(body["cmek"], "cmek", "external_key_ids", _key_reference)

@@ -139,7 +139,6 @@ def test_keys_the_control_cannot_use_are_refused_with_their_error_codes(org: Org
 
 
 BAD_UPDATES: list[tuple[dict[str, Any], str]] = [
-    ({}, "body: send cmek, storage, or both"),
     ({"cmek": "on"}, "cmek: must be an object"),
     ({"cmek": {"type": "on"}}, "cmek.type: must be one of disabled, enabled"),
     ({"cmek": {"type": "enabled"}}, "cmek.external_key_ids: while the control is on, at least one region"),
