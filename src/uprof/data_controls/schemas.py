@@ -59,7 +59,7 @@ def update_body(body: Mapping[str, Any]) -> dict[str, ControlChange]:
     if body.get("cmek") is not None:
         changes["cmek"] = _control(body["cmek"], "cmek", "external_key_ids", _key_reference)
     if body.get("storage") is not None:
-        changes["storage"] = _control(body["storage"], "storage", "buckets", _bucket_reference)
+        changes["storage"] = _control(body["storage"], "storage", "buckets", bucket_reference)
     return changes
 
 
@@ -95,7 +95,7 @@ def _key_reference(value: Any, path: str) -> dict[str, Any]:
     return {"external_key_id": value}
 
 
-def _bucket_reference(value: Any, path: str) -> dict[str, Any]:
+def bucket_reference(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRequest(f"{path}: must be an object with project_number and bucket_name, or null")
     for key in value:
@@ -150,7 +150,7 @@ def decision(body: Mapping[str, Any], control: str) -> Decision:
     error = body.get("error")
     if error is not None and (not isinstance(error, str) or not 1 <= len(error) <= MAX_ERROR):
         raise InvalidRequest(f"error: must be a string of 1 to {MAX_ERROR} characters")
-    checks = _failed_checks(body.get("failed_checks"))
+    checks = failed_checks(body.get("failed_checks"))
     if status == "failed" and control == "storage" and not checks:
         raise InvalidRequest("failed_checks: a failed bucket needs at least one failed check")
     if status == "active" and error is not None:
@@ -160,7 +160,7 @@ def decision(body: Mapping[str, Any], control: str) -> Decision:
     return Decision(status, error, checks)
 
 
-def _failed_checks(value: Any) -> tuple[dict[str, Any], ...]:
+def failed_checks(value: Any) -> tuple[dict[str, Any], ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or len(value) > MAX_CHECKS:
