@@ -206,3 +206,38 @@ def test_the_operator_can_only_decide_a_pending_region(org: Organization) -> Non
         f"/v1/admin/user_profiles/{profile_id}/data_controls/cmek/mars", json={"status": "active"}
     )
     assert response.status_code == 400 and response.json()["error"]["message"].startswith("region:")
+
+
+BAD_DECISIONS: list[tuple[str, dict[str, Any], str]] = [
+    ("cmek/us", {}, "status: must be one of active, failed"),
+    ("cmek/us", {"status": "done"}, "status: must be one of active, failed"),
+    ("cmek/us", {"status": "failed", "failed_checks": []}, "failed_checks: unknown field for control cmek"),
+    ("cmek/us", {"status": "active", "error": "x"}, "error: only a failed region has an error"),
+    ("storage/eu", {"status": "failed"}, "failed_checks: a failed bucket needs at least one failed check"),
+    (
+        "storage/eu",
+        {"status": "failed", "failed_checks": [{"check": "nope", "message": "m"}]},
+        "failed_checks[0].check",
+    ),
+    ("storage/eu", {"status": "failed", "failed_checks": [{"check": "encryption"}]}, "failed_checks[0].message"),
+    ("cmek/suspension", {"suspended": "yes"}, "suspended: must be a boolean"),
+    ("cmek/suspension", {"suspended": True, "why": 1}, "why: unknown field"),
+    ("disk/suspension", {"suspended": True}, "control: must be one of cmek, storage"),
+]
+
+
+def test_bad_operator_decisions_are_refused_naming_the_field_and_change_nothing(org: Organization) -> None:
+    profile_id = org.profile()
+    key = org.gcp_key(profile_id)
+    data_controls = org.client.beta.user_profiles.providers.google.data_controls
+    data_controls.update(
+        profile_id,
+        cmek={"type": "enabled", "external_key_ids": {"us": key}},
+        storage={"type": "enabled", "buckets": {"eu": BUCKET}},
+    )
+    before = data_controls.retrieve(profile_id)
+    for place, body, message in BAD_DECISIONS:
+        response = org.operator.post(f"/v1/admin/user_profiles/{profile_id}/data_controls/{place}", json=body)
+        assert response.status_code == 400, (place, body, response.text)
+        assert message in response.json()["error"]["message"], (place, body, response.text)
+    assert data_controls.retrieve(profile_id) == before

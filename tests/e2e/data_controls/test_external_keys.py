@@ -144,3 +144,35 @@ def test_standard_keys_and_other_organizations_cannot_reach_a_key(
                 call(key_id)
         assert other.admin.beta.organization.external_keys.list().data == []
     assert org.admin.beta.organization.external_keys.retrieve(key_id).id == key_id
+
+
+BAD_CHANGES: list[tuple[str, dict[str, Any], str]] = [
+    ("", {"geo": "eu"}, "geo: must be one of us"),
+    ("", {"display_name": 5}, "display_name: must be a string"),
+    ("", {"provider_config": {"type": "aws", "kms_arn": "arn:aws:kms:bad"}}, "provider_config.kms_arn: must be"),
+    ("", {"user_profile_id": None}, "user_profile_id: unknown field"),
+    ("/validate", {"status": "success"}, "status: unknown field"),
+]
+BAD_VERDICTS: list[tuple[dict[str, Any], str]] = [
+    ({}, "status: must be one of success, failure"),
+    ({"status": "maybe"}, "status: must be one of success, failure"),
+    ({"status": "success", "error": "x"}, "error: only a failure has an error"),
+    ({"status": "failure", "error": ""}, "error: must be a string of 1 to 1000 characters"),
+    ({"status": "failure", "note": "x"}, "note: unknown field"),
+]
+
+
+def test_bad_changes_and_verdicts_are_refused_naming_the_field_and_change_nothing(org: Organization) -> None:
+    key_id = org.gcp_key(None)
+    keys = org.admin.beta.organization.external_keys
+    before = keys.retrieve(key_id)
+    for suffix, body, message in BAD_CHANGES:
+        response = org.operator.post(
+            f"/v1/organizations/external_keys/{key_id}{suffix}", json=body, headers={"anthropic-version": "2023-06-01"}
+        )
+        assert (response.status_code, response.json()["error"]["type"]) == (400, "invalid_request_error"), body
+        assert message in response.json()["error"]["message"], (body, response.text)
+    for body, message in BAD_VERDICTS:
+        response = org.operator.post(f"/v1/admin/external_keys/{key_id}/validation", json=body)
+        assert response.status_code == 400 and message in response.json()["error"]["message"], (body, response.text)
+    assert keys.retrieve(key_id) == before and keys.validate(key_id).status == "success"
