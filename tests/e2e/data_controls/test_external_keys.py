@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import Server
 from tests.e2e.data_controls.conftest import EXTERNAL_KEYS_CLIENT, KMS_KEY, Organization, new_organization
+from tests.e2e.webhooks.support import Receiver
 from uprof.db.unit_of_work import Database
 
 
@@ -75,23 +76,37 @@ def test_keys_are_listed_newest_first_across_pages(org: Organization) -> None:
 
 
 @compat("validate")
-def test_validation_answers_as_the_operator_decided_and_queues_webhook_events(org: Organization) -> None:
-    key_id = org.gcp_key(None)
+def test_validation_answers_as_the_operator_decided_and_sends_webhook_events(org: Organization) -> None:
+    profile_id = org.profile()
+    key_id = org.gcp_key(profile_id)
     keys = org.admin.beta.organization.external_keys
-    endpoint = org.admin.beta.organization.webhooks.create(
-        url="https://example.com/hook", enabled_events=["external_key.failed", "external_key.recovered"]
-    )
-    assert keys.validate(key_id).model_dump() == {"type": "external_key_validation", "status": "success", "error": None}
-    org.operate(f"/v1/admin/external_keys/{key_id}/validation", {"status": "failure", "error": "permission denied"})
-    failed = keys.validate(key_id)
-    assert (failed.status, failed.error) == ("failure", "permission denied")
-    org.operate(f"/v1/admin/external_keys/{key_id}/validation", {"status": "success"})
-    assert keys.validate(key_id).status == "success"
-    deliveries = org.operator.get("/v1/admin/webhook_deliveries", params={"endpoint_id": endpoint.id}).json()["data"]
-    assert sorted(delivery["event_type"] for delivery in deliveries) == [
-        "external_key.failed",
-        "external_key.recovered",
+    receiver = Receiver()
+    try:
+        endpoint = org.admin.beta.organization.webhooks.create(
+            url=receiver.url("/keys"), enabled_events=["external_key.failed", "external_key.recovered"]
+        )
+        receiver.route("/keys", endpoint.signing_secret)
+        assert keys.validate(key_id).model_dump() == {
+            "type": "external_key_validation",
+            "status": "success",
+            "error": None,
+        }
+        org.operate(f"/v1/admin/external_keys/{key_id}/validation", {"status": "failure", "error": "permission denied"})
+        failed = keys.validate(key_id)
+        assert (failed.status, failed.error) == ("failure", "permission denied")
+        org.operate(f"/v1/admin/external_keys/{key_id}/validation", {"status": "failure", "error": "still denied"})
+        org.operate(f"/v1/admin/external_keys/{key_id}/validation", {"status": "success"})
+        assert keys.validate(key_id).status == "success"
+        delivered = receiver.wait("/keys", 2)
+    finally:
+        receiver.close()
+    # One event per change of outcome (a new error alone is none), each verified by the SDK's unwrap.
+    events = sorted((item.event for item in delivered if item.event is not None), key=lambda event: event.created_at)
+    assert [event.data.model_dump() for event in events] == [
+        {"type": "external_key.failed", "id": key_id, "organization_id": org.organization_id},
+        {"type": "external_key.recovered", "id": key_id, "organization_id": org.organization_id},
     ]
+    assert all(item.verified_with for item in delivered)
 
 
 BAD_CREATES: list[tuple[dict[str, Any], str]] = [
