@@ -20,8 +20,10 @@ from uprof.console import routes as console
 from uprof.crypto import server_keys
 from uprof.crypto.key_file import load_keys
 from uprof.crypto.sealing import SecretBox
+from uprof.data_controls import routes as data_controls
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
+from uprof.external_keys import routes as external_keys
 from uprof.http.context import request_context
 from uprof.http.edge import Edge
 from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
@@ -73,6 +75,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             *openapi.routes,
             *admin.routes,
             *webhooks.routes,
+            *data_controls.routes,
+            *external_keys.routes,
             *pages.routes,
             *(console.routes if settings.console else []),
         ],

@@ -51,6 +51,11 @@ class Settings:
     # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
     # min(base × 2^(n−1), 4 h) schedule doubles from; docs/reference/webhooks.md §6 fixes it at 30 s.
     webhook_retry_base_seconds: float = 30.0
+    # What Google Cloud would take to decide a data control's key or bucket (docs/data_controls.md §4):
+    # a pending region becomes active (or failed) this many seconds after it was set.
+    data_controls_delay: float = 10.0
+    # How long a retired key or bucket stays listed (and must stay usable), in seconds.
+    data_controls_retention: int = 7 * 86_400
 
     @property
     def base_url(self) -> str:

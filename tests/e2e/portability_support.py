@@ -21,6 +21,10 @@ from tests.databases import fresh_database, opened
 from tests.secret_keys import SECRET_KEY_ENVIRONMENT, session_box
 from uprof.accounts import service as accounts
 from uprof.crypto import server_keys
+from uprof.data_controls import service as data_controls
+from uprof.data_controls.schemas import ControlChange, Decision
+from uprof.external_keys import service as external_keys
+from uprof.external_keys.schemas import NewExternalKey
 from uprof.ids import new_id, new_link_token
 from uprof.links.models import link
 from uprof.portability.export import export
@@ -188,6 +192,7 @@ def _seed(c: Connection) -> Seeded:
             expires_at=FAR,
         )
     )
+    _data_controls(c, org, full)
     leased = _webhooks(c, org, org2, full)
     server_keys.load_or_create(c, "cursor_signing_key")
     server_keys.load_or_create(c, "page_csrf_key")
@@ -199,12 +204,38 @@ def _seed(c: Connection) -> Seeded:
         "enrollment": 2,
         "enforcement_action": 4,
         "identity_check": 1,
+        "external_key": 2,
+        "data_controls": 1,
         "webhook_endpoint": 2,
         "webhook_event": 4,
         "webhook_delivery": 3,
         "server_secret": 2,
     }
     return Seeded(counts, leased, standard.key)
+
+
+def _data_controls(c: Connection, organization_id: str, profile_id: str) -> None:
+    """Two keys of the profile, both controls on: a key replaced (so retired), a bucket pending."""
+    config = {"type": "gcp", "key_name": "projects/p/locations/us/keyRings/r/cryptoKeys/{}"}
+    keys = [
+        external_keys.create(
+            c,
+            organization_id,
+            NewExternalKey({**config, "key_name": config["key_name"].format(name)}, "Ünï ✓", "us", profile_id),
+            T0,
+        ).id
+        for name in ("one", "two")
+    ]
+    timing = data_controls.Timing(timedelta(seconds=10), timedelta(days=36_500))  # retired until long after now
+    bucket = {"project_number": "42", "bucket_name": "customer-eu"}
+    for key, moment in ((keys[0], T0), (keys[1], T0 + timedelta(minutes=1))):
+        changes = {"cmek": ControlChange(True, {"us": {"external_key_id": key}})}
+        data_controls.update(c, organization_id, profile_id, changes, moment, timing)
+        data_controls.decide(
+            c, organization_id, profile_id, ("cmek", "us"), Decision("active", None, ()), moment, timing
+        )
+    changes = {"storage": ControlChange(True, {"eu": bucket})}
+    data_controls.update(c, organization_id, profile_id, changes, T0 + timedelta(minutes=2), timing)
 
 
 def _profile(c: Connection, organization_id: str, **values: Any) -> str:

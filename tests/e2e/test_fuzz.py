@@ -45,8 +45,10 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.e2e.conftest import Server
 from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
+from uprof.data_controls import routes as data_controls
 from uprof.db.unit_of_work import Database
-from uprof.http.revision_choice import Revision
+from uprof.external_keys import routes as external_keys
+from uprof.http.revision_choice import DATA_CONTROLS_BETA, Revision
 from uprof.openapi.document import build
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
@@ -135,7 +137,8 @@ def figures(database_url: str) -> Iterator[dict[str, FuzzLog]]:
 def document(revision: str) -> dict[str, Any]:
     """The OpenAPI document the server serves for `revision`, built in-process so that schemathesis can
     generate the tests at collection time; test_the_fuzzed_document_is_the_served_one holds them equal."""
-    return build([*profiles.routes, *admin.routes, *webhooks.routes], DOCUMENT_REVISIONS[revision])
+    routes = [*profiles.routes, *admin.routes, *webhooks.routes, *data_controls.routes, *external_keys.routes]
+    return build(routes, DOCUMENT_REVISIONS[revision])
 
 
 def fuzz_test(revision: str) -> Any:
@@ -206,7 +209,9 @@ def pin_headers(case: Any, revision_beta: str | None, number: int) -> None:
     """
     headers = case.headers if case.headers is not None else {}
     if revision_beta is not None and case.operation.path.startswith("/v1/user_profiles"):
-        headers["anthropic-beta"] = revision_beta
+        # The data controls routes declare their own value instead (their shape is one in every revision).
+        own = case.operation.path.endswith("/data_controls")
+        headers["anthropic-beta"] = DATA_CONTROLS_BETA if own else revision_beta
     if number % 4:
         headers.pop("anthropic-workspace-id", None)
     case.headers = headers
@@ -221,7 +226,7 @@ def test_the_fuzzed_document_is_the_served_one(server: Server, revision: str) ->
 
 POOL = 4  # real objects of each kind
 UNREACHABLE = "http://127.0.0.1:9/hooks"  # webhook URL: nothing listens, every attempt fails at once
-QUIET_EVENTS = ["external_key.failed"]  # subscribed by the aimed endpoints: uprof never emits it
+QUIET_EVENTS = ["external_storage.failed"]  # subscribed by the aimed endpoints: uprof never emits it
 DECISIONS = ("approve", "reject", "resolve", "retry")  # operations after which the object is spent
 
 

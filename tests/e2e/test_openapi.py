@@ -24,7 +24,8 @@ from uprof.app import create_app
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.http.endpoint import SUPPORTED_VERSIONS, ApiEndpoint
-from uprof.http.revision_choice import WEBHOOKS_BETA
+from uprof.http.revision_choice import DATA_CONTROLS_BETA, WEBHOOKS_BETA
+from uprof.openapi.data_controls import CONFLICTS as DATA_CONTROL_CONFLICTS
 from uprof.provider import service as provider
 from uprof.timestamps import format_timestamp, utc_now
 
@@ -378,7 +379,7 @@ def test_requests_built_from_the_document_get_the_documented_answer(
             expected = 200 if "200" in operation["responses"] else 400  # the GA enrollment URL: 400 only
             assert response.status_code == expected, (path, method, response.text)
             tried += 1
-    assert tried == 14
+    assert tried == 18  # 14, and the data controls (read, update, the operator's read) and the External Key list
 
 
 @pytest.mark.parametrize("revision", [revision for revision in REVISION_HEADERS if revision != "ga"])
@@ -450,13 +451,19 @@ def test_each_operation_declares_the_headers_and_statuses_of_its_route(server: S
         beta = declared.get("anthropic-beta", {}).get("schema", {}).get("enum")
         if path.startswith("/v1/organizations/webhooks"):
             assert beta == [WEBHOOKS_BETA]
+        elif path.endswith("/providers/google/data_controls"):
+            assert beta == [DATA_CONTROLS_BETA]
         elif path.startswith("/v1/user_profiles") and revision_beta:
             assert beta == [revision_beta]
         else:
             assert beta is None
         statuses = set(operation["responses"])
         assert statuses - {"200", "409"} == {"400", "401", "403", "404", "413", "429", "500", "529"}
-        assert ("409" in statuses) == (path.startswith("/v1/admin/") and path.endswith(conflicts)), (path, method)
+        admin_conflict = path.startswith("/v1/admin/") and path.endswith(conflicts)
+        assert ("409" in statuses) == (admin_conflict or (path, method.upper()) in DATA_CONTROL_CONFLICTS), (
+            path,
+            method,
+        )
         unavailable = revision == "ga" and path.endswith("/enrollment_url")
         assert ("200" in statuses) is not unavailable, (path, method)
 

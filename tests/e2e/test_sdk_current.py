@@ -911,35 +911,3 @@ def test_relationship_and_access_type_are_one_value(client: anthropic.Anthropic)
     # R1 relationship null means "unchanged", like access_type null elsewhere
     same = client.beta.user_profiles.update(created.id, extra_body={"relationship": None}, betas=[R1_BETA])
     assert same.model_extra == {"relationship": "resold"}
-
-
-# --- offered by the SDK, outside the contract ---------------------------------------------
-
-DATA_CONTROLS = f"anthropic {SDK} beta.user_profiles.providers.google.data_controls"
-
-
-@pytest.mark.parametrize(
-    "operation",
-    [
-        pytest.param(operation, marks=pytest.mark.compat(client=DATA_CONTROLS, operation=operation, served=False))
-        for operation in ("retrieve", "update")
-    ],
-)
-def test_google_data_controls_are_outside_the_contract_and_answer_404(
-    client: anthropic.Anthropic, operation: str
-) -> None:
-    """The SDK offers `/v1/user_profiles/{id}/providers/google/data_controls`; the contract defines no such
-    route, so uprof answers it as any unknown route (docs/api.md), even for a profile that exists."""
-    profile = client.beta.user_profiles.create(name="Ada")
-    data_controls = client.beta.user_profiles.providers.google.data_controls
-    with pytest.raises(anthropic.NotFoundError) as refused:
-        if operation == "retrieve":
-            data_controls.retrieve(profile.id)
-        else:
-            data_controls.update(profile.id, cmek={"type": "disabled"})
-    assert refused.value.response.request.url.path == f"/v1/user_profiles/{profile.id}/providers/google/data_controls"
-    assert refused.value.body == {
-        "type": "error",
-        "error": {"type": "not_found_error", "message": "not found"},
-        "request_id": refused.value.response.headers["request-id"],
-    }

@@ -17,6 +17,7 @@ ORG = "6d1f6a0e-3c2b-4f1e-9a57-2b8c0d4e5f61"
 PROFILE = "uprof_9bTn3QwE5rYu7IoP1aSd2FgH"
 T = "2026-11-26T10:20:00.000000Z"
 BODY = '{"type":"event","id":"event_8Jd3Mx6Qp2Vr9Lz4Tb1Kn7Wc","created_at":"2026-11-26T11:30:00.000000Z","data":{}}'
+EKEY = "ekey_4Hs9Kd2Lq7Xw1Zp6Vt3Bn8Mc"
 SECRET = "whsec_MfKQ9r8GKYqrTZmwv7f5hJ2bD3xN1cL4pS6uV0yA8eE="
 
 VALID: list[dict[str, Any]] = [
@@ -113,6 +114,50 @@ VALID: list[dict[str, Any]] = [
         "decision_note": None,
     },
     {
+        "kind": "external_key",
+        "organization_id": ORG,
+        "id": EKEY,
+        "display_name": "Customer key",
+        "geo": "us",
+        "provider_config": {"type": "gcp", "key_name": "projects/p/locations/us/keyRings/r/cryptoKeys/k"},
+        "user_profile_id": PROFILE,
+        "validation_status": "failure",
+        "validation_error": "permission denied",
+        "validation_changed_at": T,
+        "created_at": T,
+        "updated_at": T,
+    },
+    {
+        "kind": "data_controls",
+        "organization_id": ORG,
+        "user_profile_id": PROFILE,
+        "cmek": {"enabled": True, "suspended": False},
+        "storage": {"enabled": False, "suspended": True},
+        "updated_at": T,
+        "regions": [
+            {
+                "control": "cmek",
+                "region": "us",
+                "configured": {"external_key_id": EKEY},
+                "effective": None,
+                "status": "failed",
+                "pending_since": T,
+                "validated_at": None,
+                "error": "permission denied",
+                "failed_checks": [],
+                "details": None,
+            }
+        ],
+        "retired": [
+            {
+                "control": "storage",
+                "region": "eu",
+                "reference": {"project_number": "42", "bucket_name": "old-bucket"},
+                "expires_at": T,
+            }
+        ],
+    },
+    {
         "kind": "webhook_endpoint",
         "organization_id": ORG,
         "id": "whep_5Nc2Rv8Lq1Tz6Kx3Wm9Pb4Yd",
@@ -179,7 +224,9 @@ def test_a_valid_record_of_every_kind_is_accepted_in_export_order() -> None:
     seen = Seen()
     rows = [row for record in VALID for row in parse(record["kind"], record, seen)]
     tables = [table.name for table, _ in rows]
-    assert tables == [*DATA_KINDS[:-2], "webhook_delivery", "webhook_attempt", "server_secret"]
+    controls = ["data_controls", "data_control_region", "data_control_retired"]
+    kinds = [*DATA_KINDS[:-2], "webhook_delivery", "webhook_attempt", "server_secret"]
+    assert tables == [*kinds[:8], *controls, *kinds[9:]]
     profile = dict(rows[3][1])
     assert (
         profile["name_key"] == "northwind labs"
@@ -187,7 +234,7 @@ def test_a_valid_record_of_every_kind_is_accepted_in_export_order() -> None:
         and profile["metadata"] == {"plan": "pro"}
     )
     assert dict(rows[2][1])["kind"] == "workspace"  # the key's kind, from `key_kind`
-    assert dict(rows[9][1])["lease_expires_at"] is None
+    assert dict(rows[13][1])["lease_expires_at"] is None
 
 
 @pytest.mark.parametrize("index", range(len(VALID)), ids=[record["kind"] for record in VALID])
@@ -240,14 +287,14 @@ def test_each_wrong_value_that_the_api_would_refuse_is_refused() -> None:
         (4, {"user_profile_id": "uprof_unknown"}, "user_profile_id: no user profile with this ID"),
         (5, {"type": "ban"}, "type: a ban is never verifiable and never expires"),
         (5, {"resolution": "operator"}, "resolution: must be set exactly when resolved_at is set"),
-        (7, {"url": "ftp://example.com/"}, "url: must be an absolute https URL"),
-        (7, {"signing_secret": "whsec_c2hvcnQ="}, "signing_secret: must be whsec_ followed by the base64 of 32 bytes"),
-        (8, {"body": BODY.replace("event_8J", "event_9J")}, "body: must be the JSON text of the event's envelope"),
-        (8, {"body": BODY.replace('"data":{}', '"data":{"id":"uprof_' + "x" * 30 + '"}')}, "body: data.id must be"),
-        (8, {"body": BODY.replace('"data":{}', '"data":{"id":7}')}, "body: data.id must be a user profile ID"),
-        (9, {"event_type": "user_profile.enforcement_action_opened"}, "event_type: must be the event's type"),
-        (9, {"attempt_count": 2}, "attempts: must list the delivery's 2 attempts"),
-        (10, {"value": "abc"}, "value: must be 2 to 128 lower-case hexadecimal digits"),
+        (9, {"url": "ftp://example.com/"}, "url: must be an absolute https URL"),
+        (9, {"signing_secret": "whsec_c2hvcnQ="}, "signing_secret: must be whsec_ followed by the base64 of 32 bytes"),
+        (10, {"body": BODY.replace("event_8J", "event_9J")}, "body: must be the JSON text of the event's envelope"),
+        (10, {"body": BODY.replace('"data":{}', '"data":{"id":"uprof_' + "x" * 30 + '"}')}, "body: data.id must be"),
+        (10, {"body": BODY.replace('"data":{}', '"data":{"id":7}')}, "body: data.id must be a user profile ID"),
+        (11, {"event_type": "user_profile.enforcement_action_opened"}, "event_type: must be the event's type"),
+        (11, {"attempt_count": 2}, "attempts: must list the delivery's 2 attempts"),
+        (12, {"value": "abc"}, "value: must be 2 to 128 lower-case hexadecimal digits"),
     ]
     for index, change, message in cases:
         record = {**VALID[index], **change}

@@ -144,6 +144,22 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
 @secret_key_option
 @secret_key_file_option
 @click.option(
+    "--data-controls-delay",
+    envvar="UPROF_DATA_CONTROLS_DELAY",
+    type=click.FloatRange(0, 86_400),
+    default=10.0,
+    show_default=True,
+    help="Seconds until a data control's pending key or bucket passes (or fails, as the operator decided).",
+)
+@click.option(
+    "--data-controls-retention",
+    envvar="UPROF_DATA_CONTROLS_RETENTION",
+    type=click.IntRange(1, 366 * 86_400),
+    default=7 * 86_400,
+    show_default=True,
+    help="Seconds a retired data control key or bucket stays listed.",
+)
+@click.option(
     "--console/--no-console",
     envvar="UPROF_CONSOLE",
     type=ENVIRONMENT_BOOLEAN,

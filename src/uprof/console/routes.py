@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from uprof.console import enrollments, identity_checks, profiles, service, webhook_endpoints, webhooks
+from uprof.console import data_controls, enrollments, identity_checks, profiles, service, webhook_endpoints, webhooks
 from uprof.console import session as sessions
 from uprof.console.session import SignInRefused
 from uprof.console.throttle import SignInThrottle
@@ -145,4 +145,5 @@ routes = [
     *webhooks.routes,
     *webhook_endpoints.routes,
     *profiles.routes,
+    *data_controls.routes,
 ]

@@ -55,6 +55,10 @@ NOTICES = {
     "endpoint_enabled": "Webhook endpoint enabled: events from now on are delivered to it.",
     "endpoint_disabled": "Webhook endpoint disabled: its pending deliveries are cancelled.",
     "endpoint_deleted": "Webhook endpoint deleted, with its delivery log.",
+    "control_suspended": "Data control suspended: every region of it reads suspended.",
+    "control_restored": "Data control restored.",
+    "region_decided": "Region decided.",
+    "validation_saved": "Saved: validating the key answers this from now on.",
 }
 
 

@@ -39,6 +39,8 @@ BETA_REVISIONS = {revision.value: revision for revision in Revision if revision.
 # Recognised `user-profiles-*` values that select no revision.
 IGNORED_PROFILE_BETAS = frozenset({"user-profiles-billing-2026-10-01"})
 WEBHOOKS_BETA = "webhooks-2026-10-07"
+# Required on the data controls routes (docs/data_controls.md §1); like any other value, ignored elsewhere.
+DATA_CONTROLS_BETA = "google-managed-data-controls-2026-09-01"
 
 
 def merge_beta_headers(lines: Iterable[str]) -> list[str]:

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 from uprof import __version__
 from uprof.http.endpoint import ApiEndpoint
 from uprof.http.revision_choice import Revision
-from uprof.openapi import admin, headers, schemas, webhooks
+from uprof.openapi import admin, data_controls, headers, schemas, webhooks
 from uprof.profiles import revisions as shapes
 from uprof.profiles.schemas import ENFORCEMENT_STATUSES
 
@@ -31,6 +31,7 @@ CONFLICTS = frozenset(
         ("/v1/admin/identity_checks/{check_id}/approve", "POST"),
         ("/v1/admin/identity_checks/{check_id}/reject", "POST"),
         ("/v1/admin/webhook_deliveries/{delivery_id}/retry", "POST"),
+        *data_controls.CONFLICTS,
     }
 )
 
@@ -59,6 +60,7 @@ def _operations(revision: Revision) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         **webhooks.OPERATIONS,
         **admin.OPERATIONS,
+        **data_controls.OPERATIONS,
         ("/v1/user_profiles", "POST"): {"summary": "Create a user profile", "body": body, "ok": profile},
         ("/v1/user_profiles", "GET"): {
             "summary": "List user profiles",
@@ -161,7 +163,12 @@ def build(routes: list[BaseRoute], revision: Revision) -> dict[str, Any]:
             },
             "parameters": headers.components(revision),
             "headers": headers.RESPONSE_HEADERS,
-            "schemas": {"Error": schemas.ERROR, **webhooks.COMPONENTS, **admin.components()},
+            "schemas": {
+                "Error": schemas.ERROR,
+                **webhooks.COMPONENTS,
+                **admin.components(),
+                **data_controls.COMPONENTS,
+            },
             "responses": headers.ERROR_RESPONSES,
         },
     }

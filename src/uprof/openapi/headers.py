@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from uprof.http.endpoint import SUPPORTED_VERSIONS, RouteRules
-from uprof.http.revision_choice import WEBHOOKS_BETA, Revision
+from uprof.http.revision_choice import DATA_CONTROLS_BETA, WEBHOOKS_BETA, Revision
 
 VERSION = "AnthropicVersion"
 OPTIONAL_VERSION = "AnthropicVersionOptional"
 REVISION_BETA = "UserProfilesBeta"
 WEBHOOKS = "WebhooksBeta"
+DATA_CONTROLS = "DataControlsBeta"
 WORKSPACE = "AnthropicWorkspaceId"
 
 
@@ -61,6 +62,12 @@ def components(revision: Revision) -> dict[str, Any]:
         f"Required on webhook management routes: without {WEBHOOKS_BETA} they answer 404.",
         required=True,
     )
+    parameters[DATA_CONTROLS] = _header(
+        "anthropic-beta",
+        _fixed(DATA_CONTROLS_BETA),
+        f"Required on the data controls routes: without {DATA_CONTROLS_BETA} they answer 404.",
+        required=True,
+    )
     return parameters
 
 
@@ -68,8 +75,8 @@ def parameters(revision: Revision, rules: RouteRules) -> list[dict[str, Any]]:
     """References to the headers a route of this family declares (check order of docs/reference/http.md §1)."""
     names = [VERSION if rules.version_required else OPTIONAL_VERSION]
     if rules.required_beta is not None:
-        assert rules.required_beta == WEBHOOKS_BETA, "declare the new required beta value here"
-        names.append(WEBHOOKS)
+        assert rules.required_beta in (WEBHOOKS_BETA, DATA_CONTROLS_BETA), "declare the new required beta value here"
+        names.append(WEBHOOKS if rules.required_beta == WEBHOOKS_BETA else DATA_CONTROLS)
     elif rules.resolves_revision and revision is not Revision.GA:
         names.append(REVISION_BETA)
     names.append(WORKSPACE)

@@ -21,8 +21,9 @@ from sqlalchemy import Column, Connection, Select, Table, exists, func, select
 from uprof.accounts.models import api_key, organization, workspace
 from uprof.crypto.sealing import SecretUnreadable
 from uprof.crypto.server_keys import server_secret
+from uprof.data_controls.models import data_controls, external_key
 from uprof.db.unit_of_work import Database
-from uprof.portability import progress, records
+from uprof.portability import data_control_records, progress, records
 from uprof.profiles.models import user_profile
 from uprof.provider.models import enrollment
 from uprof.standing.models import enforcement_action, identity_check
@@ -40,6 +41,8 @@ TABLES: dict[str, Table] = {
     "enrollment": enrollment,
     "enforcement_action": enforcement_action,
     "identity_check": identity_check,
+    "external_key": external_key,
+    "data_controls": data_controls,
     "webhook_endpoint": webhook_endpoint,
     "webhook_event": webhook_event,
     "webhook_delivery": webhook_delivery,
@@ -53,10 +56,15 @@ CONVERTERS: dict[str, Callable[[records.Row], dict[str, Any]]] = {
     "user_profile": records.user_profile,
     "enrollment": records.enrollment,
     "identity_check": records.identity_check,
+    "external_key": data_control_records.external_key_record,
     "webhook_event": records.webhook_event,
     "server_secret": records.server_secret,
 }
-ORDER: dict[str, tuple[str, ...]] = {"workspace": ("organization_id", "id"), "server_secret": ("name",)}
+ORDER: dict[str, tuple[str, ...]] = {
+    "workspace": ("organization_id", "id"),
+    "server_secret": ("name",),
+    "data_controls": ("user_profile_id",),
+}
 ATTEMPT_COLUMNS = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
 
 
@@ -139,6 +147,10 @@ def _records(connection: Connection, kind: str, now: datetime, box: SecretOpener
             yield records.enforcement_action(row, now)
     elif kind == "webhook_delivery":
         yield from _deliveries(connection)
+    elif kind == "data_controls":
+        yield from data_control_records.data_controls_records(
+            connection, _stream(connection, _sorted(connection, kind)), now
+        )
     elif kind == "webhook_endpoint":
         for row in _stream(connection, _sorted(connection, kind)):
             yield _endpoint_record(row, box)

@@ -36,6 +36,8 @@ DATA_KINDS = (
     "enrollment",
     "enforcement_action",
     "identity_check",
+    "external_key",
+    "data_controls",
     "webhook_endpoint",
     "webhook_event",
     "webhook_delivery",

@@ -16,6 +16,7 @@ from typing import Any
 
 from uprof.accounts.models import api_key, organization, workspace
 from uprof.crypto.server_keys import server_secret
+from uprof.portability import data_control_records
 from uprof.portability import profile_validation as profiles
 from uprof.portability import webhook_validation as webhooks
 from uprof.portability.fields import Fields, Invalid
@@ -121,6 +122,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any], Seen], Rows]] = {
     "enrollment": profiles.parse_enrollment,
     "enforcement_action": profiles.parse_enforcement_action,
     "identity_check": profiles.parse_identity_check,
+    "external_key": data_control_records.parse_external_key,
+    "data_controls": data_control_records.parse_data_controls,
     "webhook_endpoint": webhooks.parse_webhook_endpoint,
     "webhook_event": webhooks.parse_webhook_event,
     "webhook_delivery": webhooks.parse_webhook_delivery,

@@ -103,6 +103,11 @@ def parse_webhook_event(record: Mapping[str, Any], seen: Seen) -> Rows:
     # The profile the event is about, for the console's per-profile delivery list (none if absent).
     data = envelope.get("data")
     profile_id = data.get("id") if isinstance(data, dict) else None
+    # An `external_key.*` event is about a key (docs/data_controls.md §5); it is filed under no profile.
+    if isinstance(event_type, str) and event_type.startswith("external_key."):
+        if not (isinstance(profile_id, str) and profile_id.startswith("ekey_")):
+            raise Invalid("body: data.id must be an External Key ID")
+        profile_id = None
     if profile_id is not None and not (
         isinstance(profile_id, str) and profile_id.startswith("uprof_") and len(profile_id) <= PROFILE_ID_LENGTH
     ):

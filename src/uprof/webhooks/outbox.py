@@ -29,6 +29,8 @@ from uprof.webhooks.wakeup import note_new_work
 PROGRAM_STATUS_UPDATED = "user_profile.program_status_updated"
 ENFORCEMENT_ACTION_OPENED = "user_profile.enforcement_action_opened"
 ENFORCEMENT_ACTION_RESOLVED = "user_profile.enforcement_action_resolved"
+EXTERNAL_KEY_FAILED = "external_key.failed"
+EXTERNAL_KEY_RECOVERED = "external_key.recovered"
 
 
 def record(
@@ -45,6 +47,26 @@ def record(
     if enforcement_action_id is not None:
         data["enforcement_action_id"] = enforcement_action_id
     data["organization_id"] = organization_id
+    return _store(connection, organization_id, event_type, data, now, profile_id)
+
+
+def record_external_key_event(
+    connection: Connection, organization_id: str, event_type: str, key_id: str, profile_id: str | None, now: datetime
+) -> str:
+    """Store an `external_key.*` event (`data.id` is the key) and its deliveries; return the event ID.
+    A key bound to a profile files the event under that profile, so its console page lists it."""
+    data = {"type": event_type, "id": key_id, "organization_id": organization_id}
+    return _store(connection, organization_id, event_type, data, now, profile_id)
+
+
+def _store(
+    connection: Connection,
+    organization_id: str,
+    event_type: str,
+    data: dict[str, str],
+    now: datetime,
+    profile_id: str | None,
+) -> str:
     event_id = new_id("event_")
     body = orjson.dumps({"type": "event", "id": event_id, "created_at": format_timestamp(now), "data": data})
     connection.execute(
