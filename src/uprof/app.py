@@ -21,6 +21,9 @@ from starlette.routing import Route
 from uprof import logs, metrics
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
+from uprof.controls import clock_follower
+from uprof.controls import routes as controls
+from uprof.controls.hook import TestControlsHook
 from uprof.db import migrate, server_secret
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
@@ -76,8 +79,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *webhooks.routes,
             *pages.routes,
             *(console.routes if settings.console else []),
+            *(controls.routes if settings.test_controls else []),
         ],
-        middleware=[Middleware(Edge, page_error=page_errors.last_resort)],
+        middleware=[
+            Middleware(Edge, page_error=page_errors.last_resort),
+            *([Middleware(TestControlsHook, services=services)] if settings.test_controls else []),
+        ],
         exception_handlers={
             ApiError: render_api_error,
             HTTPException: render_http_exception,
@@ -102,7 +109,10 @@ async def _lifespan(services: Services, settings: Settings) -> AsyncIterator[dic
     keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
     try:
         with keep:
-            async with dispatcher.running(database, settings, box) as state:
+            async with (
+                dispatcher.running(database, settings, box) as state,
+                clock_follower.following(database, on=settings.test_controls),
+            ):
                 # What start-up made (modules, tables, compiled statements) lives as long as the process:
                 # frozen, it is left out of the full garbage collections that would otherwise re-scan it
                 # all (about 40 ms, stalling every request in flight) while requests run.

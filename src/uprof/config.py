@@ -45,6 +45,9 @@ class Settings:
     # Test-only (hidden `UPROF_WEBHOOK_RETRY_BASE_SECONDS`): the first retry delay that the
     # min(base × 2^(n−1), 4 h) schedule doubles from; the contract fixes it at 30 s.
     webhook_retry_base_seconds: float = 30.0
+    # The test double (docs/testing.md): the control API under /_uprof/, the virtual clock, the request
+    # journal and faults. Never on a production server.
+    test_controls: bool = False
 
     @property
     def base_url(self) -> str:

@@ -1,6 +1,7 @@
 """Imports every table module so that `metadata` is complete (for Alembic and tests)."""
 
 from uprof.accounts import models as accounts_models  # noqa: F401
+from uprof.controls import models as controls_models  # noqa: F401
 from uprof.db import server_secret  # noqa: F401
 from uprof.db.base import metadata
 from uprof.links import models as links_models  # noqa: F401

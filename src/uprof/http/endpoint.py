@@ -90,6 +90,9 @@ Handler = Callable[[ApiCall], Any]
 class Operation:
     handler: Handler
     takes_body: bool = False
+    # The handler returns an awaitable, awaited on the event loop for the answer (one that waits on
+    # the network, like the test double's webhook flush).
+    awaits: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,14 @@ class ApiEndpoint:
             body = self._respond(received)
         else:
             body = await services.database_threads.run(lambda: self._respond(received))
+        if operation.awaits:
+            body = orjson.dumps(await body)
         await Response(body, media_type="application/json")(scope, receive, send)
 
-    def _respond(self, received: _Received) -> bytes:
+    def _respond(self, received: _Received) -> Any:
         call = _accept(received, self.rules)
-        return orjson.dumps(received.operation.handler(call))
+        result = received.operation.handler(call)
+        return result if received.operation.awaits else orjson.dumps(result)
 
 
 def _accept(received: _Received, rules: RouteRules) -> ApiCall:

@@ -1,0 +1,38 @@
+"""The pytest plugin as a user meets it: `project/` is a user's test suite, copied out of the source
+tree and run by a separate `pytest` that finds the plugin only through the installed package's
+`pytest11` entry point (`-p uprof`, autoloading off), on each backend."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).parent / "project"
+
+
+def run_user_suite(folder: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **{name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "UPROF_TEST_DATABASE_URL")},
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "UPROF_TEST_DATABASE_URL": database_url,
+    }
+    command = [sys.executable, "-m", "pytest", "-p", "uprof", "-p", "no:cacheprovider", "-W", "error", "-q", *arguments]
+    return subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, timeout=300)
+
+
+def test_a_user_suite_passes_with_the_installed_plugin(database_url: str, tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    shutil.copytree(PROJECT, suite)
+    result = run_user_suite(suite, database_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_the_plugin_can_be_turned_off(tmp_path: Path) -> None:
+    (tmp_path / "test_off.py").write_text("def test_needs_uprof(uprof):\n    pass\n")
+    command = [sys.executable, "-m", "pytest", "-p", "no:uprof", "-p", "no:cacheprovider", "-q", "test_off.py"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "fixture 'uprof' not found" in result.stdout
