@@ -44,17 +44,22 @@ class Org:
         self.organization_id = organization_id
         self.api_key = api_key
         self.admin_key = admin_key
+        self._clients: list[Any] = []  # the synchronous SDK clients handed out, closed with the organization
 
     def client(self, **kwargs: Any) -> Any:
         """`anthropic.Anthropic` for this organization's standard key; `kwargs` pass through."""
-        return _sdk("Anthropic")(**{"base_url": self.base_url, "api_key": self.api_key, **kwargs})
+        return self._handed_out(_sdk("Anthropic")(**{"base_url": self.base_url, "api_key": self.api_key, **kwargs}))
 
     def async_client(self, **kwargs: Any) -> Any:
         return _sdk("AsyncAnthropic")(**{"base_url": self.base_url, "api_key": self.api_key, **kwargs})
 
     def admin_client(self, **kwargs: Any) -> Any:
         """The SDK with the admin key (webhook endpoints need it)."""
-        return _sdk("Anthropic")(**{"base_url": self.base_url, "api_key": self.admin_key, **kwargs})
+        return self._handed_out(_sdk("Anthropic")(**{"base_url": self.base_url, "api_key": self.admin_key, **kwargs}))
+
+    def _handed_out(self, client: Any) -> Any:
+        self._clients.append(client)
+        return client
 
     @cached_property
     def _control(self) -> httpx.Client:
@@ -95,6 +100,10 @@ class Org:
         return result
 
     def close(self) -> None:
+        """Stop the webhook receiver and close the connections of the clients handed out (an async
+        client is closed by its own `async with`)."""
+        for client in self._clients:
+            client.close()
         if "webhooks" in self.__dict__:
             self.webhooks.close()
         if "_control" in self.__dict__:

@@ -5,12 +5,22 @@ tree and run by a separate `pytest` that finds the plugin only through the insta
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).parent / "project"
+GUIDE = Path(__file__).parents[3] / "docs" / "testing.md"
+
+
+def docs_example() -> str:
+    """The Python example of docs/testing.md: its one ```python block that defines tests."""
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
+    examples = [block for block in blocks if "def test_" in block]
+    assert len(examples) == 1, "docs/testing.md should hold one Python example of tests"
+    return examples[0]
 
 
 def run_user_suite(folder: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -23,11 +33,13 @@ def run_user_suite(folder: Path, database_url: str, *arguments: str) -> subproce
     return subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True, timeout=300)
 
 
-def test_a_user_suite_passes_with_the_installed_plugin(database_url: str, tmp_path: Path) -> None:
+def test_a_user_suite_and_the_docs_example_pass_with_the_installed_plugin(database_url: str, tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     shutil.copytree(PROJECT, suite)
-    result = run_user_suite(suite, database_url)
+    (suite / "test_docs_example.py").write_text(docs_example())
+    result = run_user_suite(suite, database_url, "-rA")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED test_docs_example.py::test_approval_reaches_the_platform" in result.stdout
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
