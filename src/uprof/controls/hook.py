@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -60,19 +61,24 @@ class TestControlsHook:
 
     def _before(self, key: str | None, method: str, path: str) -> tuple[Principal | None, Fault | None]:
         """The clock caught up; the caller's principal, and the fault rule its request uses up, if any."""
-        self._database(service.refresh_clock, write=False)
         principal = None if key is None else self.services.principals.authenticate(key, utc_now())
         if principal is None:
+            self._database(service.refresh_clock, write=False)
             return None, None
         organization_id = principal.organization_id
-        if not self._database(lambda c: service.any_fault_matches(c, organization_id, method, path), write=False):
+
+        def look(connection: Connection) -> bool:
+            service.refresh_clock(connection)
+            return service.any_fault_matches(connection, organization_id, method, path)
+
+        if not self._database(look, write=False):  # a read: most requests meet no fault
             return principal, None
         return principal, self._database(lambda c: service.take_fault(c, organization_id, method, path), write=True)
 
     async def _journaled(
         self, scope: Scope, receive: Receive, send: Send, principal: Principal, fault: Fault | None
     ) -> None:
-        context = request_context(scope)
+        context, arrived = request_context(scope), utc_now()
         body = bytearray()
         held: list[Message] = []
 
@@ -99,19 +105,22 @@ class TestControlsHook:
             except Exception as error:
                 api_error: ApiError = Overloaded() if isinstance(error, DatabaseBusy) else InternalError()
                 held = _error_messages(api_error, context.request_id)
-                await self._record(scope, principal, bytes(body), held)
+                await self._record(scope, principal, arrived, bytes(body), held)
                 raise
-        await self._record(scope, principal, bytes(body), held)
+        await self._record(scope, principal, arrived, bytes(body), held)
         for message in held:
             await send(message)
 
-    async def _record(self, scope: Scope, principal: Principal, body: bytes, held: list[Message]) -> None:
+    async def _record(
+        self, scope: Scope, principal: Principal, arrived: datetime, body: bytes, held: list[Message]
+    ) -> None:
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 0)
         answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         route = getattr(scope.get("route"), "path", None)
         entry = {
             "organization_id": principal.organization_id,
             "id": request_context(scope).request_id,
+            "at": arrived,
             "method": scope["method"],
             "path": scope["path"],
             "route": route,

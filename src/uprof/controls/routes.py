@@ -13,7 +13,11 @@ from typing import Any
 from starlette.routing import Route
 
 from uprof.controls import flush, schemas, service
-from uprof.http.endpoint import ADMIN_ROUTES, ApiCall, Operation, api_route
+from uprof.http.endpoint import ApiCall, Operation, RouteRules, api_route
+
+# The Admin API's checks (an admin key; anthropic-version optional), without taking from the key's
+# rate-limit bucket: a test's controls must not change the limits its code meets.
+CONTROL_ROUTES = RouteRules(version_required=False, admin_only=True, rate_limited=False)
 
 
 def create_organization(call: ApiCall) -> dict[str, str]:
@@ -73,11 +77,13 @@ def flush_webhooks(call: ApiCall) -> Awaitable[dict[str, int]]:
 
 
 routes: list[Route] = [
-    api_route("/_uprof/organizations", {"POST": Operation(create_organization, takes_body=True)}, ADMIN_ROUTES),
-    api_route("/_uprof/reset", {"POST": Operation(reset)}, ADMIN_ROUTES),
-    api_route("/_uprof/clock", {"GET": Operation(clock)}, ADMIN_ROUTES),
-    api_route("/_uprof/clock/advance", {"POST": Operation(advance_clock, takes_body=True)}, ADMIN_ROUTES),
-    api_route("/_uprof/requests", {"GET": Operation(list_requests), "DELETE": Operation(clear_requests)}, ADMIN_ROUTES),
+    api_route("/_uprof/organizations", {"POST": Operation(create_organization, takes_body=True)}, CONTROL_ROUTES),
+    api_route("/_uprof/reset", {"POST": Operation(reset)}, CONTROL_ROUTES),
+    api_route("/_uprof/clock", {"GET": Operation(clock)}, CONTROL_ROUTES),
+    api_route("/_uprof/clock/advance", {"POST": Operation(advance_clock, takes_body=True)}, CONTROL_ROUTES),
+    api_route(
+        "/_uprof/requests", {"GET": Operation(list_requests), "DELETE": Operation(clear_requests)}, CONTROL_ROUTES
+    ),
     api_route(
         "/_uprof/faults",
         {
@@ -85,7 +91,7 @@ routes: list[Route] = [
             "GET": Operation(list_faults),
             "DELETE": Operation(clear_faults),
         },
-        ADMIN_ROUTES,
+        CONTROL_ROUTES,
     ),
-    api_route("/_uprof/webhooks/flush", {"POST": Operation(flush_webhooks, awaits=True)}, ADMIN_ROUTES),
+    api_route("/_uprof/webhooks/flush", {"POST": Operation(flush_webhooks, awaits=True)}, CONTROL_ROUTES),
 ]

@@ -86,10 +86,10 @@ def refresh_clock(connection: Connection) -> bool:
 
 
 def record_request(connection: Connection, entry: dict[str, Any], *, trim: bool) -> None:
-    """Journal one request; with `trim`, drop the organization's requests beyond the newest kept."""
+    """Journal one request (`entry` holds the columns, `at` the moment it arrived); with `trim`, drop the
+    organization's requests beyond the newest kept."""
     values = {
         **entry,
-        "at": utc_now(),
         **{name: orjson.dumps(entry[name]).decode() for name in ("query", "headers", "body", "response_body")},
     }
     repository.insert_request(connection, values)

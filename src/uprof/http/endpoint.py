@@ -103,6 +103,7 @@ class RouteRules:
     admin_only: bool = False
     resolves_revision: bool = False  # profile routes: anthropic-beta selects the revision
     required_beta: str | None = None  # webhook routes: 404 without it
+    rate_limited: bool = True  # the test double's control API is not (docs/testing.md §3)
 
 
 PROFILE_ROUTES = RouteRules(resolves_revision=True)
@@ -185,10 +186,10 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         revision, context.workspace_id = _check_key_use(headers, rules, principal, requested_workspace, workspace_known)
     except ApiError:
         # Checks 5-8 cost no token, but the answer still shows the bucket (http.md §8, §15).
-        if services.settings.rate_limit:
+        if services.settings.rate_limit and rules.rate_limited:
             _show_bucket(services, context, take=False)
         raise
-    if services.settings.rate_limit:
+    if services.settings.rate_limit and rules.rate_limited:
         _show_bucket(services, context, take=True)
     call = ApiCall(request, services, context, principal, revision)
     if received.operation.takes_body:

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.secret_keys import SECRET_KEY_ENVIRONMENT
+
 PROJECT = Path(__file__).parent / "project"
 GUIDE = Path(__file__).parents[3] / "docs" / "testing.md"
 
@@ -26,6 +28,9 @@ def docs_example() -> str:
 def run_user_suite(folder: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     environment = {
         **{name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "UPROF_TEST_DATABASE_URL")},
+        # The session's database holds webhook secrets sealed with the session's key, as a user's
+        # shared test database would hold theirs: the user gives that key (docs/testing.md §2).
+        **SECRET_KEY_ENVIRONMENT,
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "UPROF_TEST_DATABASE_URL": database_url,
     }
