@@ -5,21 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, insert, select, update
 
 from uprof.controls.models import test_clock, test_fault, test_request
+from uprof.db.prepared import Prepared
 from uprof.links.models import link
 from uprof.profiles.models import user_profile
 from uprof.provider.models import enforcement_action, enrollment, identity_check
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 
 CLOCK_ROW = 1
+_JOURNAL_COLUMNS = tuple(column.key for column in test_request.columns if column.key != "seq")
 
-_offset_query = select(test_clock.c.offset_micros).where(test_clock.c.id == CLOCK_ROW)
+# What every /v1/ request of a server with --test-controls runs: prepared (uprof.db.prepared).
+_OFFSET = Prepared(select(test_clock.c.offset_micros).where(test_clock.c.id == CLOCK_ROW))
+_FAULTS = Prepared(
+    select(test_fault)
+    .where(test_fault.c.organization_id == bindparam("b_org"), test_fault.c.remaining > 0)
+    .order_by(test_fault.c.seq)
+)
+_INSERT_REQUEST = Prepared(insert(test_request), column_keys=_JOURNAL_COLUMNS)
 
 
 def clock_offset_micros(connection: Connection) -> int:
-    return int(connection.scalar(_offset_query) or 0)
+    row = _OFFSET.first(connection, {})
+    return 0 if row is None else int(row["offset_micros"])
 
 
 def add_to_clock(connection: Connection, micros: int) -> int:
@@ -33,7 +43,7 @@ def add_to_clock(connection: Connection, micros: int) -> int:
 
 
 def insert_request(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(test_request).values(values))
+    _INSERT_REQUEST.run(connection, values)
 
 
 def trim_journal(connection: Connection, organization_id: str, keep: int) -> None:
@@ -71,9 +81,9 @@ def insert_fault(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(test_fault).values(values))
 
 
-def faults(connection: Connection, organization_id: str) -> list[Row[Any]]:
-    query = select(test_fault).where(test_fault.c.organization_id == organization_id, test_fault.c.remaining > 0)
-    return list(connection.execute(query.order_by(test_fault.c.seq)))
+def faults(connection: Connection, organization_id: str) -> list[dict[str, Any]]:
+    """The organization's rules still in force, in the order they were added."""
+    return _FAULTS.rows(connection, {"b_org": organization_id})
 
 
 def use_fault(connection: Connection, fault_id: str) -> bool:

@@ -139,7 +139,7 @@ def add_fault(connection: Connection, organization_id: str, rule: FaultRule) -> 
 
 
 def faults(connection: Connection, organization_id: str) -> list[dict[str, Any]]:
-    return [_fault_view(row._mapping) for row in repository.faults(connection, organization_id)]
+    return [_fault_view(row) for row in repository.faults(connection, organization_id)]
 
 
 def _fault_view(row: Any) -> dict[str, Any]:
@@ -156,15 +156,15 @@ def any_fault_matches(connection: Connection, organization_id: str, method: str,
     return any(_matches(row, method, path) for row in repository.faults(connection, organization_id))
 
 
-def _matches(row: Row[Any], method: str, path: str) -> bool:
-    return row.method in ("*", method) and path_matches(row.path, path)
+def _matches(row: dict[str, Any], method: str, path: str) -> bool:
+    return row["method"] in ("*", method) and path_matches(row["path"], path)
 
 
 def take_fault(connection: Connection, organization_id: str, method: str, path: str) -> Fault | None:
     """The first of the organization's rules that matches the request, with one of its `times` used up."""
     for row in repository.faults(connection, organization_id):
-        if _matches(row, method, path) and repository.use_fault(connection, row.id):
-            return Fault(row.status, row.delay_ms, row.retry_after)
+        if _matches(row, method, path) and repository.use_fault(connection, row["id"]):
+            return Fault(row["status"], row["delay_ms"], row["retry_after"])
     return None
 
 

@@ -163,3 +163,24 @@ def test_created_at_follows_the_clock(uprof):
     now = uprof.clock.advance(days=3)
     profile = uprof.client().beta.user_profiles.create(name="Later")
     assert abs(profile.created_at - now) < timedelta(minutes=1)
+
+
+def test_the_operator_rejects_and_resolves_and_the_events_arrive(uprof, uprof_server):
+    assert uprof.base_url == uprof_server.base_url
+    client = uprof.client()
+    profile = client.beta.user_profiles.create(name="Reviewed")
+    uprof.webhooks.subscribe(
+        events=["user_profile.enforcement_action_opened", "user_profile.enforcement_action_resolved"]
+    )
+    action = uprof.operator.open_action(profile.id, type="restriction", reason="unspecified", verifiable=True)
+    portal = client.beta.user_profiles.action_urls.create(profile.id, action={"type": "enroll_end_user"}).url
+    check = uprof.end_user.verify_identity(portal)
+    assert uprof.operator.reject_identity_check(check["id"], allow_retry=False)["status"] == "rejected"
+    assert uprof.operator.resolve_action(action["id"], note="cleared")["resolution"] == "operator"
+    flushed = uprof.flush_webhooks()
+    assert flushed["failed"] == 0
+    opened = uprof.webhooks.wait_for("user_profile.enforcement_action_opened")
+    closed = uprof.webhooks.wait_for("user_profile.enforcement_action_resolved")
+    assert opened["data"]["enforcement_action_id"] == closed["data"]["enforcement_action_id"] == action["id"]
+    assert {event["id"] for event in uprof.webhooks.received()} == {opened["id"], closed["id"]}
+    assert uprof.operator.enrollments(user_profile_id=profile.id) == []
