@@ -9,7 +9,6 @@ call finds it there. The answer is held until then: every `/v1/` answer is one s
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ import orjson
 from sqlalchemy import Connection
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uprof.accounts.service import Principal
@@ -34,14 +34,14 @@ from uprof.timestamps import utc_now
 T = TypeVar("T")
 
 SECRET_HEADERS = ("x-api-key", "authorization")
-TRIM_EVERY = 100  # journal inserts between two trims of an organization's journal to the newest kept
+TRIM_EVERY = 100  # an organization's journal inserts (in this process) between two trims to the newest kept
 
 
 class TestControlsHook:
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
-        self._inserts = itertools.count(1)
+        self._inserts: dict[str, int] = {}  # journal inserts per organization in this process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,21 +116,24 @@ class TestControlsHook:
     ) -> None:
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 0)
         answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        route = getattr(scope.get("route"), "path", None)
+        organization_id = principal.organization_id
         entry = {
-            "organization_id": principal.organization_id,
+            "organization_id": organization_id,
             "id": request_context(scope).request_id,
             "at": arrived,
             "method": scope["method"],
             "path": scope["path"],
-            "route": route,
+            "route": _route_of(scope),
             "query": _query(scope.get("query_string", b"")),
             "headers": _headers(scope),
             "body": _body(body),
             "status": status,
             "response_body": _json_or_none(answer),
         }
-        trim = next(self._inserts) % TRIM_EVERY == 0
+        if len(self._inserts) > 10_000:  # forget idle organizations' counts now and then
+            self._inserts.clear()
+        count = self._inserts[organization_id] = self._inserts.get(organization_id, 0) + 1
+        trim = count % TRIM_EVERY == 0
         await self._off_loop(lambda: self._database(lambda c: service.record_request(c, entry, trim=trim), write=True))
 
     def _database(self, work: Callable[[Connection], T], *, write: bool) -> T:
@@ -143,6 +146,18 @@ class TestControlsHook:
         if threads is None:
             return work()
         return await threads.run(work)
+
+
+def _route_of(scope: Scope) -> str | None:
+    """The route template the path matched; for a request a fault answered before routing, the one it
+    would have matched, so a journal filter by template finds it too."""
+    route = scope.get("route")
+    if route is None:
+        for candidate in scope["app"].router.routes:
+            if candidate.matches(scope)[0] != Match.NONE:
+                route = candidate
+                break
+    return getattr(route, "path", None)
 
 
 def _key_of(headers: Headers) -> str | None:

@@ -116,11 +116,17 @@ class Webhooks:
 
     def _url(self) -> str:
         if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self._inbox))
-            self._server.daemon_threads = True
+            self._server = _ReceivingServer(("127.0.0.1", 0), _handler_for(self._inbox))
             threading.Thread(target=self._server.serve_forever, name="uprof-webhooks", daemon=True).start()
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+
+class _ReceivingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's backlog of 5 overflows when a burst of deliveries arrives at once; the kernel would
+    # then drop connections, and uprof rightly record those attempts as failed.
+    request_queue_size = 128
 
 
 def _type_of(event: dict[str, Any]) -> Any:

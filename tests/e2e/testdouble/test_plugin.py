@@ -48,8 +48,11 @@ def test_a_user_suite_and_the_docs_example_pass_with_the_installed_plugin(databa
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
-def test_the_plugin_can_be_turned_off(tmp_path: Path) -> None:
+def test_the_plugin_loads_by_itself_and_can_be_turned_off(tmp_path: Path) -> None:
     (tmp_path / "test_off.py").write_text("def test_needs_uprof(uprof):\n    pass\n")
-    command = [sys.executable, "-m", "pytest", "-p", "no:uprof", "-p", "no:cacheprovider", "-q", "test_off.py"]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    pytest_command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+    listed = subprocess.run([*pytest_command, "--fixtures"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "uprof_server [session scope]" in listed.stdout and "--uprof-database-url" not in listed.stderr
+    off = [*pytest_command, "-p", "no:uprof", "test_off.py"]
+    result = subprocess.run(off, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "fixture 'uprof' not found" in result.stdout

@@ -184,3 +184,17 @@ def test_the_operator_rejects_and_resolves_and_the_events_arrive(uprof, uprof_se
     assert opened["data"]["enforcement_action_id"] == closed["data"]["enforcement_action_id"] == action["id"]
     assert {event["id"] for event in uprof.webhooks.received()} == {opened["id"], closed["id"]}
     assert uprof.operator.enrollments(user_profile_id=profile.id) == []
+    deleted = uprof.reset()["deleted"]
+    assert (deleted["enforcement_actions"], deleted["identity_checks"], deleted["webhook_endpoints"]) == (1, 1, 1)
+    assert (deleted["webhook_events"], deleted["webhook_deliveries"], deleted["links"]) == (2, 2, 1)
+
+
+def test_a_faulted_request_is_journaled_under_its_route_template(uprof):
+    client = uprof.client(max_retries=0)
+    profile = client.beta.user_profiles.create(name="Template")
+    uprof.faults.inject(method="GET", path=f"/v1/user_profiles/{profile.id}", status=500)
+    with pytest.raises(anthropic.InternalServerError):
+        client.beta.user_profiles.retrieve(profile.id)
+    client.beta.user_profiles.retrieve(profile.id)
+    statuses = [r.status for r in uprof.requests.all(path="/v1/user_profiles/{user_profile_id}")]
+    assert statuses == [200, 500]
