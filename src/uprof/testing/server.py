@@ -42,6 +42,8 @@ class TestServer:
         port = _free_port()
         command = [sys.executable, "-m", "uprof", "serve", "--test-controls", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--database-url", url, "--secret-key-file", str(folder / "uprof.key")]
+        # Links must point at this server whatever UPROF_PUBLIC_BASE_URL the environment holds.
+        command += ["--public-base-url", f"http://127.0.0.1:{port}"]
         environment = {**os.environ, "UPROF_LOG_LEVEL": os.environ.get("UPROF_LOG_LEVEL", "warning")}
         with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
             process = subprocess.Popen([*command, *options], stdout=out, stderr=err, cwd=folder, env=environment)
