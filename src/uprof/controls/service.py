@@ -22,6 +22,7 @@ from uprof.controls.schemas import FaultRule
 from uprof.http.errors import Conflict
 from uprof.ids import new_id
 from uprof.timestamps import format_timestamp, move_clock_to, utc_now
+from uprof.webhooks.wakeup import note_new_work
 
 JOURNAL_KEPT = 1000
 # The error type each injectable status answers with: the type the API uses for it, and for the
@@ -74,9 +75,12 @@ def now_view() -> dict[str, str]:
 
 
 def advance(connection: Connection, seconds: float) -> dict[str, str]:
-    """Move the shared clock forward by `seconds` (whole microseconds); this process's clock at once."""
+    """Move the shared clock forward by `seconds` (whole microseconds); this process's clock at once,
+    and its webhook dispatcher woken once the change commits, to act on the new time (expiry, retries
+    now due) without waiting for its next poll."""
     offset = repository.add_to_clock(connection, max(1, round(seconds * 1_000_000)))
     move_clock_to(timedelta(microseconds=offset))
+    note_new_work(connection)
     return now_view()
 
 
