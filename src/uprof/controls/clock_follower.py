@@ -1,4 +1,4 @@
-"""Each server process follows the shared virtual clock (docs/testing.md §3) with --test-controls:
+"""Each server process follows the shared virtual clock (docs/testing.md §4) with --test-controls:
 requests catch it up as they arrive (hook.py), and this task catches it up between them, so that the
 background work (webhook retries, action expiry) acts on an advanced clock within a second even in
 a worker that no request reached."""

@@ -53,6 +53,6 @@ def _recorder(claim: Claim, outcome: sender.Outcome, policy: Policy) -> Callable
 async def _attempt(client: httpx.AsyncClient, claim: Claim, timeout: float) -> sender.Outcome:
     if not claim.can_sign:
         return sender.not_sent(attempts.SECRET_UNREADABLE)
-    # Signed on the real clock: receivers check the timestamp against theirs (docs/testing.md §3).
+    # Signed on the real clock: receivers check the timestamp against theirs (docs/testing.md §4).
     signature = claim.signature(int(time.time()))
     return await sender.post(client, claim.url, claim.body.encode("utf-8"), signature, timeout)

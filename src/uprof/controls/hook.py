@@ -1,4 +1,4 @@
-"""The request hook of the test double (docs/testing.md §3-§5), installed only with --test-controls.
+"""The request hook of the test double (docs/testing.md §4-§6), installed only with --test-controls.
 
 Before each request it catches this process's clock up with the shared one. For a `/v1/` request
 presenting one of an organization's keys it applies the first matching fault rule, and journals the

@@ -1,4 +1,4 @@
-"""The control API under `/_uprof/` (docs/testing.md §2): HTTP handlers only.
+"""The control API under `/_uprof/` (docs/testing.md §3): HTTP handlers only.
 
 Every call passes the pipeline of the Admin API (an admin key; `anthropic-version` optional) and
 acts on the caller's organization only. The routes exist only on a server started with

@@ -1,4 +1,4 @@
-"""The control API's request shapes: each field's rule, refused with a 400 naming the field (docs/testing.md §2)."""
+"""The control API's request shapes: each field's rule, refused with a 400 naming the field (docs/testing.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The end-user pages without a browser (docs/testing.md §6, docs/provider.md): each helper opens the
+"""The end-user pages without a browser (docs/testing.md §2, docs/provider.md): each helper opens the
 page behind a link, fills in its real form (CSRF token included) and submits it, as a browser would."""
 
 from __future__ import annotations

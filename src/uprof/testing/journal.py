@@ -1,4 +1,4 @@
-"""The request journal and fault rules of one organization, over the control API (docs/testing.md §4-§5)."""
+"""The request journal and fault rules of one organization, over the control API (docs/testing.md §5-§6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Admin API as methods (docs/testing.md §6, docs/provider.md): what only the operator can do."""
+"""The Admin API as methods (docs/testing.md §2, docs/provider.md): what only the operator can do."""
 
 from __future__ import annotations
 

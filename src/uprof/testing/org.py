@@ -1,5 +1,5 @@
 """`uprof.testing.Org`: one fresh organization on the test server, and everything a test does with it
-(docs/testing.md §6)."""
+(docs/testing.md §2)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ INSTALL_THE_SDK = (
 
 
 class Clock:
-    """The server's virtual clock (docs/testing.md §3): shared by every organization, forward only."""
+    """The server's virtual clock (docs/testing.md §4): shared by every organization, forward only."""
 
     def __init__(self, control: httpx.Client) -> None:
         self._control = control

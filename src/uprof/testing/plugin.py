@@ -1,4 +1,4 @@
-"""The pytest plugin `uprof` (entry point `pytest11`; `-p no:uprof` turns it off): docs/testing.md §6."""
+"""The pytest plugin `uprof` (entry point `pytest11`; `-p no:uprof` turns it off): docs/testing.md §2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`uprof serve --test-controls` as a child process for a test session (docs/testing.md §6)."""
+"""`uprof serve --test-controls` as a child process for a test session (docs/testing.md §2)."""
 
 from __future__ import annotations
 

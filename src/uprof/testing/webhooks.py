@@ -1,4 +1,4 @@
-"""A webhook receiver for one organization's tests (docs/testing.md §6): an HTTP server on 127.0.0.1
+"""A webhook receiver for one organization's tests (docs/testing.md §2): an HTTP server on 127.0.0.1
 that keeps every delivery, verified with its endpoint's signing secret by the Standard Webhooks
 library, exactly as the SDK's `client.beta.webhooks.unwrap` verifies it."""
 
