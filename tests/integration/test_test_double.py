@@ -3,8 +3,18 @@ requests, fault rules are used up once each, and the clock's offset only grows."
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import asyncio
+from pathlib import Path
 
+import httpx
+import pytest
+from sqlalchemy import Connection, text
+
+from tests.databases import fresh_database, opened
+from tests.secret_keys import TEST_SECRET_KEY
+from uprof.accounts import service as accounts
+from uprof.app import create_app
+from uprof.config import Settings
 from uprof.controls import repository, service
 from uprof.controls.schemas import FaultRule
 from uprof.db.unit_of_work import Database
@@ -59,3 +69,27 @@ def test_the_stored_offset_only_grows(database: Database) -> None:
     before = database.run(repository.clock_offset_micros, write=False)
     after = database.run(lambda c: repository.add_to_clock(c, 5_000_000), write=True)
     assert after == before + 5_000_000
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_answer_the_journal_cannot_hold_still_goes_out(backend: str, tmp_path: Path) -> None:
+    """The request's own work committed: an error in place of its answer would make the SDK make it
+    again. So a journal that fails to record (here: its table gone) leaves the answer as it was."""
+    with fresh_database(backend, tmp_path) as url, opened(url) as database:
+        key = database.run(lambda c: accounts.create_key(c, name="journal").key, write=True)
+        app = create_app(Settings(database_url=url, secret_key=TEST_SECRET_KEY, test_controls=True))
+        database.run(lambda c: c.execute(text("DROP TABLE test_request")), write=True)
+
+        async def create() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://uprof.test") as client:
+                headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+                return await client.post("/v1/user_profiles", json={"name": "Kept"}, headers=headers)
+
+        answer = asyncio.run(create())
+        threads = app.state.services.database_threads
+        if threads is not None:
+            asyncio.run(threads.stop())
+        app.state.services.database.engine.dispose()
+        assert answer.status_code == 200, answer.text
+        assert database.run(lambda c: c.scalar(text("SELECT count(*) FROM user_profile")), write=False) == 1
