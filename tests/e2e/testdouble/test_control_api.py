@@ -181,13 +181,23 @@ def test_flush_attempts_now_and_the_retry_schedule_follows_the_clock(org: dict[s
         profile = api.post("/v1/user_profiles", json={"name": "Watched"}).json()
         control.post(f"/v1/admin/user_profiles/{profile['id']}/enforcement_actions", json=_restriction())
         receiver.wait("/hook", 1)  # the dispatcher's first attempt fails: the retry is due in 30 s
-        time.sleep(0.3)  # its outcome recorded
+        wait_for_attempts(control, endpoint["id"], 1)  # and is recorded, the lease given back
         assert control.post("/_uprof/webhooks/flush").json() == {"attempted": 1, "succeeded": 0, "failed": 1}
         control.post("/_uprof/clock/advance", json={"seconds": 61})  # past the next retry (≤ 60 s)
         delivered = receiver.wait("/hook", 3, timeout=10)
         assert all(item.verified_with for item in delivered)
     finally:
         receiver.close()
+
+
+def wait_for_attempts(control: httpx.Client, endpoint_id: str, count: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        deliveries = control.get("/v1/admin/webhook_deliveries").json()["data"]
+        if sum(d["attempt_count"] for d in deliveries if d["endpoint_id"] == endpoint_id) >= count:
+            return
+        assert time.monotonic() < deadline, f"{count} attempts not recorded within {timeout} s: {deliveries}"
+        time.sleep(0.05)
 
 
 def _restriction() -> dict[str, Any]:
