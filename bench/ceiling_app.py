@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# A realistic R1 profile (docs/reference/profiles.md §4.2) with a few metadata keys: 364 bytes, a little more than uprof returns.
+# A realistic R1 profile (docs/reference/profiles.md §4.2) with a few metadata keys: 364 bytes, a little more
+# than uprof returns.
 PROFILE = {
     "id": "uprof_4Xq8Lr2VnT7kPz9sWb3Hc6Dm",
     "type": "user_profile",

@@ -3,6 +3,7 @@
     .venv/bin/python bench/inprocess.py                       # every operation, 3,000 requests each
     .venv/bin/python bench/inprocess.py retrieve,list -n 1000 # some of them
     .venv/bin/python bench/inprocess.py retrieve --profile    # and where the time goes (cProfile)
+    .venv/bin/python bench/inprocess.py retrieve --test-controls  # what the test double's hook adds
 
 The figure isolates the application (routing, checks, database, JSON, request log) from the
 server and the network, so it moves little with machine load: the tool for finding and checking a
@@ -117,9 +118,9 @@ async def lifespan(app: Any) -> tuple[asyncio.Task[None], asyncio.Queue[dict[str
     return task, inbox
 
 
-async def measure(operations: list[str], count: int, profile: bool, folder: Path) -> None:
+async def measure(operations: list[str], count: int, profile: bool, folder: Path, test_controls: bool = False) -> None:
     url = f"sqlite:///{folder / 'inprocess.db'}"
-    settings = Settings(database_url=url, secret_key_file=str(folder / "uprof.key"))
+    settings = Settings(database_url=url, secret_key_file=str(folder / "uprof.key"), test_controls=test_controls)
     load_keys(settings, create=True)
     database = Database(make_engine(url))
     migrate.upgrade(database)
@@ -161,13 +162,14 @@ def main() -> None:
     parser.add_argument("operations", nargs="?", default=",".join(OPERATIONS), help=f"comma-separated: {OPERATIONS}")
     parser.add_argument("-n", "--count", type=int, default=3000, help="requests per operation [3000]")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 40 by cumulative time")
+    parser.add_argument("--test-controls", action="store_true", help="with the test double's hook")
     options = parser.parse_args()
     operations = options.operations.split(",")
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         parser.error(f"unknown operation(s): {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="uprof-inprocess-") as folder:
-        asyncio.run(measure(operations, options.count, options.profile, Path(folder)))
+        asyncio.run(measure(operations, options.count, options.profile, Path(folder), options.test_controls))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from starlette.responses import Response
 from uprof import logs, metrics, probes
 from uprof.config import WORKER_SETTINGS_VARIABLE, Settings
 from uprof.console import routes as console
+from uprof.controls import clock_follower
+from uprof.controls import routes as controls
+from uprof.controls.hook import TestControlsHook
 from uprof.crypto import server_keys
 from uprof.crypto.key_file import load_keys
 from uprof.crypto.sealing import SecretBox
@@ -35,15 +38,12 @@ from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
 from uprof.provider import routes as admin
-from uprof.provider import service as provider_service
+from uprof.provider.chores import DISPATCHER_CHORES
 from uprof.webhooks import dispatcher
 from uprof.webhooks import routes as webhooks
 from uprof.webhooks.metrics import DatabaseCollector
 
 CURSOR_SECRET = "cursor_signing_key"
-# Periodic work the webhook dispatcher runs for the parts above it: enforcement actions past `expires_at`
-# are resolved, and their events recorded, by the same pass that purges old deliveries.
-DISPATCHER_CHORES = (provider_service.expire_actions,)
 
 
 def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
@@ -79,8 +79,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             *external_keys.routes,
             *pages.routes,
             *(console.routes if settings.console else []),
+            *(controls.routes if settings.test_controls else []),
         ],
-        middleware=[Middleware(Edge, page_error=page_errors.last_resort)],
+        middleware=[
+            Middleware(Edge, page_error=page_errors.last_resort),
+            *([Middleware(TestControlsHook, runtime=runtime)] if settings.test_controls else []),
+        ],
         exception_handlers={
             ApiError: render_api_error,
             HTTPException: render_http_exception,
@@ -105,7 +109,10 @@ async def _lifespan(runtime: Runtime, settings: Settings) -> AsyncIterator[dict[
     keep = database.connection_kept_for_this_thread() if threads is None else nullcontext()
     try:
         with keep:
-            async with dispatcher.running(database, settings, box, DISPATCHER_CHORES) as state:
+            async with (
+                dispatcher.running(database, settings, box, DISPATCHER_CHORES) as state,
+                clock_follower.following(database, on=settings.test_controls),
+            ):
                 # What start-up made (modules, tables, compiled statements) lives as long as the process:
                 # frozen, it is left out of the full garbage collections that would otherwise re-scan it
                 # all (about 40 ms, stalling every request in flight) while requests run.

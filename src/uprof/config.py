@@ -56,6 +56,9 @@ class Settings:
     data_controls_delay: float = 10.0
     # How long a retired key or bucket stays listed (and must stay usable), in seconds.
     data_controls_retention: int = 7 * 86_400
+    # The test double (docs/testing.md): the control API under /_uprof/, the virtual clock, the request
+    # journal and faults. Never on a production server.
+    test_controls: bool = False
 
     @property
     def base_url(self) -> str:

@@ -5,6 +5,7 @@ the tests that compare the models with the migrations import it.
 """
 
 from uprof.accounts import models as accounts_models  # noqa: F401
+from uprof.controls import models as controls_models  # noqa: F401
 from uprof.crypto import server_keys  # noqa: F401
 from uprof.data_controls import models as data_controls_models  # noqa: F401
 from uprof.db.base import metadata

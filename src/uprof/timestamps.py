@@ -1,10 +1,35 @@
 """Time as the API shows it: UTC, microsecond precision, RFC 3339 with a `Z` suffix."""
 
+import threading
 from datetime import UTC, datetime, timedelta
+
+# How far this process's clock runs ahead of the real one. Always zero unless the server runs with
+# --test-controls, whose virtual clock (uprof.controls, docs/testing.md) sets it; every
+# time-based rule reads the time through `utc_now`, so moving this moves them all.
+_offset = timedelta(0)
+_moving = threading.Lock()  # the request path, the clock follower and the dispatcher all move it
 
 
 def utc_now() -> datetime:
+    """The current time: the real clock, plus the test double's offset when its clock was advanced."""
+    if _offset:
+        return datetime.now(UTC) + _offset
     return datetime.now(UTC)
+
+
+def clock_offset() -> timedelta:
+    return _offset
+
+
+def move_clock_to(offset: timedelta) -> bool:
+    """Run this process's clock `offset` ahead of the real one; it never moves back, so a smaller
+    offset is ignored. Returns whether the clock moved."""
+    global _offset
+    with _moving:
+        if offset <= _offset:
+            return False
+        _offset = offset
+        return True
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from tests.integration.service_support import Tenant, add_endpoint, new_organization, new_tenant
 from tests.integration.webhook_support import BOX
-from uprof.app import DISPATCHER_CHORES
 from uprof.db.unit_of_work import Database
 from uprof.http.errors import Conflict, NotFound
 from uprof.provider import service as provider
+from uprof.provider.chores import DISPATCHER_CHORES
 from uprof.webhooks import attempts, delivery_log, outbox
 from uprof.webhooks import queue_repository as queue
 from uprof.webhooks import service as endpoints

@@ -182,6 +182,15 @@ def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, valu
     help="Require `Authorization: Bearer TOKEN` on /metrics.",
 )
 @click.option(
+    "--test-controls",
+    envvar="UPROF_TEST_CONTROLS",
+    type=ENVIRONMENT_BOOLEAN,
+    is_flag=True,
+    default=False,
+    help="Run as a test double: the control API under /_uprof/, a virtual clock, a request journal and"
+    " injected faults (docs/testing.md). Never in production.",
+)
+@click.option(
     "--log-level",
     envvar="UPROF_LOG_LEVEL",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -224,6 +233,8 @@ def serve(**options: Any) -> None:
         click.echo(created.key)
         say(f"first start — created admin API key {created.id}; it will not be shown again")
     reseal_secrets(database, box)
+    if settings.test_controls:
+        say("test controls are on: the control API answers under /_uprof/ (docs/testing.md); not for production")
     if settings.workers == 1:
         _run_server(settings, database)  # for sqlite:///:memory: the only database there is
     else:

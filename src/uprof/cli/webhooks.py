@@ -46,7 +46,7 @@ def webhooks_dispatch(**options: Any) -> None:
     import asyncio
 
     from uprof import logs
-    from uprof.app import DISPATCHER_CHORES
+    from uprof.provider.chores import DISPATCHER_CHORES
     from uprof.webhooks.dispatcher import run_until_signalled
 
     settings = Settings(**options)

@@ -90,6 +90,9 @@ Handler = Callable[[ApiCall], Any]
 class Operation:
     handler: Handler
     takes_body: bool = False
+    # The handler returns an awaitable, awaited on the event loop for the answer (one that waits on
+    # the network, like the test double's webhook flush).
+    awaits: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class RouteRules:
     admin_only: bool = False
     resolves_revision: bool = False  # profile routes: anthropic-beta selects the revision
     required_beta: str | None = None  # webhook routes: 404 without it
+    rate_limited: bool = True  # the test double's control API is not (docs/testing.md §3)
 
 
 PROFILE_ROUTES = RouteRules(resolves_revision=True)
@@ -152,11 +156,14 @@ class ApiEndpoint:
             except RequestTooLarge:
                 received.body_too_large = True
         body = await runtime.step(lambda: self._respond(received))
+        if operation.awaits:
+            body = orjson.dumps(await body)
         await Response(body, media_type="application/json")(scope, receive, send)
 
-    def _respond(self, received: _Received) -> bytes:
+    def _respond(self, received: _Received) -> Any:
         call = _accept(received, self.rules)
-        return orjson.dumps(received.operation.handler(call))
+        result = received.operation.handler(call)
+        return result if received.operation.awaits else orjson.dumps(result)
 
 
 def _accept(received: _Received, rules: RouteRules) -> ApiCall:
@@ -176,10 +183,10 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         revision, context.workspace_id = _check_key_use(headers, rules, principal, requested_workspace, workspace_known)
     except ApiError:
         # Checks 5-8 cost no token, but the answer still shows the bucket (docs/reference/http.md §8, §15).
-        if runtime.settings.rate_limit:
+        if runtime.settings.rate_limit and rules.rate_limited:
             _show_bucket(runtime, context, take=False)
         raise
-    if runtime.settings.rate_limit:
+    if runtime.settings.rate_limit and rules.rate_limited:
         _show_bucket(runtime, context, take=True)
     call = ApiCall(request, runtime, context, principal, revision)
     if received.operation.takes_body:

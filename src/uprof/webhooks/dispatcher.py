@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 from uprof.config import Settings
 from uprof.crypto.sealing import SecretBox
 from uprof.db.unit_of_work import Database
-from uprof.timestamps import utc_now
+from uprof.timestamps import clock_offset, utc_now
 from uprof.webhooks import attempts, sender
 from uprof.webhooks.attempts import Claim, Policy
 from uprof.webhooks.egress import EgressPolicy
@@ -88,6 +88,9 @@ class Dispatcher:
         self._backlog = False
         self._retries: list[float] = []  # heap: monotonic times of retries this dispatcher scheduled
         self._next_maintenance = 0.0
+        # The test double's clock when maintenance last ran: an advanced clock is acted on at the next
+        # poll, not 15 s later (docs/testing.md). Without --test-controls it never moves.
+        self._clock_seen = clock_offset()
 
     def wake(self) -> None:
         """Look for due deliveries now; safe to call from any thread."""
@@ -118,8 +121,9 @@ class Dispatcher:
 
     async def _step(self, client: httpcore.AsyncConnectionPool) -> None:
         try:
-            if time.monotonic() >= self._next_maintenance:
+            if time.monotonic() >= self._next_maintenance or clock_offset() != self._clock_seen:
                 self._next_maintenance = time.monotonic() + MAINTENANCE_INTERVAL
+                self._clock_seen = clock_offset()
                 now = utc_now()
                 await self._run(lambda c: attempts.maintain(c, now, self._retention_days, self._chores))
             room = MAX_IN_FLIGHT - len(self._tasks)
