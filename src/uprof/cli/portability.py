@@ -92,7 +92,7 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
     new_key = None if key_given(settings) else NewKeyFile(Path(settings.secret_key_file))
     box = open_secret_box(settings, create=False) if new_key is None else new_key.box()
     new_files = new_sqlite_files(database_url)
-    database = open_database(database_url)
+    database = open_database(database_url, create=True)
     before_commit = None if new_key is None else new_key.write
     problem = None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +31,9 @@ from uprof.cli.support import (
 )
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
+from uprof.portability.importer import new_sqlite_files
 from uprof.webhooks import service as webhook_endpoints
+from uprof.webhooks.secret_box import SecretBox
 
 
 def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -182,15 +185,10 @@ def serve(**options: Any) -> None:
     # A key file is created only for a database that holds no encrypted secret yet: starting from
     # another directory, or on a second host, must not quietly make a key that opens nothing.
     box = open_secret_box(settings, create=False) if key_given(settings) else None
-    database = open_database(settings.database_url, settings.sqlite_synchronous)
+    new_files = new_sqlite_files(settings.database_url)
+    database = open_database(settings.database_url, settings.sqlite_synchronous, create=True)
     if box is None:
-        if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
-            raise click.BadParameter(
-                f"the key file {settings.secret_key_file} does not exist, and this database holds webhook signing"
-                " secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or --secret-key-file)",
-                param_hint="--secret-key-file",
-            )
-        box = open_secret_box(settings, create=True)
+        box = _box_of_new_key_file(settings, database, new_files)
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)
@@ -201,6 +199,24 @@ def serve(**options: Any) -> None:
     else:
         database.engine.dispose()  # each worker process opens its own
         _run_server(settings, None)
+
+
+def _box_of_new_key_file(settings: Settings, database: Database, new_files: list[Path]) -> SecretBox:
+    """The box of the key file, made now; when it cannot be made, the SQLite files this start created
+    are removed again, so that a failed first start leaves nothing behind."""
+    try:
+        if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
+            raise click.BadParameter(
+                f"the key file {settings.secret_key_file} does not exist, and this database holds webhook signing"
+                " secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or --secret-key-file)",
+                param_hint="--secret-key-file",
+            )
+        return open_secret_box(settings, create=True)
+    except click.BadParameter:
+        database.engine.dispose()
+        for path in new_files:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from uprof import logs
+from uprof.cli.database_file import missing_database, missing_folder
 from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, Settings
 from uprof.db import migrate
 from uprof.db.engine import DatabaseUrlError, make_engine, redact_url
@@ -127,8 +128,15 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
-    """Connect and apply pending migrations, as every data command does first (exit 1 on failure)."""
+def open_database(url: str, sqlite_synchronous: str = "normal", *, create: bool = False) -> Database:
+    """Connect and apply pending migrations, as every data command does first (exit 1 on failure).
+
+    Only with `create` may a SQLite file that does not exist yet be made (`serve`, `db upgrade`,
+    `import`); every other command refuses it and says which option names the database.
+    """
+    problem = missing_folder(url) if create else missing_database(url)
+    if problem is not None:
+        fail(problem)
     try:
         database = Database(make_engine(url, sqlite_synchronous=sqlite_synchronous))
         migrate.upgrade(database)
