@@ -275,7 +275,8 @@ def test_a_target_that_holds_data_is_refused_unchanged(
     assert refused.returncode == 1
     assert refused.stderr.decode() == (
         "uprof: import rejected: the database is not empty: it holds organization, api_key rows; "
-        "import into a new database prepared with `uprof db upgrade`\n"
+        "import into a database without data: a SQLite file that does not exist yet (import creates it) or an "
+        "empty PostgreSQL database\n"
     )
     assert without_header(export_of(target)) == without_header(before)
 

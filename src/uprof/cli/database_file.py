@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 from sqlalchemy.engine import make_url
 
+from uprof.cli.sources import given_as
 from uprof.db.engine import DatabaseUrlError, normalise_url
 
 OPTION_HINT = "pass --database-url (or set UPROF_DATABASE_URL)"
@@ -27,17 +27,6 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database)
 
 
-def as_given(database_url: str) -> str:
-    """The URL as the operator gave it, for messages: by the option, the variable or the default."""
-    context = click.get_current_context(silent=True)
-    source = context.get_parameter_source("database_url") if context is not None else None
-    if source is click.core.ParameterSource.ENVIRONMENT:
-        return f"UPROF_DATABASE_URL={database_url}"
-    if source is click.core.ParameterSource.COMMANDLINE:
-        return f"--database-url {database_url}"
-    return f"the default --database-url {database_url}"
-
-
 def missing_database(database_url: str) -> str | None:
     """Why a command that only reads or changes an existing database must not run: its SQLite file
     does not exist (None when it does, or the URL names no file)."""
@@ -45,7 +34,7 @@ def missing_database(database_url: str) -> str | None:
     if path is None or path.exists():
         return None
     return (
-        f"no database at {path.absolute()} ({as_given(database_url)}): {OPTION_HINT} to name the"
+        f"no database at {path.absolute()} ({given_as('database_url', database_url)}): {OPTION_HINT} to name the"
         " database your server uses; `uprof serve` or `uprof db upgrade` creates a new one"
     )
 

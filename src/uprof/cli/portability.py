@@ -101,7 +101,10 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
         click.echo(str(error), err=True)
         problem = "import rejected; the database is unchanged"
     except TargetNotEmpty as error:
-        problem = f"import rejected: {error}; import into a new database prepared with `uprof db upgrade`"
+        problem = (
+            f"import rejected: {error}; import into a database without data: a SQLite file that does not"
+            " exist yet (import creates it) or an empty PostgreSQL database"
+        )
     except SecretKeyError as error:
         problem = f"import failed, the database is unchanged: {error}"
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from uprof import logs
 from uprof.accounts import service as accounts
+from uprof.cli.port import cannot_listen
 from uprof.cli.support import (
     AS_LOG_RECORDS,
     ENVIRONMENT_BOOLEAN,
@@ -182,6 +183,9 @@ def serve(**options: Any) -> None:
         raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
     logs.configure(settings.log_level, settings.log_format)
     click.get_current_context().meta[AS_LOG_RECORDS] = True
+    problem = cannot_listen(settings.host, settings.port)
+    if problem is not None:
+        fail(problem)  # before the database and the key file, so that nothing is created
     # A key file is created only for a database that holds no encrypted secret yet: starting from
     # another directory, or on a second host, must not quietly make a key that opens nothing.
     box = open_secret_box(settings, create=False) if key_given(settings) else None

@@ -144,10 +144,23 @@ def open_database(url: str, sqlite_synchronous: str = "normal", *, create: bool 
         raise click.BadParameter(str(error), param_hint="--database-url") from None
     except migrate.NewerDatabaseError as error:
         fail(f"{error}: it was migrated by a newer uprof")
-    except (SQLAlchemyError, DatabaseBusy) as error:
-        # An unreachable PostgreSQL surfaces as DatabaseBusy (see unit_of_work), not as SQLAlchemyError.
-        fail(f"cannot use database {redact_url(url)}: {error.__class__.__name__}: {getattr(error, 'orig', error)}")
+    except DatabaseBusy as error:
+        fail(_unreachable(url, error))
+    except SQLAlchemyError as error:
+        fail(f"cannot use database {redact_url(url)}: {getattr(error, 'orig', error)}")
     return database
+
+
+def _unreachable(url: str, error: DatabaseBusy) -> str:
+    """What to do about a database that did not answer: an unreachable PostgreSQL surfaces as
+    DatabaseBusy (see unit_of_work), as does a SQLite file another process keeps locked."""
+    reason = " ".join(str(error).split())  # psycopg's reason spans lines
+    if url.startswith("sqlite"):
+        return f"the database {redact_url(url)} stayed locked by another process: {reason}; try again"
+    return (
+        f"cannot connect to the database {redact_url(url)}: {reason}; check that PostgreSQL is running there and"
+        " that --database-url (or UPROF_DATABASE_URL) names it"
+    )
 
 
 def open_secret_box(settings: Settings, *, create: bool) -> SecretBox:

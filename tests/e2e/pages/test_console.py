@@ -135,7 +135,8 @@ def test_signing_in_sets_a_strict_session_cookie_stored_only_as_a_hash(
 @pytest.mark.parametrize(
     ("key", "status", "message"),
     [
-        ("", 401, "This key is not valid."),
+        ("", 400, "Enter an admin API key (sk-uprof-admin-…)"),  # missing, not invalid
+        ("  ", 400, "Enter an admin API key (sk-uprof-admin-…)"),
         ("sk-uprof-admin-unknown", 401, "This key is not valid."),
         ("standard", 403, "This key is not an admin key."),
     ],
