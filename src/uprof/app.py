@@ -31,6 +31,7 @@ from uprof.http.pagination import CursorCodec
 from uprof.http.services import Services
 from uprof.openapi import routes as openapi
 from uprof.pages import errors as page_errors
+from uprof.pages import home
 from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
@@ -75,6 +76,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *admin.routes,
             *webhooks.routes,
             *pages.routes,
+            *home.routes,
             *(console.routes if settings.console else []),
         ],
         middleware=[Middleware(Edge, page_error=page_errors.last_resort)],
