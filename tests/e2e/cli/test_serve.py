@@ -38,6 +38,14 @@ def profiles_status(url: str, key: str) -> int:
     return httpx.get(f"{url}/v1/user_profiles", headers={"x-api-key": key, **GA_HEADERS}, timeout=10).status_code
 
 
+def says_it_stopped(stderr: str, signal_name: str) -> bool:
+    """A stop prints the signal it got and, last of all, that the server stopped (a request that was in
+    flight may log its line between the two)."""
+    lines = stderr.splitlines()
+    received = f"uprof: received {signal_name}: stopping once the requests in flight are done"
+    return lines[-1] == "uprof: stopped" and received in lines[:-1]
+
+
 def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_environment(
     empty_database_url: str, tmp_path: Path
 ) -> None:
@@ -66,6 +74,7 @@ def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_env
     finally:
         assert first.stop(signal.SIGINT) == 0, first.stderr
     assert first.stdout == key + "\n"  # printed once, nothing added later
+    assert says_it_stopped(first.stderr, "SIGINT"), first.stderr
 
     listed = json_lines(uprof("keys", "list", "--json", "--database-url", empty_database_url))
     assert [(row["id"], row["name"], row["kind"], row["hint"]) for row in listed] == [
@@ -98,6 +107,7 @@ def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_env
     finally:
         assert second.stop() == 0, second.stderr
     assert second.stdout == ""
+    assert says_it_stopped(second.stderr, "SIGTERM"), second.stderr
     assert listed_ids(empty_database_url, "--all") == {bootstrap_id, created_line(created, "standard")}
 
 
@@ -221,6 +231,7 @@ def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant
         assert [profiles_status(running.url, tenant.key) for _ in range(8)] == [401] * 8
         running.process.send_signal(signal.SIGTERM)
         assert running.process.wait(timeout=30) == 0, running.output()
+        assert says_it_stopped(running.output(), "SIGTERM"), running.output()
     finally:
         if running.process.poll() is None:
             running.process.kill()
