@@ -16,6 +16,7 @@ from uprof.cli.support import (
     key_given,
     open_database,
     open_secret_box,
+    say,
     secret_key_file_option,
     secret_key_option,
 )
@@ -68,7 +69,12 @@ def export_command(file: str, database_url: str, secret_key: str | None, secret_
         fail(f"export failed: {getattr(error, 'orig', error)}")
     finally:
         database.engine.dispose()
-    click.echo(f"exported {count} records", err=True)
+    where = "stdout" if file == "-" else file
+    click.echo(f"exported {count} records to {where}", err=True)
+    say(
+        "the export holds API key hashes and webhook signing secrets in the clear: keep it as private as the"
+        " database, and out of version control"
+    )
 
 
 @click.command("import", short_help="Load an export into an empty database.")
