@@ -113,3 +113,13 @@ def test_refresh_docs_checks_without_writing_and_writes_when_asked(copy: Path) -
     again = refresh(copy, "--check")
     assert "docs/compatibility.md" not in again.stderr  # only the reliability figures are still missing
     assert "docs/reliability.md" in again.stderr
+
+
+def test_ci_builds_installs_and_serves_the_wheel() -> None:
+    """CI (.ci/run) is scripts/test, which runs scripts/package-smoke before the suite."""
+    assert "exec scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    steps = [line for line in (ROOT / "scripts" / "test").read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    assert steps.index("scripts/package-smoke") < next(i for i, step in enumerate(steps) if "pytest" in step)
+    smoke = (ROOT / "scripts" / "package-smoke").read_text(encoding="utf-8")
+    for step in ("-m build --sdist --wheel", '"$wheel[sdk]"', '"$bin/uprof" --version', "user_profiles.create"):
+        assert step in smoke
