@@ -76,7 +76,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *admin.routes,
             *webhooks.routes,
             *pages.routes,
-            *home.routes,
+            *home.routes_for(settings),
             *(console.routes if settings.console else []),
         ],
         middleware=[Middleware(Edge, page_error=page_errors.last_resort)],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +36,6 @@ from uprof.config import Settings
 from uprof.db.unit_of_work import Database
 from uprof.portability.importer import new_sqlite_files
 from uprof.webhooks import service as webhook_endpoints
-from uprof.webhooks.secret_box import SecretBox
 
 
 def _validate_public_base_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -192,7 +193,15 @@ def serve(**options: Any) -> None:
     new_files = new_sqlite_files(settings.database_url)
     database = open_database(settings.database_url, settings.sqlite_synchronous, create=True)
     if box is None:
-        box = _box_of_new_key_file(settings, database, new_files)
+        with _removed_if_refused(database, new_files):
+            if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
+                raise click.BadParameter(
+                    f"the key file {settings.secret_key_file} does not exist, and this database holds webhook"
+                    " signing secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or"
+                    " --secret-key-file)",
+                    param_hint="--secret-key-file",
+                )
+            box = open_secret_box(settings, create=True)
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)
@@ -205,17 +214,12 @@ def serve(**options: Any) -> None:
         _run_server(settings, None)
 
 
-def _box_of_new_key_file(settings: Settings, database: Database, new_files: list[Path]) -> SecretBox:
-    """The box of the key file, made now; when it cannot be made, the SQLite files this start created
-    are removed again, so that a failed first start leaves nothing behind."""
+@contextlib.contextmanager
+def _removed_if_refused(database: Database, new_files: list[Path]) -> Iterator[None]:
+    """On a refusal (exit 2) of a first start, remove the SQLite files it created, so that it leaves
+    nothing behind."""
     try:
-        if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
-            raise click.BadParameter(
-                f"the key file {settings.secret_key_file} does not exist, and this database holds webhook signing"
-                " secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or --secret-key-file)",
-                param_hint="--secret-key-file",
-            )
-        return open_secret_box(settings, create=True)
+        yield
     except click.BadParameter:
         database.engine.dispose()
         for path in new_files:
