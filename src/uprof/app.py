@@ -34,6 +34,7 @@ from uprof.http.pagination import CursorCodec
 from uprof.http.runtime import Runtime
 from uprof.openapi import routes as openapi
 from uprof.pages import errors as page_errors
+from uprof.pages import home
 from uprof.pages import routes as pages
 from uprof.pages import service as link_pages
 from uprof.profiles import routes as profiles
@@ -78,6 +79,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             *data_controls.routes,
             *external_keys.routes,
             *pages.routes,
+            *home.routes_for(settings),
             *(console.routes if settings.console else []),
             *(controls.routes if settings.test_controls else []),
         ],

@@ -14,6 +14,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -44,8 +45,12 @@ def serve(settings: Settings, database: Database | None = None) -> None:
         # After its graceful shutdown uvicorn re-raises SIGTERM under the handler it found; with the
         # default one the process would die by the signal instead of exiting 0 (docs/reference/cli.md §1.1).
         signal.signal(signal.SIGTERM, _exit_cleanly)
-        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises SIGINT after its shutdown
-            server.run()
+        try:
+            with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises SIGINT after its shutdown
+                server.run()
+        finally:
+            if server.started:
+                logs.status("stopped")
         if not server.started:
             sys.exit(STARTUP_FAILURE)
         return
@@ -61,7 +66,8 @@ def serve(settings: Settings, database: Database | None = None) -> None:
         sockets = [config.bind_socket()]  # the workers share it; exits 1 when the port is taken
         logs.status(listening)
         with contextlib.suppress(KeyboardInterrupt):
-            Multiprocess(config, sockets=sockets).run()
+            AnnouncingMultiprocess(config, sockets=sockets).run()
+        logs.status("stopped")
 
 
 @contextlib.contextmanager
@@ -128,10 +134,32 @@ class AnnouncingServer(uvicorn.Server):
         super().__init__(config)
         self.message = message
 
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self.should_exit:  # the first signal; a second SIGINT forces the exit
+            announce_stop(sig)
+        super().handle_exit(sig, frame)
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             logs.status(self.message)
+
+
+def announce_stop(signum: int) -> None:
+    """The line an operator sees when a signal asks the server to stop (it may take a few seconds)."""
+    logs.status(f"received {signal.Signals(signum).name}: stopping once the requests in flight are done")
+
+
+class AnnouncingMultiprocess(Multiprocess):
+    """uvicorn's supervisor of `--workers` processes, saying when a signal stops them."""
+
+    def handle_term(self) -> None:
+        announce_stop(signal.SIGTERM)
+        super().handle_term()
+
+    def handle_int(self) -> None:
+        announce_stop(signal.SIGINT)
+        super().handle_int()
 
 
 def _exit_cleanly(_signum: int, _frame: Any) -> None:

@@ -59,6 +59,10 @@ from uprof.timestamps import to_micros
 from uprof.webhooks.models import webhook_delivery
 
 GA = {"anthropic-version": "2023-06-01"}
+SECRETS_WARNING = (
+    "uprof: the export holds API key hashes and webhook signing secrets in the clear: keep it as private as the"
+    " database, and out of version control"
+)
 R1 = {**GA, "anthropic-beta": "user-profiles-2026-03-24"}
 WEBHOOKS = {**GA, "anthropic-beta": "webhooks-2026-10-07"}
 PROFILE_EVENTS = [
@@ -91,7 +95,7 @@ def test_export_then_import_then_export_gives_the_same_bytes(
 
     exported = uprof("export", "--database-url", source)  # no FILE: stdout
     assert exported.returncode == 0, exported.stderr
-    assert exported.stderr.decode() == f"exported {total} records\n"
+    assert exported.stderr.decode() == f"exported {total} records to stdout\n{SECRETS_WARNING}\n"
     records = records_of(exported.stdout)
     assert records[-1] == {"kind": "footer", "counts": seeded.counts}
     body = records[1:-1]
@@ -275,7 +279,8 @@ def test_a_target_that_holds_data_is_refused_unchanged(
     assert refused.returncode == 1
     assert refused.stderr.decode() == (
         "uprof: import rejected: the database is not empty: it holds organization, api_key rows; "
-        "import into a new database prepared with `uprof db upgrade`\n"
+        "import into a database without data: a SQLite file that does not exist yet (import creates it) or an "
+        "empty PostgreSQL database\n"
     )
     assert without_header(export_of(target)) == without_header(before)
 
@@ -436,11 +441,12 @@ def test_a_progress_bar_is_drawn_only_on_a_terminal_and_can_be_turned_off(
     code, stdout, shown = drawn
     assert code == 0 and stdout == b""
     assert f"{total}/{total}".encode() in shown and b"records" in shown and b"\x1b[" in shown
-    assert shown.rstrip().endswith(f"exported {total} records".encode())
-    for code, stdout, shown in (plain, off):
-        assert (code, stdout, shown) == (0, b"", f"exported {total} records\r\n".encode())
+    assert shown.rstrip().endswith(f"exported {total} records to {file}\r\n{SECRETS_WARNING}".encode())
+    for (code, stdout, shown), name in zip((plain, off), ("2.jsonl", "3.jsonl"), strict=True):
+        summary = f"exported {total} records to {tmp_path / name}\r\n{SECRETS_WARNING}\r\n"
+        assert (code, stdout, shown) == (0, b"", summary.encode())
     # Not a terminal: only the summary, even when progress is asked for.
-    assert piped[0] == 0 and piped[2] == f"exported {total} records\n".encode()
+    assert piped[0] == 0 and piped[2] == f"exported {total} records to stdout\n{SECRETS_WARNING}\n".encode()
 
     code, _, shown = _on_a_terminal("import", str(file), "--database-url", target)
     size = file.stat().st_size

@@ -65,7 +65,26 @@ def test_the_quickstart_is_two_commands_on_one_editable_install() -> None:
     # (templates, static) of a regular install while the server of the first command runs from them.
     assert serve == "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/uprof serve"
     assert test == "scripts/test"
-    assert re.search(r'pip install .*-e "\.\[', (README.parent / "scripts" / "test").read_text(encoding="utf-8"))
+    script = (README.parent / "scripts" / "test").read_text(encoding="utf-8")
+    assert re.search(r'pip install .*-e "\.\[', script)
+    # What the second command needs is listed, and checked before anything else runs.
+    quickstart = section("Quickstart")
+    for prerequisite in ("**PostgreSQL**", "**Debian's Chromium**", "**Node.js 20 or later and npm**"):
+        assert prerequisite in quickstart
+    steps = [line for line in script.splitlines() if line and not line.startswith("#")]
+    assert steps[:3] == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "scripts/check-prerequisites"]
+
+
+# A call of the command: `uprof` followed by one of its commands or options.
+UPROF_CALL = re.compile(r"(\S*)\buprof (?:serve|keys|db|export|import|webhooks|--version|--help|-h)\b")
+
+
+def test_the_cli_is_called_one_way_throughout() -> None:
+    """Every command the README shows is `.venv/bin/uprof …`: a bare `uprof` is not on the PATH of a
+    newcomer who has not activated the environment."""
+    calls = UPROF_CALL.findall(README.read_text(encoding="utf-8"))
+    assert len(calls) >= 6, calls
+    assert {prefix.lstrip("`") for prefix in calls} == {".venv/bin/"}, calls
 
 
 def test_the_sdk_example_runs_against_uprof(server: Server, tenant: Tenant, tmp_path: Path) -> None:

@@ -11,10 +11,11 @@ from uprof.cli.database import db
 from uprof.cli.keys import keys
 from uprof.cli.portability import export_command, import_command
 from uprof.cli.server import serve
+from uprof.cli.sources import Group
 from uprof.cli.webhooks import webhooks
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="uprof")
 def main() -> None:
     """uprof: a self-hostable User Profiles API server for the official Anthropic SDKs."""

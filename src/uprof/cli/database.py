@@ -17,6 +17,6 @@ def db() -> None:
 @database_url_option
 def db_upgrade(database_url: str) -> None:
     """Apply pending migrations and print the revision the database is at."""
-    database = open_database(database_url)
+    database = open_database(database_url, create=True)
     click.echo(f"database is at revision {migrate.head_revision()}")
     database.engine.dispose()

@@ -84,7 +84,7 @@ def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
                 row.name or "-",
                 row.kind,
                 row.workspace_id or "-",
-                f"sk-uprof-…{row.hint}",  # as docs/reference/cli.md §3 shows every kind, admin keys too
+                f"{_prefix(row.kind)}…{row.hint}",
                 _short_time(row.created_at),
                 _short_time(row.last_used_at),
                 _short_time(row.revoked_at),
@@ -93,6 +93,11 @@ def keys_list(include_revoked: bool, as_json: bool, database_url: str) -> None:
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+def _prefix(kind: str) -> str:
+    """How keys of `kind` begin, as the key hint shows them: an admin key's reads as one."""
+    return "sk-uprof-admin-" if kind == "admin" else "sk-uprof-"
 
 
 def _time(value: Any) -> str | None:

@@ -17,6 +17,7 @@ from uprof.cli.support import (
     key_given,
     open_database,
     open_secret_box,
+    say,
     secret_key_file_option,
     secret_key_option,
 )
@@ -69,7 +70,12 @@ def export_command(file: str, database_url: str, secret_key: str | None, secret_
         fail(f"export failed: {getattr(error, 'orig', error)}")
     finally:
         database.engine.dispose()
-    click.echo(f"exported {count} records", err=True)
+    where = "stdout" if file == "-" else file
+    click.echo(f"exported {count} records to {where}", err=True)
+    say(
+        "the export holds API key hashes and webhook signing secrets in the clear: keep it as private as the"
+        " database, and out of version control"
+    )
 
 
 @click.command("import", short_help="Load an export into an empty database.")
@@ -93,7 +99,7 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
     new_key = None if key_given(settings) else NewKeyFile(Path(settings.secret_key_file))
     box = open_secret_box(settings, create=False) if new_key is None else new_key.box()
     new_files = new_sqlite_files(database_url)
-    database = open_database(database_url)
+    database = open_database(database_url, create=True)
     before_commit = None if new_key is None else new_key.write
     problem = None
     try:
@@ -102,7 +108,10 @@ def import_command(file: str, database_url: str, secret_key: str | None, secret_
         click.echo(str(error), err=True)
         problem = "import rejected; the database is unchanged"
     except TargetNotEmpty as error:
-        problem = f"import rejected: {error}; import into a new database prepared with `uprof db upgrade`"
+        problem = (
+            f"import rejected: {error}; import into a database without data: a SQLite file that does not"
+            " exist yet (import creates it) or an empty PostgreSQL database"
+        )
     except SecretKeyError as error:
         problem = f"import failed, the database is unchanged: {error}"
     except (SQLAlchemyError, DatabaseBusy, OSError) as error:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +13,7 @@ from sqlalchemy import Connection
 
 from uprof import logs
 from uprof.accounts import service as accounts
+from uprof.cli.port import cannot_listen
 from uprof.cli.support import (
     AS_LOG_RECORDS,
     ENVIRONMENT_BOOLEAN,
@@ -32,6 +36,7 @@ from uprof.cli.support import (
 )
 from uprof.config import Settings
 from uprof.db.unit_of_work import Database
+from uprof.portability.importer import new_sqlite_files
 from uprof.webhooks import service as webhook_endpoints
 
 
@@ -216,18 +221,24 @@ def serve(**options: Any) -> None:
         raise click.BadParameter("an in-memory SQLite database needs --workers 1", param_hint="--workers")
     logs.configure(settings.log_level, settings.log_format)
     click.get_current_context().meta[AS_LOG_RECORDS] = True
+    problem = cannot_listen(settings.host, settings.port)
+    if problem is not None:
+        fail(problem)  # before the database and the key file, so that nothing is created
     # A key file is created only for a database that holds no encrypted secret yet: starting from
     # another directory, or on a second host, must not quietly make a key that opens nothing.
     box = open_secret_box(settings, create=False) if key_given(settings) else None
-    database = open_database(settings.database_url, settings.sqlite_synchronous)
+    new_files = new_sqlite_files(settings.database_url)
+    database = open_database(settings.database_url, settings.sqlite_synchronous, create=True)
     if box is None:
-        if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
-            raise click.BadParameter(
-                f"the key file {settings.secret_key_file} does not exist, and this database holds webhook signing"
-                " secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or --secret-key-file)",
-                param_hint="--secret-key-file",
-            )
-        box = open_secret_box(settings, create=True)
+        with _removed_if_refused(database, new_files):
+            if in_transaction(database, webhook_endpoints.holds_sealed_secrets):
+                raise click.BadParameter(
+                    f"the key file {settings.secret_key_file} does not exist, and this database holds webhook"
+                    " signing secrets encrypted with a secret key: give that key (UPROF_SECRET_KEY or"
+                    " --secret-key-file)",
+                    param_hint="--secret-key-file",
+                )
+            box = open_secret_box(settings, create=True)
     created = in_transaction(database, _bootstrap)
     if created is not None:
         click.echo(created.key)
@@ -240,6 +251,19 @@ def serve(**options: Any) -> None:
     else:
         database.engine.dispose()  # each worker process opens its own
         _run_server(settings, None)
+
+
+@contextlib.contextmanager
+def _removed_if_refused(database: Database, new_files: list[Path]) -> Iterator[None]:
+    """On a refusal (exit 2) of a first start, remove the SQLite files it created, so that it leaves
+    nothing behind."""
+    try:
+        yield
+    except click.BadParameter:
+        database.engine.dispose()
+        for path in new_files:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _bootstrap(connection: Connection) -> accounts.CreatedKey | None:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from uprof import logs
+from uprof.cli.database_file import missing_database, missing_folder
 from uprof.config import DEFAULT_DATABASE_URL, DEFAULT_SECRET_KEY_FILE, Settings
 from uprof.crypto.key_file import SecretKeyError, load_keys
 from uprof.crypto.sealing import SecretBox
@@ -160,8 +161,15 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
-    """Connect and apply pending migrations, as every data command does first (exit 1 on failure)."""
+def open_database(url: str, sqlite_synchronous: str = "normal", *, create: bool = False) -> Database:
+    """Connect and apply pending migrations, as every data command does first (exit 1 on failure).
+
+    Only with `create` may a SQLite file that does not exist yet be made (`serve`, `db upgrade`,
+    `import`); every other command refuses it and says which option names the database.
+    """
+    problem = missing_folder(url) if create else missing_database(url)
+    if problem is not None:
+        fail(problem)
     try:
         database = Database(make_engine(url, sqlite_synchronous=sqlite_synchronous))
         migrate.upgrade(database)
@@ -169,10 +177,23 @@ def open_database(url: str, sqlite_synchronous: str = "normal") -> Database:
         raise click.BadParameter(str(error), param_hint="--database-url") from None
     except migrate.NewerDatabaseError as error:
         fail(f"{error}: it was migrated by a newer uprof")
-    except (SQLAlchemyError, DatabaseBusy) as error:
-        # An unreachable PostgreSQL surfaces as DatabaseBusy (see unit_of_work), not as SQLAlchemyError.
-        fail(f"cannot use database {redact_url(url)}: {error.__class__.__name__}: {getattr(error, 'orig', error)}")
+    except DatabaseBusy as error:
+        fail(_unreachable(url, error))
+    except SQLAlchemyError as error:
+        fail(f"cannot use database {redact_url(url)}: {getattr(error, 'orig', error)}")
     return database
+
+
+def _unreachable(url: str, error: DatabaseBusy) -> str:
+    """What to do about a database that did not answer: an unreachable PostgreSQL surfaces as
+    DatabaseBusy (see unit_of_work), as does a SQLite file another process keeps locked."""
+    reason = " ".join(str(error).split())  # psycopg's reason spans lines
+    if url.startswith("sqlite"):
+        return f"the database {redact_url(url)} stayed locked by another process: {reason}; try again"
+    return (
+        f"cannot connect to the database {redact_url(url)}: {reason}; check that PostgreSQL is running there and"
+        " that --database-url (or UPROF_DATABASE_URL) names it"
+    )
 
 
 def open_secret_box(settings: Settings, *, create: bool) -> SecretBox:

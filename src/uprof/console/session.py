@@ -56,7 +56,13 @@ def hash_token(token: str) -> str:
 
 def sign_in(connection: Connection, key: str, now: datetime) -> NewSession:
     """Open a session for an admin key. Raises SignInRefused."""
-    principal = accounts.authenticate(connection, key.strip()) if key.strip() else None
+    if not key.strip():
+        raise SignInRefused(
+            400,
+            "Enter an admin API key (sk-uprof-admin-…): the server printed one on its first start, and"
+            " `uprof keys create --admin` makes another.",
+        )
+    principal = accounts.authenticate(connection, key.strip())
     if principal is None:
         raise SignInRefused(401, "This key is not valid. Check that you pasted all of it and that it was not revoked.")
     if not principal.is_admin:

@@ -72,6 +72,12 @@ def test_an_unreachable_or_unsupported_database() -> None:
         ]
     )
     assert unreachable.returncode == 1 and unreachable.stdout == ""
-    assert "uprof: cannot use database" in unreachable.stderr
+    assert unreachable.stderr.startswith(
+        "uprof: cannot connect to the database postgresql://postgres@127.0.0.1:1/uprof:"
+    )
+    assert "Connection refused" in unreachable.stderr and "DatabaseBusy" not in unreachable.stderr
+    assert unreachable.stderr.endswith(
+        "; check that PostgreSQL is running there and that --database-url (or UPROF_DATABASE_URL) names it\n"
+    )
     assert unsupported.returncode == 2 and unsupported.stdout == ""
     assert "--database-url" in unsupported.stderr

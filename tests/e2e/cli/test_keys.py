@@ -114,7 +114,9 @@ def check_table(
         key, expected_name, expected_kind, expected_workspace = keys[key_id]
         assert name == (expected_name or "-")
         assert (kind, workspace_id) == (expected_kind, expected_workspace or "-")
-        assert hint == f"sk-uprof-…{key[-4:]}"  # every kind, admin keys too (docs/reference/cli.md §3)
+        # The prefix the key itself starts with: an admin key's shows it is one.
+        assert hint == ("sk-uprof-admin-…" if kind == "admin" else "sk-uprof-…") + key[-4:]
+        assert key.startswith(hint.split("…")[0])
         assert SHORT_TIMESTAMP.fullmatch(created)
         assert last_used == "-"
         assert SHORT_TIMESTAMP.fullmatch(revoked) if key_id == revoked_id else revoked == "-"

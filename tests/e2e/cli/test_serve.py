@@ -38,6 +38,14 @@ def profiles_status(url: str, key: str) -> int:
     return httpx.get(f"{url}/v1/user_profiles", headers={"x-api-key": key, **GA_HEADERS}, timeout=10).status_code
 
 
+def says_it_stopped(stderr: str, signal_name: str) -> bool:
+    """A stop prints the signal it got and, last of all, that the server stopped (a request that was in
+    flight may log its line between the two)."""
+    lines = stderr.splitlines()
+    received = f"uprof: received {signal_name}: stopping once the requests in flight are done"
+    return lines[-1] == "uprof: stopped" and received in lines[:-1]
+
+
 def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_environment(
     empty_database_url: str, tmp_path: Path
 ) -> None:
@@ -66,6 +74,7 @@ def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_env
     finally:
         assert first.stop(signal.SIGINT) == 0, first.stderr
     assert first.stdout == key + "\n"  # printed once, nothing added later
+    assert says_it_stopped(first.stderr, "SIGINT"), first.stderr
 
     listed = json_lines(uprof("keys", "list", "--json", "--database-url", empty_database_url))
     assert [(row["id"], row["name"], row["kind"], row["hint"]) for row in listed] == [
@@ -98,6 +107,7 @@ def test_first_start_prints_the_bootstrap_key_once_and_options_come_from_the_env
     finally:
         assert second.stop() == 0, second.stderr
     assert second.stdout == ""
+    assert says_it_stopped(second.stderr, "SIGTERM"), second.stderr
     assert listed_ids(empty_database_url, "--all") == {bootstrap_id, created_line(created, "standard")}
 
 
@@ -155,29 +165,34 @@ def test_serve_accepts_the_documented_boolean_spellings() -> None:
 
 
 def test_serve_exits_1_when_the_port_is_taken(database_url: str) -> None:
+    """The line names --port and, when the port came from there, UPROF_PORT; uvicorn's Errno 98 never shows."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
         serve = ["serve", "--port", port, "--database-url", database_url]
         json_logs = ["--log-format", "json"]
-        results = run_all(
-            [
-                Call(serve),
-                Call([*serve, "--workers", "2"]),
-                Call([*serve, *json_logs]),
-                Call([*serve, "--workers", "2", *json_logs]),
-            ]
-        )
+        calls = [
+            Call(serve),
+            Call([*serve, "--workers", "2"]),
+            Call(serve[:1] + serve[3:], {"UPROF_PORT": port}),
+            Call([*serve, *json_logs]),
+            Call([*serve, "--workers", "2", *json_logs]),
+        ]
+        results = run_all(calls)
+    said = (
+        f"cannot listen on 127.0.0.1:{port}: another program (perhaps another uprof) is using port {port}; stop it,"
+        " or choose a free port with --port or UPROF_PORT (now {given})"
+    )
     for result in results:
         assert result.returncode == 1, result.stderr
         assert "listening on" not in result.stderr  # said only once the socket is bound
-    for result in results[2:]:  # uvicorn's bind error and uprof's own line are log records too
-        records = [json.loads(line) for line in result.stderr.splitlines()]
-        assert any("address already in use" in record["message"].lower() for record in records), records
-        assert records[-1]["level"] == "error" and records[-1]["message"].startswith(
-            f"cannot serve on 127.0.0.1:{port}"
-        )
+        assert "Errno" not in result.stderr and "error above" not in result.stderr, result.stderr
+    for result, given in zip(results[:3], [f"--port {port}"] * 2 + [f"UPROF_PORT={port}"], strict=True):
+        assert result.stderr == f"uprof: {said.format(given=given)}\n"
+    for result in results[3:]:  # uprof's line is a log record too
+        [record] = [json.loads(line) for line in result.stderr.splitlines()]
+        assert (record["level"], record["message"]) == ("error", said.format(given=f"--port {port}"))
 
 
 def test_serve_on_an_in_memory_database(tmp_path: Path) -> None:
@@ -216,6 +231,7 @@ def test_two_workers_serve_and_stop_on_sigterm(database_url: str, tenant: Tenant
         assert [profiles_status(running.url, tenant.key) for _ in range(8)] == [401] * 8
         running.process.send_signal(signal.SIGTERM)
         assert running.process.wait(timeout=30) == 0, running.output()
+        assert says_it_stopped(running.output(), "SIGTERM"), running.output()
     finally:
         if running.process.poll() is None:
             running.process.kill()

@@ -135,7 +135,8 @@ def test_signing_in_sets_a_strict_session_cookie_stored_only_as_a_hash(
 @pytest.mark.parametrize(
     ("key", "status", "message"),
     [
-        ("", 401, "This key is not valid."),
+        ("", 400, "Enter an admin API key (sk-uprof-admin-…)"),  # missing, not invalid
+        ("  ", 400, "Enter an admin API key (sk-uprof-admin-…)"),
         ("sk-uprof-admin-unknown", 401, "This key is not valid."),
         ("standard", 403, "This key is not an admin key."),
     ],
@@ -338,6 +339,7 @@ def test_the_dashboard_counts_what_waits(
         assert f'id="count-{counter}">0<' in empty.text
     first, second = create_profile(api), create_profile(api, "Grace")
     apply_through_link(server, api, first["id"])
+    assert "1 pending enrollment 0 identity checks to decide" in text_of(console.get("/console"))
     apply_through_link(server, api, second["id"])
     open_restriction(admin, first["id"])
     open_restriction(admin, second["id"], verifiable=False)
@@ -346,6 +348,10 @@ def test_the_dashboard_counts_what_waits(
     assert 'id="count-pending-enrollments">2<' in page.text
     assert 'id="count-submitted-checks">1<' in page.text
     assert 'id="count-open-actions">2<' in page.text
+    assert (
+        "2 pending enrollments 1 identity check to decide 2 open enforcement actions 0 failed webhook deliveries"
+        in text_of(page)
+    )
 
 
 # --- enrollment queue ---
@@ -527,6 +533,10 @@ def test_the_profile_page_shows_every_revision_side_by_side(
 def test_the_program_editor(api: httpx.Client, console: httpx.Client) -> None:
     profile = create_profile(api)
     path = f"/console/profiles/{profile['id']}"
+    buttons = text_of(console.get(path))  # each program by the name the end-user pages give it
+    for program in ("Cyber Verification Program", "Enterprise Frontier Safeguards"):
+        assert f"Save {program} standing" in buttons
+    assert "efs standing" not in buttons and "cyber standing" not in buttons
     nothing = post(console, path + "/programs/cyber", {"status": "", "tiers.a": ""}, page=path)
     assert_page(nothing, 400, NOT_DONE, "body: must set at least one of status, tiers, requirements")
     conflicting = post(console, path + "/programs/cyber", {"status": "pending", "tiers.a": "active"}, page=path)
