@@ -4,6 +4,7 @@ profile API shows it and its errors next to the form."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Iterator
@@ -171,7 +172,11 @@ def in_process(settings: Settings) -> Iterator[TestClient]:
         with closing(TestClient(app, follow_redirects=False)) as client:
             yield client
     finally:
-        app.state.runtime.database.engine.dispose()
+        # No lifespan ran, so nothing else stops the database threads (PostgreSQL) that kept connections.
+        runtime = app.state.runtime
+        if runtime.database_threads is not None:
+            asyncio.run(runtime.database_threads.stop())
+        runtime.database.engine.dispose()
 
 
 def test_the_cookie_is_secure_behind_an_https_base_url(database_url: str, org: Org) -> None:
