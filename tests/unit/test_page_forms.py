@@ -20,8 +20,12 @@ class Fields:
         return self.values.get(key, [])
 
 
-VALID_CYBER = {"requested_tiers": ["c", "a"], "use_case": "Red-team exercises", "accept": "yes"}
-VALID_IDENTITY = {
+VALID_CYBER: dict[str, str | list[str]] = {
+    "requested_tiers": ["c", "a"],
+    "use_case": "Red-team exercises",
+    "accept": "yes",
+}
+VALID_IDENTITY: dict[str, str | list[str]] = {
     "full_name": "Ada Example",
     "country": "gb",
     "document_type": "passport",

@@ -33,7 +33,7 @@ LARGE = settings(PROPERTIES, max_examples=40)
 # --- metadata merge --------------------------------------------------------------------------------
 
 # Code points outside the surrogate block: what a parsed JSON body can hold.
-TEXT = st.characters(exclude_categories=("Cs",))
+TEXT = st.characters(exclude_categories=["Cs"])
 KEYS = st.text(TEXT, min_size=1, max_size=64)
 VALUES = st.text(TEXT, min_size=1, max_size=512)
 STORED = st.dictionaries(KEYS | st.sampled_from(["plan", "seats", "tier"]), VALUES, max_size=16)

@@ -73,7 +73,7 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
         now = datetime.now(UTC)
         name = f"webhooks-{uuid.uuid4()}"
 
-        def cause_event(connection: Connection) -> tuple[str, str, str]:
+        def cause_event(connection: Connection) -> tuple[str, str, str, str]:
             organization_id = accounts.organization_for(connection, name)
             new = NewEndpoint(receiver.url("/standalone"), [UPDATED], "", "")
             endpoint = endpoints.create(connection, organization_id, new, now, session_box())
