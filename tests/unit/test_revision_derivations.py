@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_profile_revisions import NOW, stored_row
+from tests.unit.test_profile_revisions import NOW, read_of, stored_row
 from uprof.console.service import REVISION_LABELS
 from uprof.http.revision_choice import Revision
 from uprof.openapi import schemas
@@ -48,7 +48,7 @@ def test_the_documented_response_fields_are_the_keys_render_gives(revision: Revi
     single = _ok_schema(document, PROFILE)
     listed = _ok_schema(document, "/v1/user_profiles")["properties"]["data"]["items"]
     for schema, complete in ((single, True), (listed, False)):
-        keys = list(render(row, revision, complete=complete))
+        keys = list(render(read_of(row), revision, complete=complete))
         assert list(schema["properties"]) == keys
         assert schema["required"] == keys
         assert schema["additionalProperties"] is False

@@ -16,6 +16,7 @@ from uprof.http.pagination import CursorCodec
 from uprof.http.revision_choice import Revision
 from uprof.profiles import repository as profile_rows
 from uprof.profiles import revisions
+from uprof.profiles.records import Profile
 from uprof.provider import reads
 from uprof.provider.reads import OperatorProfile
 from uprof.standing import enforcement
@@ -34,7 +35,7 @@ class Page:
 
     rows: list[Row[Any]]
     next_page: str | None
-    profiles: dict[str, dict[str, Any]]
+    profiles: dict[str, Profile]
 
 
 def dashboard_counts(connection: Connection, organization_id: str, now: datetime) -> dict[str, int]:
@@ -46,12 +47,12 @@ def dashboard_counts(connection: Connection, organization_id: str, now: datetime
     }
 
 
-def _profiles(connection: Connection, organization_id: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _profiles(connection: Connection, organization_id: str, ids: Iterable[str]) -> dict[str, Profile]:
     found = {}
     for profile_id in dict.fromkeys(ids):
         row = profile_rows.get(connection, organization_id, profile_id)
         if row is not None:
-            found[profile_id] = dict(row._mapping)
+            found[profile_id] = row
     return found
 
 
@@ -111,16 +112,16 @@ REVISION_LABELS = tuple(
 def profile_sheet(connection: Connection, organization_id: str, profile_id: str) -> ProfileSheet:
     """Raises NotFound (`user profile not found`)."""
     view = reads.operator_profile(connection, organization_id, profile_id)
-    profile = view.profile
+    read = view.profile
     shapes = [
-        (label, json.dumps(revisions.render(profile, revision), indent=2, ensure_ascii=False))
+        (label, json.dumps(revisions.render(read, revision), indent=2, ensure_ascii=False))
         for label, revision in REVISION_LABELS
     ]
-    now, submitted = profile["read_at"], profile["identity_check_submitted"]
+    now, submitted = read.read_at, read.identity_check_submitted
     rows: list[dict[str, Any]] = [dict(row._mapping) for row in view.actions]
     actions = [{**row, "open": is_open(row, now), "next_step": next_step(row, submitted, now)} for row in rows]
     deliveries, more = profile_deliveries(connection, organization_id, profile_id, DELIVERIES_IN_PROFILE_SHEET)
-    status = enforcement.status(profile["enforcement_actions"], submitted)
+    status = enforcement.status(read.enforcement_actions, submitted)
     return ProfileSheet(view, shapes, actions, status, deliveries, more)
 
 

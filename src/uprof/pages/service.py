@@ -89,19 +89,18 @@ def open_link(connection: Connection, token: str, kind: str, now: datetime) -> L
     if state is not LinkState.VALID or link is None:
         raise LinkUnavailable(state)
     try:
-        profile = profiles.retrieve(connection, link.organization_id, link.user_profile_id)
+        read = profiles.retrieve(connection, link.organization_id, link.user_profile_id)
     except NotFound:
         raise LinkUnavailable(LinkState.UNKNOWN) from None
-    submitted = bool(profile["identity_check_submitted"])
+    submitted = read.identity_check_submitted
     actions = [
-        {**action, "next_step": next_step(action, submitted, profile["read_at"])}
-        for action in profile["enforcement_actions"]
+        {**action, "next_step": next_step(action, submitted, read.read_at)} for action in read.enforcement_actions
     ]
     return LinkView(
         token_sha256=link.token_sha256,
-        name=profile["name"],
-        cyber=profile["cyber"],
-        efs=profile["efs"],
+        name=read.profile.name,
+        cyber=read.profile.cyber,
+        efs=read.profile.efs,
         open_actions=actions,
         check_submitted=submitted,
         can_verify=any(action["next_step"] == "verify" for action in actions),

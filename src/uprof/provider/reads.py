@@ -11,6 +11,7 @@ from uprof.http.errors import NotFound
 from uprof.http.listing import Listing, page_of
 from uprof.http.pagination import CursorCodec
 from uprof.profiles import repository as profiles
+from uprof.profiles.records import Profile, ProfileRead
 from uprof.profiles.service import profile_not_found, with_enforcement
 from uprof.provider import repository
 from uprof.standing import programs
@@ -67,14 +68,14 @@ def list_identity_checks(
 
 def search_profiles(
     connection: Connection, organization_id: str, listing: Listing, cursors: CursorCodec, q: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[ProfileRead], str | None]:
     """Profiles matching `q` (exact ID, exact reference ID, or part of the name), newest first."""
 
-    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Profile]:
         return profiles.search(connection, organization_id, q, after, limit)
 
     rows, cursor = page_of(listing, cursors, fetch, "created_at")
-    return with_enforcement(connection, [dict(row._mapping) for row in rows]), cursor
+    return with_enforcement(connection, rows), cursor
 
 
 def enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
@@ -113,7 +114,7 @@ def actions_of_profile(
 
 @dataclass(frozen=True)
 class OperatorProfile:
-    profile: dict[str, Any]
+    profile: ProfileRead
     cyber_requirements: dict[str, bool]
     enrollments: list[Row[Any]]
     actions: list[Row[Any]]
@@ -124,10 +125,10 @@ def operator_profile(connection: Connection, organization_id: str, profile_id: s
     row = profiles.get(connection, organization_id, profile_id)
     if row is None:
         raise profile_not_found()
-    profile = with_enforcement(connection, [dict(row._mapping)])[0]
+    profile = with_enforcement(connection, [row])[0]
     return OperatorProfile(
         profile=profile,
-        cyber_requirements=programs.requirements(profile["cyber"]),
+        cyber_requirements=programs.requirements(row.cyber),
         enrollments=repository.enrollments_of_profile(connection, profile_id, ENROLLMENTS_IN_PROFILE_VIEW),
         actions=repository.actions_of_profile(connection, organization_id, profile_id),
         identity_checks=repository.identity_checks_of_profile(connection, profile_id),

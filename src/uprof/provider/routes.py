@@ -12,14 +12,15 @@ from uprof.http.errors import NotFound
 from uprof.http.listing import Listing
 from uprof.http.query import choice, choices, limit, single
 from uprof.profiles import revisions
+from uprof.profiles.records import ProfileRead
 from uprof.profiles.service import retrieve
 from uprof.provider import reads, schemas, serializers, service
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
 
-def _ga(row: dict[str, Any]) -> dict[str, Any]:
-    return revisions.render(row, revisions.GA)
+def _ga(read: ProfileRead) -> dict[str, Any]:
+    return revisions.render(read, revisions.GA)
 
 
 def _listing(call: ApiCall, name: str, default_order: str) -> Listing:
@@ -96,8 +97,8 @@ def search_profiles(call: ApiCall) -> dict[str, Any]:
 def operator_profile(call: ApiCall) -> dict[str, Any]:
     profile_id, org = call.path_param("user_profile_id"), call.principal.organization_id
     view = call.transact(lambda c: reads.operator_profile(c, org, profile_id), write=False)
-    submitted = view.profile["identity_check_submitted"]
-    now = view.profile["read_at"]
+    submitted = view.profile.identity_check_submitted
+    now = view.profile.read_at
     return {
         "type": "admin_user_profile",
         "profile": _ga(view.profile),
@@ -112,7 +113,7 @@ def set_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
-    def work(connection: Connection) -> dict[str, Any]:
+    def work(connection: Connection) -> ProfileRead:
         service.change_program(connection, org, profile_id, program, call.body, now)
         return retrieve(connection, org, profile_id)
 
@@ -123,7 +124,7 @@ def clear_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
-    def work(connection: Connection) -> dict[str, Any]:
+    def work(connection: Connection) -> ProfileRead:
         service.clear_program(connection, org, profile_id, program, now)
         return retrieve(connection, org, profile_id)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row
 from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
+from uprof.profiles.records import Profile
 from uprof.profiles.service import next_updated_at, profile_not_found
 from uprof.provider import repository, schemas
 from uprof.standing import programs
@@ -26,25 +27,25 @@ from uprof.webhooks import outbox
 # --- program standing ---
 
 
-def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
-    """The profile row, locked for the rest of the transaction. Raises NotFound."""
+def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> Profile:
+    """The profile, locked for the rest of the transaction. Raises NotFound."""
     row = profiles.get(connection, organization_id, profile_id, for_update=True)
     if row is None:
         raise profile_not_found()
-    return dict(row._mapping)
+    return row
 
 
 def store_standing(
-    connection: Connection, profile: dict[str, Any], program: str, new: dict[str, Any] | None, now: datetime
-) -> bool:
-    """Write a program's standing if it differs: `updated_at` moves and one event is queued."""
-    if profile[program] == new:
-        return False
-    updated_at = next_updated_at(profile["updated_at"], now)
-    profiles.update_profile(connection, profile["id"], {program: new, "updated_at": updated_at})
-    profile.update({program: new, "updated_at": updated_at})
-    outbox.record(connection, profile["organization_id"], outbox.PROGRAM_STATUS_UPDATED, profile["id"], now)
-    return True
+    connection: Connection, profile: Profile, program: str, new: dict[str, Any] | None, now: datetime
+) -> Profile:
+    """Write a program's standing if it differs: `updated_at` moves and one event is queued. The profile as
+    it now stands."""
+    if profile.program(program) == new:
+        return profile
+    updated_at = next_updated_at(profile.updated_at, now)
+    profiles.update_profile(connection, profile.id, {program: new, "updated_at": updated_at})
+    outbox.record(connection, profile.organization_id, outbox.PROGRAM_STATUS_UPDATED, profile.id, now)
+    return profile.with_program(program, new, updated_at)
 
 
 def set_program(
@@ -57,14 +58,14 @@ def set_program(
     items: dict[str, str] | None = None,
     requirements: dict[str, bool] | None = None,
     now: datetime,
-) -> dict[str, Any]:
+) -> Profile:
     """Set status, tiers/features and (cyber) requirements as docs/reference/provider.md §5.7 says; return the profile
-    row.
+    as it now stands.
 
     Raises NotFound, or InvalidRequest when no status would result or an item is active without `active`.
     """
     profile = locked_profile(connection, organization_id, profile_id)
-    stored = profile[program]
+    stored = profile.program(program)
     new = programs.current(stored, program)
     field = programs.ITEM_FIELD[program]
     merged_items = {**new[field], **(items or {})}
@@ -81,8 +82,7 @@ def set_program(
         new["requirements"] = {**new["requirements"], **requirements}
     if stored is not None and stored["status"] != resulting or stored is None:
         repository.supersede_pending(connection, profile_id, program, now)
-    store_standing(connection, profile, program, new, now)
-    return profile
+    return store_standing(connection, profile, program, new, now)
 
 
 def change_program(
@@ -92,7 +92,7 @@ def change_program(
     program: str,
     body: Mapping[str, Any],
     now: datetime,
-) -> dict[str, Any]:
+) -> Profile:
     """Validate a program-editor body (docs/reference/provider.md §5.7) and apply it: the Admin API and the console
     share this. Raises InvalidRequest, NotFound."""
     change = schemas.program_change(body, program)
@@ -111,7 +111,7 @@ def change_program(
 def clear_program(connection: Connection, organization_id: str, profile_id: str, program: str, now: datetime) -> None:
     """Remove all standing in a program; a pending application is superseded. Raises NotFound."""
     profile = locked_profile(connection, organization_id, profile_id)
-    if profile[program] is not None:
+    if profile.program(program) is not None:
         repository.supersede_pending(connection, profile_id, program, now)
         store_standing(connection, profile, program, None, now)
 
@@ -135,7 +135,7 @@ def submit_application(
     """Store a pending application; the program becomes `pending`. Raises NotFound, or Conflict when the
     program already has status `pending` or `active`."""
     profile = locked_profile(connection, organization_id, profile_id)
-    current = profile[program]
+    current = profile.program(program)
     if current is not None and current["status"] in ("pending", "active"):
         raise Conflict(f"the profile's {program} status is {current['status']}")
     enrollment_id = new_id("enr_")
@@ -181,7 +181,7 @@ def approve_enrollment(
     profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
     repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
     granted = list(enrollment.requested) if items is None else items
-    new = programs.activate(profile[enrollment.program], enrollment.program, granted, requirements)
+    new = programs.activate(profile.program(enrollment.program), enrollment.program, granted, requirements)
     store_standing(connection, profile, enrollment.program, new, now)
 
 
@@ -212,7 +212,7 @@ def reject_enrollment(
     enrollment = pending_enrollment(connection, organization_id, enrollment_id)
     profile = locked_profile(connection, organization_id, enrollment.user_profile_id)
     repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
-    new = programs.with_status(profile[enrollment.program], enrollment.program, "rejected")
+    new = programs.with_status(profile.program(enrollment.program), enrollment.program, "rejected")
     store_standing(connection, profile, enrollment.program, new, now)
 
 
