@@ -22,6 +22,7 @@ from uprof.profiles.revisions import (
     check_query_accepted,
     render,
 )
+from uprof.standing.records import EnforcementAction
 
 R1, R2, R3, GA = Revision.R1, Revision.R2, Revision.R3, Revision.GA
 ALL = [R1, R2, R3, GA]
@@ -67,12 +68,21 @@ def stored_row(**changes: Any) -> dict[str, Any]:
     return row
 
 
+# What an action written in a test as a dict leaves out: the columns `render` does not read.
+ACTION_COLUMNS = {
+    "organization_id": "6d1f6a0e-3c2b-4f1e-9a57-2b8c0d4e5f61",
+    "user_profile_id": "uprof_4Xq8Lr2VnT7kPz9sWb3Hc6Dm",
+    "resolution": None,
+    "note": None,
+}
+
+
 def read_of(row: Mapping[str, Any]) -> ProfileRead:
-    """The profile as the service reads it, from a stored row plus READ_TIME_KEYS."""
+    """The profile as the service reads it, from a stored row plus READ_TIME_KEYS (actions as dicts)."""
     stored = {key: value for key, value in row.items() if key not in READ_TIME_KEYS}
     return ProfileRead(
         Profile.of(stored),
-        enforcement_actions=row["enforcement_actions"],
+        enforcement_actions=[EnforcementAction.of({**ACTION_COLUMNS, **item}) for item in row["enforcement_actions"]],
         identity_check_submitted=row["identity_check_submitted"],
         read_at=row["read_at"],
     )

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Row
 
@@ -21,6 +21,7 @@ from uprof.provider import reads
 from uprof.provider.reads import OperatorProfile
 from uprof.standing import enforcement
 from uprof.standing.enforcement import is_open, next_step
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import repository as webhook_rows
 from uprof.webhooks import service as endpoints
 from uprof.webhooks.schemas import EndpointListQuery
@@ -29,11 +30,14 @@ from uprof.webhooks.schemas import EndpointListQuery
 DELIVERIES_IN_PROFILE_SHEET = 20
 
 
+RowT = TypeVar("RowT")
+
+
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[RowT]):
     """One page of a console list, with the profiles its rows belong to (for names and standing)."""
 
-    rows: list[Row[Any]]
+    rows: list[RowT]
     next_page: str | None
     profiles: dict[str, Profile]
 
@@ -62,7 +66,7 @@ def enrollment_queue(
     listing: Listing,
     cursors: CursorCodec,
     **filters: Any,
-) -> Page:
+) -> Page[Row[Any]]:
     """Enrollments as `GET /v1/admin/enrollments` lists them. Raises InvalidRequest for a bad cursor."""
     rows, cursor = reads.list_enrollments(connection, organization_id, listing, cursors, **filters)
     return Page(rows, cursor, _profiles(connection, organization_id, (row.user_profile_id for row in rows)))
@@ -76,7 +80,7 @@ def identity_check_list(
     *,
     statuses: list[str],
     profile_id: str | None,
-) -> Page:
+) -> Page[IdentityCheck]:
     rows, cursor = reads.list_identity_checks(
         connection, organization_id, listing, cursors, statuses=statuses, profile_id=profile_id
     )
@@ -97,10 +101,19 @@ class ProfileSheet:
 
     view: OperatorProfile
     revisions: list[tuple[str, str]]
-    actions: list[dict[str, Any]]
+    actions: list[ActionLine]
     enforcement_status: str
     deliveries: list[DeliveryLine]
     more_deliveries: bool  # older deliveries exist beyond those listed
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """An action as the profile page lists it: the stored action, whether it is open, and its next step."""
+
+    action: EnforcementAction
+    open: bool
+    next_step: str | None
 
 
 # The profile page's heading of each revision's view, oldest first: `R1 · 2026-03-24`, …, `GA`.
@@ -118,8 +131,7 @@ def profile_sheet(connection: Connection, organization_id: str, profile_id: str)
         for label, revision in REVISION_LABELS
     ]
     now, submitted = read.read_at, read.identity_check_submitted
-    rows: list[dict[str, Any]] = [dict(row._mapping) for row in view.actions]
-    actions = [{**row, "open": is_open(row, now), "next_step": next_step(row, submitted, now)} for row in rows]
+    actions = [ActionLine(row, is_open(row, now), next_step(row, submitted, now)) for row in view.actions]
     deliveries, more = profile_deliveries(connection, organization_id, profile_id, DELIVERIES_IN_PROFILE_SHEET)
     status = enforcement.status(read.enforcement_actions, submitted)
     return ProfileSheet(view, shapes, actions, status, deliveries, more)

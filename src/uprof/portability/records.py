@@ -15,6 +15,7 @@ import orjson
 
 from uprof.profiles.schemas import DETAIL_KEYS
 from uprof.provider.serializers import enrollment_view, identity_check_view, stored_action_view
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import format_timestamp
 from uprof.webhooks.serializers import attempt_view, endpoint_view
 
@@ -119,12 +120,16 @@ def enrollment(row: Row) -> dict[str, Any]:
 
 def enforcement_action(row: Row, now: datetime) -> dict[str, Any]:
     """The admin view as of `now`; `check_submitted` on the row says whether an identity check awaits a decision."""
-    view = stored_action_view(row, bool(row["check_submitted"]), now)
+    view = stored_action_view(EnforcementAction.of(row), bool(row["check_submitted"]), now)
     return {"kind": "enforcement_action", "organization_id": row["organization_id"], **view}
 
 
 def identity_check(row: Row) -> dict[str, Any]:
-    return {"kind": "identity_check", "organization_id": row["organization_id"], **identity_check_view(row)}
+    return {
+        "kind": "identity_check",
+        "organization_id": row["organization_id"],
+        **identity_check_view(IdentityCheck.of(row)),
+    }
 
 
 def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, Any]:

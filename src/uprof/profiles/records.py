@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from uprof.standing.records import EnforcementAction
+
 
 @dataclass(frozen=True, slots=True)
 class Profile:
@@ -58,7 +60,7 @@ class ProfileRead:
 
     profile: Profile
     # The open enforcement actions, oldest `opened_at` first.
-    enforcement_actions: list[Mapping[str, Any]]
+    enforcement_actions: list[EnforcementAction]
     # Whether an identity check of the profile awaits the operator's decision.
     identity_check_submitted: bool
     read_at: datetime

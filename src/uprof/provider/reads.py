@@ -17,6 +17,7 @@ from uprof.provider import repository
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import utc_now
 
 ENROLLMENTS_IN_PROFILE_VIEW = 20
@@ -57,8 +58,8 @@ def list_identity_checks(
     *,
     statuses: list[str],
     profile_id: str | None,
-) -> tuple[list[Row[Any]], str | None]:
-    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+) -> tuple[list[IdentityCheck], str | None]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[IdentityCheck]:
         return repository.identity_check_page(
             connection, organization_id, statuses=statuses, profile_id=profile_id, after=after, limit=limit
         )
@@ -85,14 +86,14 @@ def enrollment(connection: Connection, organization_id: str, enrollment_id: str)
     return row
 
 
-def identity_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
+def identity_check(connection: Connection, organization_id: str, check_id: str) -> IdentityCheck:
     row = repository.get_identity_check(connection, organization_id, check_id)
     if row is None:
         raise NotFound("identity check not found")
     return row
 
 
-def action(connection: Connection, organization_id: str, action_id: str) -> tuple[Row[Any], bool]:
+def action(connection: Connection, organization_id: str, action_id: str) -> tuple[EnforcementAction, bool]:
     """The action and whether its profile has an identity check awaiting a decision."""
     row = repository.get_action(connection, organization_id, action_id)
     if row is None:
@@ -102,13 +103,13 @@ def action(connection: Connection, organization_id: str, action_id: str) -> tupl
 
 def actions_of_profile(
     connection: Connection, organization_id: str, profile_id: str, state: str
-) -> tuple[list[Row[Any]], bool]:
+) -> tuple[list[EnforcementAction], bool]:
     if profiles.get(connection, organization_id, profile_id) is None:
         raise profile_not_found()
     now = utc_now()
     rows = repository.actions_of_profile(connection, organization_id, profile_id)
     if state != "all":
-        rows = [row for row in rows if is_open(row._mapping, now) == (state == "open")]
+        rows = [row for row in rows if is_open(row, now) == (state == "open")]
     return rows, bool(standing.profiles_with_submitted_check(connection, [profile_id]))
 
 
@@ -117,8 +118,8 @@ class OperatorProfile:
     profile: ProfileRead
     cyber_requirements: dict[str, bool]
     enrollments: list[Row[Any]]
-    actions: list[Row[Any]]
-    identity_checks: list[Row[Any]]
+    actions: list[EnforcementAction]
+    identity_checks: list[IdentityCheck]
 
 
 def operator_profile(connection: Connection, organization_id: str, profile_id: str) -> OperatorProfile:

@@ -13,15 +13,17 @@ from sqlalchemy import Connection, Row, insert, select, tuple_, update
 from uprof.provider.models import enrollment
 from uprof.standing.models import enforcement_action as t
 from uprof.standing.models import identity_check
+from uprof.standing.records import EnforcementAction, IdentityCheck
 
 
 def insert_action(connection: Connection, **values: Any) -> None:
     connection.execute(insert(t).values(**values))
 
 
-def get_action(connection: Connection, organization_id: str, action_id: str) -> Row[Any] | None:
+def get_action(connection: Connection, organization_id: str, action_id: str) -> EnforcementAction | None:
     query = select(t).where(t.c.id == action_id, t.c.organization_id == organization_id)
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else EnforcementAction.of(row._mapping)
 
 
 def set_resolved(
@@ -36,19 +38,19 @@ def set_resolved(
 # --- enforcement actions (operator views) ---
 
 
-def actions_of_profile(connection: Connection, organization_id: str, profile_id: str) -> list[Row[Any]]:
+def actions_of_profile(connection: Connection, organization_id: str, profile_id: str) -> list[EnforcementAction]:
     """Every action of the profile, newest first."""
     query = (
         select(t)
         .where(t.c.organization_id == organization_id, t.c.user_profile_id == profile_id)
         .order_by(t.c.opened_at.desc(), t.c.id.desc())
     )
-    return list(connection.execute(query))
+    return [EnforcementAction.of(row._mapping) for row in connection.execute(query)]
 
 
-def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[Row[Any]]:
+def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[EnforcementAction]:
     query = select(t).where(t.c.resolved_at.is_(None), t.c.expires_at <= now).order_by(t.c.expires_at).limit(limit)
-    return list(connection.execute(query))
+    return [EnforcementAction.of(row._mapping) for row in connection.execute(query)]
 
 
 def set_not_verifiable(connection: Connection, action_ids: Sequence[str]) -> None:
@@ -124,24 +126,25 @@ def insert_identity_check(connection: Connection, **values: Any) -> None:
     connection.execute(insert(identity_check).values(**values))
 
 
-def get_identity_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any] | None:
+def get_identity_check(connection: Connection, organization_id: str, check_id: str) -> IdentityCheck | None:
     query = select(identity_check).where(
         identity_check.c.id == check_id, identity_check.c.organization_id == organization_id
     )
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else IdentityCheck.of(row._mapping)
 
 
 def update_identity_check(connection: Connection, check_id: str, **values: Any) -> None:
     connection.execute(update(identity_check).where(identity_check.c.id == check_id).values(**values))
 
 
-def identity_checks_of_profile(connection: Connection, profile_id: str) -> list[Row[Any]]:
+def identity_checks_of_profile(connection: Connection, profile_id: str) -> list[IdentityCheck]:
     query = (
         select(identity_check)
         .where(identity_check.c.user_profile_id == profile_id)
         .order_by(identity_check.c.submitted_at.desc(), identity_check.c.id.desc())
     )
-    return list(connection.execute(query))
+    return [IdentityCheck.of(row._mapping) for row in connection.execute(query)]
 
 
 def identity_check_page(
@@ -152,13 +155,14 @@ def identity_check_page(
     profile_id: str | None,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[IdentityCheck]:
     query = select(identity_check).where(identity_check.c.organization_id == organization_id)
     if statuses:
         query = query.where(identity_check.c.status.in_(statuses))
     if profile_id is not None:
         query = query.where(identity_check.c.user_profile_id == profile_id)
-    return _keyset(connection, query, identity_check.c.submitted_at, identity_check.c.id, False, after, limit)
+    rows = _keyset(connection, query, identity_check.c.submitted_at, identity_check.c.id, False, after, limit)
+    return [IdentityCheck.of(row._mapping) for row in rows]
 
 
 def _keyset(

@@ -104,8 +104,8 @@ def operator_profile(call: ApiCall) -> dict[str, Any]:
         "profile": _ga(view.profile),
         "cyber_requirements": view.cyber_requirements,
         "enrollments": [serializers.enrollment_view(row._mapping) for row in view.enrollments],
-        "enforcement_actions": [serializers.action_view(row._mapping, submitted, now) for row in view.actions],
-        "identity_checks": [serializers.identity_check_view(row._mapping) for row in view.identity_checks],
+        "enforcement_actions": [serializers.action_view(row, submitted, now) for row in view.actions],
+        "identity_checks": [serializers.identity_check_view(row) for row in view.identity_checks],
     }
 
 
@@ -138,7 +138,7 @@ def list_profile_actions(call: ApiCall) -> dict[str, Any]:
     state = choice(call.query, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
     rows, submitted = call.transact(lambda c: reads.actions_of_profile(c, org, profile_id, state), write=False)
-    return {"data": [serializers.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
+    return {"data": [serializers.action_view(row, submitted, now) for row in rows], "next_page": None}
 
 
 def open_action(call: ApiCall) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def open_action(call: ApiCall) -> dict[str, Any]:
             now=now,
         )
         row, submitted = reads.action(connection, org, action_id)
-        return serializers.action_view(row._mapping, submitted, now)
+        return serializers.action_view(row, submitted, now)
 
     return call.transact(work, write=True)
 
@@ -167,7 +167,7 @@ def open_action(call: ApiCall) -> dict[str, Any]:
 def get_action(call: ApiCall) -> dict[str, Any]:
     action_id, org, now = call.path_param("action_id"), call.principal.organization_id, utc_now()
     row, submitted = call.transact(lambda c: reads.action(c, org, action_id), write=False)
-    return serializers.action_view(row._mapping, submitted, now)
+    return serializers.action_view(row, submitted, now)
 
 
 def resolve_action(call: ApiCall) -> dict[str, Any]:
@@ -177,7 +177,7 @@ def resolve_action(call: ApiCall) -> dict[str, Any]:
     def work(connection: Connection) -> dict[str, Any]:
         service.resolve_enforcement_action(connection, org, action_id, now, note=note)
         row, submitted = reads.action(connection, org, action_id)
-        return serializers.action_view(row._mapping, submitted, now)
+        return serializers.action_view(row, submitted, now)
 
     return call.transact(work, write=True)
 
@@ -195,7 +195,7 @@ def list_identity_checks(call: ApiCall) -> dict[str, Any]:
         lambda c: reads.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
         write=False,
     )
-    return {"data": [serializers.identity_check_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.identity_check_view(row) for row in rows], "next_page": cursor}
 
 
 def approve_identity_check(call: ApiCall) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def _decide_check(call: ApiCall, decide: Any) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         decide(connection, org, check_id, now)
-        return serializers.identity_check_view(reads.identity_check(connection, org, check_id)._mapping)
+        return serializers.identity_check_view(reads.identity_check(connection, org, check_id))
 
     return call.transact(work, write=True)
 

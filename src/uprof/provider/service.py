@@ -22,6 +22,7 @@ from uprof.provider import repository, schemas
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import outbox
 
 # --- program standing ---
@@ -260,14 +261,14 @@ def resolve_enforcement_action(
     action = repository.get_action(connection, organization_id, action_id)
     if action is None:
         raise NotFound("enforcement action not found")
-    if not is_open(action._mapping, now):
+    if not is_open(action, now):
         raise Conflict("enforcement action is already resolved", headers={"x-should-retry": "false"})
     _resolve(connection, action, "operator", now, note=note)
 
 
 def _resolve(
     connection: Connection,
-    action: Row[Any],
+    action: EnforcementAction,
     resolution: str,
     at: datetime,
     note: str | None = None,
@@ -293,6 +294,7 @@ def expire_actions(connection: Connection, now: datetime, batch: int = 500) -> i
     (docs/reference/webhooks.md §5.1). Return how many."""
     expired = repository.expired_unresolved(connection, now, batch)
     for action in expired:
+        assert action.expires_at is not None  # expired_unresolved selects only actions with one
         _resolve(connection, action, "expired", action.expires_at, committed_at=now)
     return len(expired)
 
@@ -322,15 +324,17 @@ def submit_identity_check(
     return check_id
 
 
-def _verifiable_open(connection: Connection, organization_id: str, profile_id: str, now: datetime) -> list[Row[Any]]:
+def _verifiable_open(
+    connection: Connection, organization_id: str, profile_id: str, now: datetime
+) -> list[EnforcementAction]:
     return [
         action
         for action in repository.actions_of_profile(connection, organization_id, profile_id)
-        if action.type == "restriction" and action.verifiable and is_open(action._mapping, now)
+        if action.type == "restriction" and action.verifiable and is_open(action, now)
     ]
 
 
-def submitted_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
+def submitted_check(connection: Connection, organization_id: str, check_id: str) -> IdentityCheck:
     check = repository.get_identity_check(connection, organization_id, check_id)
     if check is None:
         raise NotFound("identity check not found")
