@@ -19,6 +19,7 @@ from uprof.profiles import revisions
 from uprof.profiles.records import Profile
 from uprof.provider import reads
 from uprof.provider.reads import OperatorProfile
+from uprof.provider.records import Enrollment
 from uprof.standing import enforcement
 from uprof.standing.enforcement import is_open, next_step
 from uprof.standing.records import EnforcementAction, IdentityCheck
@@ -66,7 +67,7 @@ def enrollment_queue(
     listing: Listing,
     cursors: CursorCodec,
     **filters: Any,
-) -> Page[Row[Any]]:
+) -> Page[Enrollment]:
     """Enrollments as `GET /v1/admin/enrollments` lists them. Raises InvalidRequest for a bad cursor."""
     rows, cursor = reads.list_enrollments(connection, organization_id, listing, cursors, **filters)
     return Page(rows, cursor, _profiles(connection, organization_id, (row.user_profile_id for row in rows)))

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from uprof.profiles.schemas import DETAIL_KEYS
+from uprof.provider.records import Enrollment
 from uprof.provider.serializers import enrollment_view, identity_check_view, stored_action_view
 from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import format_timestamp
@@ -115,7 +116,7 @@ def user_profile(row: Row) -> dict[str, Any]:
 
 
 def enrollment(row: Row) -> dict[str, Any]:
-    return {"kind": "enrollment", "organization_id": row["organization_id"], **enrollment_view(row)}
+    return {"kind": "enrollment", "organization_id": row["organization_id"], **enrollment_view(Enrollment.of(row))}
 
 
 def enforcement_action(row: Row, now: datetime) -> dict[str, Any]:

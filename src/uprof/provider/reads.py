@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from uprof.http.errors import NotFound
 from uprof.http.listing import Listing, page_of
@@ -14,6 +13,7 @@ from uprof.profiles import repository as profiles
 from uprof.profiles.records import Profile, ProfileRead
 from uprof.profiles.service import profile_not_found, with_enforcement
 from uprof.provider import repository
+from uprof.provider.records import Enrollment
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
@@ -33,8 +33,8 @@ def list_enrollments(
     program: str | None,
     profile_id: str | None,
     source: str | None,
-) -> tuple[list[Row[Any]], str | None]:
-    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+) -> tuple[list[Enrollment], str | None]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[Enrollment]:
         return repository.enrollment_page(
             connection,
             organization_id,
@@ -79,7 +79,7 @@ def search_profiles(
     return with_enforcement(connection, rows), cursor
 
 
-def enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
+def enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Enrollment:
     row = repository.get_enrollment(connection, organization_id, enrollment_id)
     if row is None:
         raise NotFound("enrollment not found")
@@ -117,7 +117,7 @@ def actions_of_profile(
 class OperatorProfile:
     profile: ProfileRead
     cyber_requirements: dict[str, bool]
-    enrollments: list[Row[Any]]
+    enrollments: list[Enrollment]
     actions: list[EnforcementAction]
     identity_checks: list[IdentityCheck]
 

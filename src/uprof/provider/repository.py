@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, tuple_, update
 
 from uprof.provider.models import enrollment
+from uprof.provider.records import Enrollment
 from uprof.standing.models import enforcement_action as t
 from uprof.standing.models import identity_check
 from uprof.standing.records import EnforcementAction, IdentityCheck
@@ -64,9 +65,10 @@ def insert_enrollment(connection: Connection, **values: Any) -> None:
     connection.execute(insert(enrollment).values(**values))
 
 
-def get_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any] | None:
+def get_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Enrollment | None:
     query = select(enrollment).where(enrollment.c.id == enrollment_id, enrollment.c.organization_id == organization_id)
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else Enrollment.of(row._mapping)
 
 
 def update_enrollment(connection: Connection, enrollment_id: str, **values: Any) -> None:
@@ -85,14 +87,14 @@ def supersede_pending(connection: Connection, profile_id: str, program: str, now
     )
 
 
-def enrollments_of_profile(connection: Connection, profile_id: str, limit: int) -> list[Row[Any]]:
+def enrollments_of_profile(connection: Connection, profile_id: str, limit: int) -> list[Enrollment]:
     query = (
         select(enrollment)
         .where(enrollment.c.user_profile_id == profile_id)
         .order_by(enrollment.c.submitted_at.desc(), enrollment.c.id.desc())
         .limit(limit)
     )
-    return list(connection.execute(query))
+    return [Enrollment.of(row._mapping) for row in connection.execute(query)]
 
 
 def enrollment_page(
@@ -106,7 +108,7 @@ def enrollment_page(
     descending: bool,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[Enrollment]:
     query = select(enrollment).where(enrollment.c.organization_id == organization_id)
     if statuses:
         query = query.where(enrollment.c.status.in_(statuses))
@@ -116,7 +118,8 @@ def enrollment_page(
         query = query.where(enrollment.c.user_profile_id == profile_id)
     if source is not None:
         query = query.where(enrollment.c.source == source)
-    return _keyset(connection, query, enrollment.c.submitted_at, enrollment.c.id, descending, after, limit)
+    rows = _keyset(connection, query, enrollment.c.submitted_at, enrollment.c.id, descending, after, limit)
+    return [Enrollment.of(row._mapping) for row in rows]
 
 
 # --- identity checks ---

@@ -53,13 +53,13 @@ def list_enrollments(call: ApiCall) -> dict[str, Any]:
         ),
         write=False,
     )
-    return {"data": [serializers.enrollment_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.enrollment_view(row) for row in rows], "next_page": cursor}
 
 
 def get_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org = call.path_param("enrollment_id"), call.principal.organization_id
     row = call.transact(lambda c: reads.enrollment(c, org, enrollment_id), write=False)
-    return serializers.enrollment_view(row._mapping)
+    return serializers.enrollment_view(row)
 
 
 def approve_enrollment(call: ApiCall) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def approve_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.approve_enrollment_with(connection, org, enrollment_id, call.body, now)
-        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id))
 
     return call.transact(work, write=True)
 
@@ -78,7 +78,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.reject_enrollment(connection, org, enrollment_id, note=note, now=now)
-        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id))
 
     return call.transact(work, write=True)
 
@@ -103,7 +103,7 @@ def operator_profile(call: ApiCall) -> dict[str, Any]:
         "type": "admin_user_profile",
         "profile": _ga(view.profile),
         "cyber_requirements": view.cyber_requirements,
-        "enrollments": [serializers.enrollment_view(row._mapping) for row in view.enrollments],
+        "enrollments": [serializers.enrollment_view(row) for row in view.enrollments],
         "enforcement_actions": [serializers.action_view(row, submitted, now) for row in view.actions],
         "identity_checks": [serializers.identity_check_view(row) for row in view.identity_checks],
     }

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from uprof.provider.records import Enrollment
 from uprof.standing.enforcement import is_open, next_step
 from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import format_timestamp
@@ -15,21 +15,21 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def enrollment_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+def enrollment_view(row: Enrollment) -> dict[str, Any]:
     return {
-        "id": row["id"],
+        "id": row.id,
         "type": "enrollment",
-        "user_profile_id": row["user_profile_id"],
-        "program": row["program"],
-        "status": row["status"],
-        "source": row["source"],
-        "requested": list(row["requested"]),
-        "use_case": row["use_case"],
-        "organization": row["applicant_organization"],
-        "contact_email": row["contact_email"],
-        "submitted_at": format_timestamp(row["submitted_at"]),
-        "decided_at": _time(row["decided_at"]),
-        "decision_note": row["decision_note"],
+        "user_profile_id": row.user_profile_id,
+        "program": row.program,
+        "status": row.status,
+        "source": row.source,
+        "requested": list(row.requested),
+        "use_case": row.use_case,
+        "organization": row.applicant_organization,
+        "contact_email": row.contact_email,
+        "submitted_at": format_timestamp(row.submitted_at),
+        "decided_at": _time(row.decided_at),
+        "decision_note": row.decision_note,
     }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
@@ -19,6 +19,7 @@ from uprof.profiles import repository as profiles
 from uprof.profiles.records import Profile
 from uprof.profiles.service import next_updated_at, profile_not_found
 from uprof.provider import repository, schemas
+from uprof.provider.records import Enrollment
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
@@ -158,7 +159,7 @@ def submit_application(
     return enrollment_id
 
 
-def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Row[Any]:
+def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> Enrollment:
     row = repository.get_enrollment(connection, organization_id, enrollment_id)
     if row is None:
         raise NotFound("enrollment not found")
