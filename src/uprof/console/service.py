@@ -25,6 +25,7 @@ from uprof.standing.enforcement import is_open, next_step
 from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import repository as webhook_rows
 from uprof.webhooks import service as endpoints
+from uprof.webhooks.records import WebhookEndpoint
 from uprof.webhooks.schemas import EndpointListQuery
 
 # The profile page lists this many of the newest deliveries about the profile; the log has the rest.
@@ -161,7 +162,7 @@ def _last(attempts: list[Row[Any]]) -> Row[Any] | None:
     return attempts[-1] if attempts else None
 
 
-def webhook_endpoints(connection: Connection, organization_id: str) -> list[Row[Any]]:
+def webhook_endpoints(connection: Connection, organization_id: str) -> list[WebhookEndpoint]:
     """Every webhook endpoint of the organization, newest first (there are at most MAX_ENDPOINTS)."""
     query = EndpointListQuery(endpoints.MAX_ENDPOINTS, descending=True, after_id=None, before_id=None)
     return endpoints.list_page(connection, organization_id, query).rows

@@ -18,6 +18,7 @@ from uprof.provider.records import Enrollment
 from uprof.provider.serializers import enrollment_view, identity_check_view, stored_action_view
 from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import format_timestamp
+from uprof.webhooks.records import WebhookEndpoint
 from uprof.webhooks.serializers import attempt_view, endpoint_view
 
 # A stored row, as SQLAlchemy returns it (a RowMapping) or as a dict.
@@ -139,7 +140,7 @@ def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, A
     return {
         "kind": "webhook_endpoint",
         "organization_id": row["organization_id"],
-        **endpoint_view(row),
+        **endpoint_view(WebhookEndpoint.of(row)),
         "signing_secret": open_secret(row["signing_secret"]),
         "previous_signing_secret": None if previous is None else open_secret(previous),
         "previous_secret_expires_at": _time(row["previous_secret_expires_at"]),

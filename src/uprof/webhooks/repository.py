@@ -13,6 +13,7 @@ from uprof.webhooks.models import webhook_attempt as attempt
 from uprof.webhooks.models import webhook_delivery as delivery
 from uprof.webhooks.models import webhook_endpoint as endpoint
 from uprof.webhooks.models import webhook_event as event
+from uprof.webhooks.records import WebhookEndpoint
 
 # --- endpoints ---
 
@@ -33,11 +34,12 @@ def insert_endpoint(connection: Connection, **values: Any) -> None:
 
 def get_endpoint(
     connection: Connection, organization_id: str, endpoint_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> WebhookEndpoint | None:
     query = select(endpoint).where(endpoint.c.id == endpoint_id, endpoint.c.organization_id == organization_id)
     if for_update:
         query = query.with_for_update()
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else WebhookEndpoint.of(row._mapping)
 
 
 def update_endpoint(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> None:
@@ -60,7 +62,7 @@ def endpoint_page(
     after: tuple[int, str] | None,
     before: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[WebhookEndpoint]:
     """Endpoints in list order (`created_at`, then `id`), after or before a position when given."""
     query = select(endpoint).where(endpoint.c.organization_id == organization_id)
     position = tuple_(endpoint.c.created_at, endpoint.c.id)
@@ -72,7 +74,7 @@ def endpoint_page(
         query = query.order_by(endpoint.c.created_at.desc(), endpoint.c.id.desc())
     else:
         query = query.order_by(endpoint.c.created_at.asc(), endpoint.c.id.asc())
-    return list(connection.execute(query.limit(limit)))
+    return [WebhookEndpoint.of(row._mapping) for row in connection.execute(query.limit(limit))]
 
 
 def stored_secrets(connection: Connection) -> list[Row[Any]]:

@@ -21,14 +21,14 @@ def create_endpoint(call: ApiCall) -> dict[str, Any]:
     new = schemas.new_endpoint(call.body, allow_http=call.runtime.settings.webhook_allow_http)
     org, now, box = call.principal.organization_id, utc_now(), call.runtime.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
-    return serializers.new_endpoint_view(created.row._mapping, created.signing_secret)
+    return serializers.new_endpoint_view(created.row, created.signing_secret)
 
 
 def list_endpoints(call: ApiCall) -> dict[str, Any]:
     query = schemas.endpoint_list_query(call.query)
     org = call.principal.organization_id
     page = call.transact(lambda c: service.list_page(c, org, query), write=False)
-    data = [serializers.endpoint_view(row._mapping) for row in page.rows]
+    data = [serializers.endpoint_view(row) for row in page.rows]
     return {
         "data": data,
         "has_more": page.has_more,
@@ -40,14 +40,14 @@ def list_endpoints(call: ApiCall) -> dict[str, Any]:
 def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
     endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
     row = call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
-    return serializers.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row)
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
     changes = schemas.endpoint_changes(call.body, allow_http=call.runtime.settings.webhook_allow_http)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
-    return serializers.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row)
 
 
 def delete_endpoint(call: ApiCall) -> dict[str, Any]:

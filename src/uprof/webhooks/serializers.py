@@ -7,28 +7,29 @@ from datetime import datetime
 from typing import Any
 
 from uprof.timestamps import format_timestamp
+from uprof.webhooks.records import WebhookEndpoint
 
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def endpoint_view(row: Mapping[Any, Any]) -> dict[str, Any]:
+def endpoint_view(row: WebhookEndpoint) -> dict[str, Any]:
     """The endpoint as `retrieve`, `list` and `update` return it: never the secret."""
     return {
-        "id": row["id"],
-        "name": row["name"],
-        "description": row["description"],
-        "url": row["url"],
-        "enabled_events": list(row["enabled_events"]),
-        "state": row["state"],
-        "disabled_reason": row["disabled_reason"],
-        "created_at": format_timestamp(row["created_at"]),
-        "updated_at": format_timestamp(row["updated_at"]),
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "url": row.url,
+        "enabled_events": list(row.enabled_events),
+        "state": row.state,
+        "disabled_reason": row.disabled_reason,
+        "created_at": format_timestamp(row.created_at),
+        "updated_at": format_timestamp(row.updated_at),
     }
 
 
-def new_endpoint_view(row: Mapping[Any, Any], signing_secret: str) -> dict[str, Any]:
+def new_endpoint_view(row: WebhookEndpoint, signing_secret: str) -> dict[str, Any]:
     """The endpoint as `create` returns it, the one time its secret (in plaintext) is shown."""
     return {**endpoint_view(row), "signing_secret": signing_secret}
 
