@@ -25,7 +25,7 @@ from uprof.standing.enforcement import is_open, next_step
 from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import repository as webhook_rows
 from uprof.webhooks import service as endpoints
-from uprof.webhooks.records import WebhookEndpoint
+from uprof.webhooks.records import WebhookDelivery, WebhookEndpoint
 from uprof.webhooks.schemas import EndpointListQuery
 
 # The profile page lists this many of the newest deliveries about the profile; the log has the rest.
@@ -91,9 +91,9 @@ def identity_check_list(
 
 @dataclass(frozen=True)
 class DeliveryLine:
-    """A delivery as the profile page lists it: its row (with `endpoint_url`) and its latest attempt."""
+    """A delivery as the profile page lists it (with its `endpoint_url`) and its latest attempt."""
 
-    delivery: Row[Any]
+    delivery: WebhookDelivery
     last_attempt: Row[Any] | None
 
 

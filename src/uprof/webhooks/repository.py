@@ -13,7 +13,7 @@ from uprof.webhooks.models import webhook_attempt as attempt
 from uprof.webhooks.models import webhook_delivery as delivery
 from uprof.webhooks.models import webhook_endpoint as endpoint
 from uprof.webhooks.models import webhook_event as event
-from uprof.webhooks.records import WebhookEndpoint
+from uprof.webhooks.records import WebhookDelivery, WebhookEndpoint
 
 # --- endpoints ---
 
@@ -112,9 +112,9 @@ def delivery_page(
     after: tuple[int, str] | None,
     limit: int,
     profile_id: str | None = None,
-) -> list[Row[Any]]:
+) -> list[WebhookDelivery]:
     """Deliveries newest first (`created_at`, then `id`), filtered, after a position when given; each
-    row also carries its endpoint's `endpoint_url`. With `profile_id`, only the deliveries of events
+    carries its endpoint's `endpoint_url`. With `profile_id`, only the deliveries of events
     about that profile (found by index through `webhook_event.user_profile_id`)."""
     query = (
         select(delivery, endpoint.c.url.label("endpoint_url"))
@@ -134,16 +134,17 @@ def delivery_page(
     if after is not None:
         query = query.where(tuple_(delivery.c.created_at, delivery.c.id) < tuple_(*after))
     query = query.order_by(delivery.c.created_at.desc(), delivery.c.id.desc()).limit(limit)
-    return list(connection.execute(query))
+    return [WebhookDelivery.of(row._mapping) for row in connection.execute(query)]
 
 
 def get_delivery(
     connection: Connection, organization_id: str, delivery_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> WebhookDelivery | None:
     query = select(delivery).where(delivery.c.id == delivery_id, delivery.c.organization_id == organization_id)
     if for_update:
         query = query.with_for_update()
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else WebhookDelivery.of(row._mapping)
 
 
 def attempts_of(connection: Connection, delivery_id: str) -> list[Row[Any]]:

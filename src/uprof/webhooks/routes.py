@@ -73,7 +73,7 @@ def list_deliveries(call: ApiCall) -> dict[str, Any]:
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
     org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
-    return {"data": [serializers.delivery_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.delivery_view(row) for row in rows], "next_page": cursor}
 
 
 def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def retry_delivery(call: ApiCall) -> dict[str, Any]:
 
 
 def _delivery_with_attempts(record: delivery_log.DeliveryRecord) -> dict[str, Any]:
-    return serializers.delivery_view(record.delivery._mapping, [attempt._mapping for attempt in record.attempts])
+    return serializers.delivery_view(record.delivery, [attempt._mapping for attempt in record.attempts])
 
 
 routes: list[Route] = [
