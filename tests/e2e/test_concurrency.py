@@ -100,9 +100,9 @@ def test_concurrent_updates_of_one_profile_are_serial(servers: list[Server], ten
     if "shared" in last_body:
         assert final["metadata"]["shared"] == last_body["shared"]  # the greatest updated_at carries the final value
     elif mode == "different-keys":
-        for thread in range(THREADS):
-            mine = [body for body, _ in results if f"own{thread}" in body["metadata"]]
-            assert final["metadata"].get(f"own{thread}", "") == mine[-1]["metadata"][f"own{thread}"]
+        for number in range(THREADS):
+            mine = [body for body, _ in results if f"own{number}" in body["metadata"]]
+            assert final["metadata"].get(f"own{number}", "") == mine[-1]["metadata"][f"own{number}"]
 
     record_figures(
         "concurrency",

@@ -238,7 +238,7 @@ def test_acknowledged_writes_survive_sigkill(crash_round: Round, round_number: i
         )
         for n in range(2)
     ]
-    writers += updaters + operators
+    writers += [*updaters, *operators]
 
     started = threading.Barrier(len(writers) + 1)
     threads = [threading.Thread(target=w.run, args=(run.server.url, started), daemon=True) for w in writers]
@@ -266,7 +266,7 @@ def test_acknowledged_writes_survive_sigkill(crash_round: Round, round_number: i
     with run.api() as api:
         profiles = all_profiles(api)
     base_ids = {p["id"] for p in shared + toggled}
-    creators = [w for w in writers if isinstance(w, Creator)]
+    creators: list[Writer] = [w for w in writers if isinstance(w, Creator)]
     created_found, created_unknown_found = check_creates(creators, profiles, base_ids)
     updates_unknown_found = sum(
         check_updates(profile, [u for u in updaters if u.profile_id == profile["id"]], profiles) for profile in shared

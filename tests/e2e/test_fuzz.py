@@ -35,6 +35,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -43,8 +44,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.databases import backend_of
 from tests.e2e.conftest import Server
-from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, backend_of, new_keys, record_figures
+from tests.e2e.reliability_support import GA, WEBHOOKS, Keys, new_keys, record_figures
 from uprof.data_controls import routes as data_controls
 from uprof.db.unit_of_work import Database
 from uprof.external_keys import routes as external_keys
@@ -143,7 +145,7 @@ def document(revision: str) -> dict[str, Any]:
 
 def fuzz_test(revision: str) -> Any:
     """The fuzz test of one revision: one pytest item per operation and backend."""
-    loaded = schemathesis.openapi.from_dict(document(revision), config=CONFIG)
+    loaded: BaseSchema = schemathesis.openapi.from_dict(document(revision), config=CONFIG)
     if revision != "ga":
         loaded = loaded.include(path_regex=r"^/v1/user_profiles")
     loaded.hook("filter_case")(lambda context, case: keep_coverage_case(case, revision))

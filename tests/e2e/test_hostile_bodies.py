@@ -21,10 +21,11 @@ import httpx
 import pytest
 from sqlalchemy import Table, select
 
+from tests.databases import backend_of
 from tests.e2e import hostile_support as hostile
 from tests.e2e.conftest import Server
 from tests.e2e.hostile_support import R1, Organization, envelope, healthy, new_organization, noted
-from tests.e2e.reliability_support import GA, WEBHOOKS, backend_of, record_figures
+from tests.e2e.reliability_support import GA, WEBHOOKS, record_figures
 from uprof.db.unit_of_work import Database
 from uprof.links.models import link
 from uprof.profiles.models import user_profile

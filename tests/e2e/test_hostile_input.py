@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from tests.databases import backend_of
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.hostile_support import (
     ATTACKS,
@@ -36,7 +37,7 @@ from tests.e2e.hostile_support import (
     raw,
     stored_profiles,
 )
-from tests.e2e.reliability_support import GA, WEBHOOKS, backend_of, record_figures
+from tests.e2e.reliability_support import GA, WEBHOOKS, record_figures
 from tests.e2e.waiting import wait_until
 from uprof.db.unit_of_work import Database
 

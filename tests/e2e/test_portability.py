@@ -101,7 +101,7 @@ def test_export_then_import_then_export_gives_the_same_bytes(
     body = records[1:-1]
     assert [record["kind"] for record in body] == sorted((record["kind"] for record in body), key=DATA_KINDS.index)
     for kind in DATA_KINDS:
-        ids = [record.get("id", record.get("name")) for record in body if record["kind"] == kind]
+        ids = [record.get("id") or record["name"] for record in body if record["kind"] == kind]
         if kind != "workspace":  # sorted by organization, then ID
             assert ids == sorted(ids), f"{kind} records are not in code-point order of their IDs"
 
@@ -632,7 +632,10 @@ def test_a_live_dataset_moves_to_the_other_backend_and_its_keys_keep_working(
                     assert listed.status_code == status, key
                 # The pending deliveries resume, and a new event is delivered too.
                 waiting = {r["event_id"] for r in pending}
-                delivered = lambda: {headers["webhook-id"] for headers, _ in receiver.succeeded}  # noqa: E731
+
+                def delivered() -> set[str]:
+                    return {headers["webhook-id"] for headers, _ in receiver.succeeded}
+
                 wait_until(lambda: waiting <= delivered(), "the pending deliveries to succeed", timeout=20)
                 clients.operate(f"/v1/admin/user_profiles/{story.profiles[4]}/enforcement_actions", {
                     "type": "restriction", "reason": "unspecified"})  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anthropic
@@ -88,7 +88,7 @@ def test_the_sdk_waits_as_long_as_retry_after_says_then_succeeds(server: Server,
     def answered(response: Any) -> None:
         exchanges.append((time.monotonic(), "response", response.status_code, response.headers))
 
-    hooks = {"request": [sent], "response": [answered]}
+    hooks: dict[str, list[Callable[..., Any]]] = {"request": [sent], "response": [answered]}
     try:
         with anthropic.Anthropic(
             api_key=tenant.key,

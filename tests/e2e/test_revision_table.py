@@ -182,7 +182,7 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
 }
 CREATE_BODIES["ga"] = CREATE_BODIES["r3"]
 ONBOARDED = "2026-02-01T08:00:00.000000Z"
-FULL_DETAILS = {
+FULL_DETAILS: dict[str, str | None] = {
     "account_status": "active",
     "country": "DE",
     "email_hash": "9f2c",

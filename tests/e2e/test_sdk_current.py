@@ -19,7 +19,7 @@ import anthropic
 import httpx
 import pytest
 from anthropic.types import UserProfile
-from anthropic.types.beta import BetaUserProfile
+from anthropic.types.beta import BetaUserProfile, BetaUserProfileExternalUserDetailsParams
 from anthropic.types.user_profile_enforcement_action_ban import UserProfileEnforcementActionBan
 from anthropic.types.user_profile_enforcement_action_restriction import UserProfileEnforcementActionRestriction
 from sqlalchemy import Connection
@@ -49,7 +49,7 @@ GA_KEYS = COMMON_KEYS | {
 }
 DETAIL_KEYS = {"account_status", "country", "email_hash", "entity_type", "name_hash", "onboarded_at", "reference_id"}
 NO_DETAILS = dict.fromkeys(DETAIL_KEYS)
-FULL_DETAILS = {
+FULL_DETAILS: BetaUserProfileExternalUserDetailsParams = {
     "account_status": "suspended",
     "country": "DE",
     "email_hash": "9f2c41d0e3",
@@ -148,7 +148,7 @@ BETA_VARIANTS = (V_R2, V_R3, V_R1)
 ALL_VARIANTS = (*BETA_VARIANTS, V_GA)
 
 
-def each(variants: tuple[Variant, ...], operation: str) -> Any:
+def each(variants: tuple[Variant, ...], operation: str) -> pytest.MarkDecorator:
     """Parametrize over `variants`, each case marked as proving `operation` of its client."""
     return pytest.mark.parametrize(
         "variant",
@@ -263,7 +263,7 @@ def test_r3_create_returns_the_r3_shape(client: anthropic.Anthropic) -> None:
     profile = client.beta.user_profiles.create(
         name="Northwind Labs",
         access_type="passthrough",
-        external_user_details=FULL_DETAILS,  # type: ignore[arg-type]
+        external_user_details=FULL_DETAILS,
         metadata={"tier": "enterprise"},
         betas=[R3_BETA],
     )
@@ -335,7 +335,7 @@ def test_r3_update_merges_details_key_by_key(client: anthropic.Anthropic) -> Non
         == updated
     )
     with pytest.raises(anthropic.BadRequestError) as raised:
-        client.beta.user_profiles.update(created.id, external_user_details={"country": None}, betas=[R3_BETA])  # type: ignore[typeddict-item]
+        client.beta.user_profiles.update(created.id, external_user_details={"country": None}, betas=[R3_BETA])
     assert raised.value.body["error"]["message"] == (  # type: ignore[index]
         "external_user_details.country: cannot be cleared once set; omit it to leave it unchanged"
     )
@@ -417,7 +417,7 @@ def test_ga_create_returns_the_ga_shape(client: anthropic.Anthropic) -> None:
     profile = client.user_profiles.create(
         name="Northwind Labs",
         access_type="passthrough",
-        external_user_details=FULL_DETAILS,  # type: ignore[arg-type]
+        external_user_details=FULL_DETAILS,
         metadata={"tier": "enterprise"},
     )
     assert isinstance(profile, UserProfile)
@@ -660,7 +660,7 @@ def test_delete(client: anthropic.Anthropic, variant: Variant) -> None:
     for call in (api.retrieve, api.delete):
         with pytest.raises(anthropic.NotFoundError) as raised:
             call(doomed.id, **variant.kwargs)
-        assert raised.value.body["error"]["message"] == "user profile not found"
+        assert raised.value.body["error"]["message"] == "user profile not found"  # type: ignore[index]
     with pytest.raises(anthropic.NotFoundError):
         api.update(doomed.id, name="back", **variant.kwargs)
     with pytest.raises(anthropic.NotFoundError):
@@ -681,8 +681,8 @@ def test_action_url(client: anthropic.Anthropic, variant: Variant, server: Serve
     assert abs((first.expires_at - datetime.now(UTC) - timedelta(minutes=15)).total_seconds()) < 5
     assert api.retrieve(profile.id, **variant.kwargs) == profile  # links change nothing
     with pytest.raises(anthropic.BadRequestError) as raised:
-        api.action_urls.create(profile.id, action={"type": "verify"}, **variant.kwargs)  # type: ignore[typeddict-item]
-    assert raised.value.body["error"]["message"] == "action.type: must be enroll_end_user"
+        api.action_urls.create(profile.id, action={"type": "verify"}, **variant.kwargs)
+    assert raised.value.body["error"]["message"] == "action.type: must be enroll_end_user"  # type: ignore[index]
     with pytest.raises(anthropic.NotFoundError):
         api.action_urls.create(MISSING, action={"type": "enroll_end_user"}, **variant.kwargs)
 
@@ -782,7 +782,7 @@ def test_profile_created_under_r3_reads_back_everywhere(client: anthropic.Anthro
         name="Northwind",
         access_type="passthrough",
         external_user_details=FULL_DETAILS,
-        betas=[R3_BETA],  # type: ignore[arg-type]
+        betas=[R3_BETA],
     )
     operator.set_cyber(created.id, status="active")
     operator.set_efs(created.id, status="rejected")
@@ -851,7 +851,7 @@ def test_list_items_match_retrieve_in_every_revision(client: anthropic.Anthropic
 
 @compat(BETA_R1, "update")
 def test_r1_update_keeps_what_r1_does_not_show(client: anthropic.Anthropic, operator: Operator) -> None:
-    created = client.user_profiles.create(name="Ada", access_type="passthrough", external_user_details=FULL_DETAILS)  # type: ignore[arg-type]
+    created = client.user_profiles.create(name="Ada", access_type="passthrough", external_user_details=FULL_DETAILS)
     operator.set_cyber(created.id, status="active", tiers={"a": "active"})
     action = operator.open_action(created.id, type="restriction", verifiable=True)
     before = client.user_profiles.retrieve(created.id)
@@ -871,7 +871,7 @@ def test_r1_update_keeps_what_r1_does_not_show(client: anthropic.Anthropic, oper
 
 @compat(BETA_R2, "update")
 def test_r2_update_keeps_what_r2_does_not_show(client: anthropic.Anthropic, operator: Operator) -> None:
-    created = client.user_profiles.create(external_user_details=FULL_DETAILS)  # type: ignore[arg-type]
+    created = client.user_profiles.create(external_user_details=FULL_DETAILS)
     operator.set_efs(created.id, status="active", features={"storage": "active"})
     before = client.user_profiles.retrieve(created.id)
     client.beta.user_profiles.update(

@@ -30,6 +30,7 @@ from anthropic.types.beta.organization import (
 from sqlalchemy import Connection, update
 
 from tests.e2e.conftest import Server
+from tests.e2e.webhooks.support import EventType
 from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.webhooks.models import webhook_endpoint
@@ -37,7 +38,7 @@ from uprof.webhooks.models import webhook_endpoint
 SDK = anthropic.__version__
 CLIENT = f"anthropic {SDK} beta.organization.webhooks"
 BETA = "webhooks-2026-10-07"
-ALL_EVENTS = [
+ALL_EVENTS: list[EventType] = [
     "user_profile.program_status_updated",
     "user_profile.enforcement_action_opened",
     "user_profile.enforcement_action_resolved",

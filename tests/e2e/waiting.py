@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], what: str, timeout: float = 10) -> T:
+def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 10) -> T:
     """Call `condition` every 50 ms until it returns something truthy, and return that; fail the test
     with `what` in the message after `timeout` seconds."""
     deadline = time.monotonic() + timeout

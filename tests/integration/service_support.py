@@ -22,6 +22,7 @@ from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.http.revision_choice import Revision
 from uprof.profiles import service as profiles
+from uprof.profiles.records import ProfileRead
 from uprof.profiles.revisions import render
 from uprof.profiles.schemas import ProfileInput
 from uprof.provider import repository as provider_rows
@@ -78,9 +79,9 @@ class Tenant:
 
     def new_profile(self, now: datetime, name: str = "Northwind Labs") -> str:
         created = self.run(lambda c, org: profiles.create(c, org, ProfileInput(values={"name": name}), now))
-        return str(created["id"])
+        return created.profile.id
 
-    def profile(self, profile_id: str) -> dict[str, Any]:
+    def profile(self, profile_id: str) -> ProfileRead:
         """The stored profile with what enforcement is read from (the profile read model)."""
         return self.run(lambda c, org: profiles.retrieve(c, org, profile_id))
 

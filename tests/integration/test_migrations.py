@@ -171,7 +171,7 @@ def test_the_search_text_is_filled_in_for_every_named_profile(empty_database: Da
         )
     assert migrate.upgrade(empty_database) == migrate.head_revision()
     with empty_database.unit_of_work(write=False) as connection:
-        folded = dict(connection.execute(text("SELECT id, name_folded FROM user_profile")).all())
+        folded: dict[str, str | None] = dict(connection.execute(text("SELECT id, name_folded FROM user_profile")).all())
     assert folded == {key: None if name is None else name.casefold() for key, name in names.items()}
     assert folded["uprof_a"] == "émile zoë" and folded["uprof_c"] == "strasse strasse"
 
@@ -198,5 +198,5 @@ def test_every_stored_event_is_given_its_profile(empty_database: Database) -> No
         )
     assert migrate.upgrade(empty_database) == migrate.head_revision()
     with empty_database.unit_of_work(write=False) as connection:
-        found = dict(connection.execute(text("SELECT id, user_profile_id FROM webhook_event")).all())
+        found: dict[str, str] = dict(connection.execute(text("SELECT id, user_profile_id FROM webhook_event")).all())
     assert found == {key: json.loads(body)["data"]["id"] for key, body in bodies.items()}

@@ -21,7 +21,7 @@ BY_ID = select(t).where(t.c.id == bindparam("b_id"))
 
 
 def profile(organization_id: str, **values: Any) -> dict[str, Any]:
-    row = {column.key: None for column in t.columns}
+    row: dict[str, Any] = {column.key: None for column in t.columns}
     row.update(id=new_id("uprof_"), organization_id=organization_id, access_type="application")
     row.update(metadata={"plan": "pro", "région": "é"}, cyber={"status": "active"}, created_at=T0, updated_at=T0)
     row.update(values)

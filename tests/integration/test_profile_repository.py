@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from uprof.http.errors import InvalidRequest, NotFound
 from uprof.http.pagination import CursorCodec
 from uprof.profiles import repository, service
 from uprof.profiles.models import user_profile
+from uprof.profiles.records import Profile
 from uprof.profiles.schemas import ListQuery, ProfileInput
 from uprof.timestamps import to_micros
 
@@ -34,24 +34,22 @@ def create(
     name: str | None = None,
     metadata: dict[str, str] | None = None,
     at: datetime = T0,
-) -> dict[str, Any]:
+) -> Profile:
     changes = ProfileInput(values={} if name is None else {"name": name}, metadata=metadata)
-    return database.run(lambda c: service.create(c, organization_id, changes, at), write=True)
+    return database.run(lambda c: service.create(c, organization_id, changes, at), write=True).profile
 
 
-def update(
-    database: Database, organization_id: str, profile_id: str, changes: ProfileInput, at: datetime
-) -> Mapping[str, Any]:
-    return database.run(lambda c: service.update(c, organization_id, profile_id, changes, at), write=True)
+def update(database: Database, organization_id: str, profile_id: str, changes: ProfileInput, at: datetime) -> Profile:
+    return database.run(lambda c: service.update(c, organization_id, profile_id, changes, at), write=True).profile
 
 
-def retrieve(database: Database, organization_id: str, profile_id: str) -> Mapping[str, Any]:
-    return database.run(lambda c: service.retrieve(c, organization_id, profile_id), write=False)
+def retrieve(database: Database, organization_id: str, profile_id: str) -> Profile:
+    return database.run(lambda c: service.retrieve(c, organization_id, profile_id), write=False).profile
 
 
-def stored_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row's user_profile columns, without what the service adds for rendering."""
-    return {column.name: row[column.name] for column in user_profile.columns}
+def stored_values(row: Profile) -> dict[str, Any]:
+    """The profile's user_profile columns, without the flag some reads add."""
+    return {column.name: getattr(row, column.name) for column in user_profile.columns}
 
 
 def fold(name: str) -> str:
@@ -65,7 +63,7 @@ def list_page(database: Database, organization_id: str, query: ListQuery) -> ser
 
 def page_by_created_at(
     database: Database, organization_id: str, descending: bool, after: tuple[int, str] | None
-) -> list[Any]:
+) -> list[Profile]:
     return database.run(lambda c: repository.page_by_created_at(c, organization_id, descending, after, 3), write=False)
 
 
@@ -77,7 +75,7 @@ def walk(database: Database, organization_id: str, *, order: str, order_by: str,
         query = ListQuery(limit=limit, order=order, order_by=order_by, page=page, enforcement_statuses=None)
         result = list_page(database, organization_id, query)
         assert len(result.rows) <= limit
-        seen += [row["id"] for row in result.rows]
+        seen += [row.profile.id for row in result.rows]
         if result.next_page is None:
             return seen
         assert result.rows, "a page with a cursor must not be empty"
@@ -89,61 +87,61 @@ def walk(database: Database, organization_id: str, *, order: str, order_by: str,
 
 def test_create_stores_defaults_and_round_trips_every_value(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, name="Ada Example", metadata={"plan": "pro", "seats": "5"})
-    stored = retrieve(database, organization_id, created["id"])
-    assert created["id"].startswith("uprof_") and len(created["id"]) == 30
-    assert stored["name"] == "Ada Example"
-    assert stored["name_key"] == "ada example"
-    assert stored["access_type"] == "application"
-    assert stored["metadata"] == {"plan": "pro", "seats": "5"}
-    assert list(stored["metadata"]) == ["plan", "seats"]
-    assert stored["cyber"] is None and stored["efs"] is None
-    assert stored["reference_id"] is None and stored["onboarded_at"] is None
-    assert stored["created_at"] == T0 == stored["updated_at"]  # microseconds survive the round trip
-    assert stored["created_at"].tzinfo is not None
+    stored = retrieve(database, organization_id, created.id)
+    assert created.id.startswith("uprof_") and len(created.id) == 30
+    assert stored.name == "Ada Example"
+    assert stored.name_key == "ada example"
+    assert stored.access_type == "application"
+    assert stored.metadata == {"plan": "pro", "seats": "5"}
+    assert list(stored.metadata) == ["plan", "seats"]
+    assert stored.cyber is None and stored.efs is None
+    assert stored.reference_id is None and stored.onboarded_at is None
+    assert stored.created_at == T0 == stored.updated_at  # microseconds survive the round trip
+    assert stored.created_at.tzinfo is not None
 
 
 def test_update_changes_only_what_is_sent(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, name="Ada", metadata={"plan": "pro"})
     later = T0 + timedelta(seconds=5)
     changes = ProfileInput(values={"name": "Grace", "reference_id": "user_1", "country": "DE"})
-    updated = update(database, organization_id, created["id"], changes, later)
-    stored = retrieve(database, organization_id, created["id"])
+    updated = update(database, organization_id, created.id, changes, later)
+    stored = retrieve(database, organization_id, created.id)
     assert stored_values(updated) == stored_values(stored)
-    assert stored["name"] == "Grace" and stored["name_key"] == "grace"
-    assert stored["reference_id"] == "user_1" and stored["country"] == "DE"
-    assert stored["metadata"] == {"plan": "pro"}
-    assert stored["created_at"] == T0
-    assert stored["updated_at"] == later
+    assert stored.name == "Grace" and stored.name_key == "grace"
+    assert stored.reference_id == "user_1" and stored.country == "DE"
+    assert stored.metadata == {"plan": "pro"}
+    assert stored.created_at == T0
+    assert stored.updated_at == later
 
 
 def test_clearing_the_name_clears_its_sort_key(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, name="Ada")
-    update(database, organization_id, created["id"], ProfileInput(values={"name": None}), T0 + timedelta(seconds=1))
-    stored = retrieve(database, organization_id, created["id"])
-    assert stored["name"] is None and stored["name_key"] is None
+    update(database, organization_id, created.id, ProfileInput(values={"name": None}), T0 + timedelta(seconds=1))
+    stored = retrieve(database, organization_id, created.id)
+    assert stored.name is None and stored.name_key is None
 
 
 def test_delete_removes_the_profile(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, name="Ada")
-    database.run(lambda c: service.delete(c, organization_id, created["id"]), write=True)
+    database.run(lambda c: service.delete(c, organization_id, created.id), write=True)
     with pytest.raises(NotFound, match="user profile not found"):
-        retrieve(database, organization_id, created["id"])
+        retrieve(database, organization_id, created.id)
     with pytest.raises(NotFound):
-        database.run(lambda c: service.delete(c, organization_id, created["id"]), write=True)
+        database.run(lambda c: service.delete(c, organization_id, created.id), write=True)
     with pytest.raises(NotFound):
-        update(database, organization_id, created["id"], ProfileInput(values={"name": "x"}), T0)
+        update(database, organization_id, created.id, ProfileInput(values={"name": "x"}), T0)
 
 
 def test_another_organization_cannot_reach_a_profile(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, name="Ada")
     stranger = str(uuid.uuid4())
     with pytest.raises(NotFound):
-        retrieve(database, stranger, created["id"])
+        retrieve(database, stranger, created.id)
     with pytest.raises(NotFound):
-        update(database, stranger, created["id"], ProfileInput(values={"name": "Eve"}), T0 + timedelta(seconds=1))
+        update(database, stranger, created.id, ProfileInput(values={"name": "Eve"}), T0 + timedelta(seconds=1))
     with pytest.raises(NotFound):
-        database.run(lambda c: service.delete(c, stranger, created["id"]), write=True)
-    assert retrieve(database, organization_id, created["id"])["name"] == "Ada"
+        database.run(lambda c: service.delete(c, stranger, created.id), write=True)
+    assert retrieve(database, organization_id, created.id).name == "Ada"
     assert walk(database, stranger, order="asc", order_by="created_at", limit=10) == []
 
 
@@ -153,17 +151,17 @@ def test_another_organization_cannot_reach_a_profile(database: Database, organiz
 def test_created_at_pages_break_ties_by_id_in_both_directions(database: Database, organization_id: str) -> None:
     moments = [T0 + timedelta(microseconds=offset) for offset in (1, 0, 1, 2, 0, 1, 2, 1)]
     rows = [create(database, organization_id, at=moment) for moment in moments]
-    ascending = [row["id"] for row in sorted(rows, key=lambda row: (row["created_at"], row["id"]))]
+    ascending = [row.id for row in sorted(rows, key=lambda row: (row.created_at, row.id))]
 
     for descending, expected in ((False, ascending), (True, ascending[::-1])):
         seen: list[str] = []
         after: tuple[int, str] | None = None
         while True:
             page = page_by_created_at(database, organization_id, descending, after)
-            seen += [row["id"] for row in page]
+            seen += [row.id for row in page]
             if len(page) < 3:
                 break
-            after = (to_micros(page[-1]["created_at"]), page[-1]["id"])
+            after = (to_micros(page[-1].created_at), page[-1].id)
         assert seen == expected
 
 
@@ -189,7 +187,7 @@ NAMES = [
 
 
 @pytest.fixture
-def named_profiles(database: Database, organization_id: str) -> list[dict[str, Any]]:
+def named_profiles(database: Database, organization_id: str) -> list[Profile]:
     """Named and unnamed profiles, several sharing a created_at and several sharing a sort key."""
     rows = [
         create(database, organization_id, name=name, at=T0 + timedelta(microseconds=index % 3))
@@ -199,22 +197,22 @@ def named_profiles(database: Database, organization_id: str) -> list[dict[str, A
     return rows
 
 
-def expected_by_name(rows: list[dict[str, Any]], order: str) -> list[str]:
-    named = [row for row in rows if row["name"] is not None]
-    unnamed = [row for row in rows if row["name"] is None]
+def expected_by_name(rows: list[Profile], order: str) -> list[str]:
+    named = [row for row in rows if row.name is not None]
+    unnamed = [row for row in rows if row.name is None]
     descending = order == "desc"
-    named.sort(key=lambda row: (fold(row["name"]), row["id"]), reverse=descending)
-    unnamed.sort(key=lambda row: row["id"], reverse=descending)
-    return [row["id"] for row in named + unnamed]
+    named.sort(key=lambda row: (fold(row.name or ""), row.id), reverse=descending)
+    unnamed.sort(key=lambda row: row.id, reverse=descending)
+    return [row.id for row in named + unnamed]
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_order_by_name_folds_ascii_only_and_puts_unnamed_last(
-    database: Database, organization_id: str, named_profiles: list[dict[str, Any]], order: str
+    database: Database, organization_id: str, named_profiles: list[Profile], order: str
 ) -> None:
     seen = walk(database, organization_id, order=order, order_by="name", limit=100)
     assert seen == expected_by_name(named_profiles, order)
-    by_id = {row["id"]: row["name"] for row in named_profiles}
+    by_id = {row.id: row.name for row in named_profiles}
     names = [by_id[profile_id] for profile_id in seen]
     assert names[-4:] == [None] * 4
     if order == "asc":
@@ -230,7 +228,7 @@ def test_order_by_name_folds_ascii_only_and_puts_unnamed_last(
 def test_cursor_walk_returns_every_profile_once_in_order(
     database: Database,
     organization_id: str,
-    named_profiles: list[dict[str, Any]],
+    named_profiles: list[Profile],
     order_by: str,
     order: str,
     limit: int,
@@ -238,13 +236,13 @@ def test_cursor_walk_returns_every_profile_once_in_order(
     if order_by == "name":
         expected = expected_by_name(named_profiles, order)
     else:
-        ordered = sorted(named_profiles, key=lambda row: (row["created_at"], row["id"]), reverse=order == "desc")
-        expected = [row["id"] for row in ordered]
+        ordered = sorted(named_profiles, key=lambda row: (row.created_at, row.id), reverse=order == "desc")
+        expected = [row.id for row in ordered]
     assert walk(database, organization_id, order=order, order_by=order_by, limit=limit) == expected
 
 
 def test_a_cursor_is_bound_to_its_order_and_cannot_be_forged(
-    database: Database, organization_id: str, named_profiles: list[dict[str, Any]]
+    database: Database, organization_id: str, named_profiles: list[Profile]
 ) -> None:
     first = ListQuery(limit=2, order="asc", order_by="name", page=None, enforcement_statuses=None)
     cursor = list_page(database, organization_id, first).next_page
@@ -266,8 +264,8 @@ def test_a_cursor_is_bound_to_its_order_and_cannot_be_forged(
 def test_metadata_merges_sets_and_deletes(database: Database, organization_id: str) -> None:
     created = create(database, organization_id, metadata={"a": "1", "b": "2", "c": "3"})
     patch = ProfileInput(metadata={"b": "", "c": "30", "d": "4", "absent": ""})
-    update(database, organization_id, created["id"], patch, T0 + timedelta(seconds=1))
-    assert retrieve(database, organization_id, created["id"])["metadata"] == {"a": "1", "c": "30", "d": "4"}
+    update(database, organization_id, created.id, patch, T0 + timedelta(seconds=1))
+    assert retrieve(database, organization_id, created.id).metadata == {"a": "1", "c": "30", "d": "4"}
 
 
 def test_merged_metadata_may_not_exceed_16_keys(database: Database, organization_id: str) -> None:
@@ -276,15 +274,15 @@ def test_merged_metadata_may_not_exceed_16_keys(database: Database, organization
     later = T0 + timedelta(seconds=1)
 
     with pytest.raises(InvalidRequest) as raised:
-        update(database, organization_id, created["id"], ProfileInput(metadata={"x": "1", "y": "2"}), later)
+        update(database, organization_id, created.id, ProfileInput(metadata={"x": "1", "y": "2"}), later)
     assert raised.value.error_code == "invalid_metadata"
     assert raised.value.message == "metadata: the update would leave 17 keys; at most 16 are allowed"
-    unchanged = retrieve(database, organization_id, created["id"])
-    assert unchanged["metadata"] == fifteen and unchanged["updated_at"] == T0
+    unchanged = retrieve(database, organization_id, created.id)
+    assert unchanged.metadata == fifteen and unchanged.updated_at == T0
 
     patch = ProfileInput(metadata={"x": "1", "y": "2", "k0": ""})  # two in, one out: exactly 16
-    update(database, organization_id, created["id"], patch, later)
-    stored = retrieve(database, organization_id, created["id"])["metadata"]
+    update(database, organization_id, created.id, patch, later)
+    stored = retrieve(database, organization_id, created.id).metadata
     assert len(stored) == 16 and "k0" not in stored and stored["y"] == "2"
 
 
@@ -298,18 +296,18 @@ def test_an_update_that_changes_nothing_keeps_updated_at(database: Database, org
         ProfileInput(metadata={"never-set": ""}),
         ProfileInput(values={"name": "Ada", "access_type": "application"}, metadata={}),
     ]:
-        returned = update(database, organization_id, created["id"], changes, later)
-        assert returned["updated_at"] == T0
-        assert retrieve(database, organization_id, created["id"])["updated_at"] == T0
-    update(database, organization_id, created["id"], ProfileInput(metadata={"plan": "team"}), later)
-    assert retrieve(database, organization_id, created["id"])["updated_at"] == later
+        returned = update(database, organization_id, created.id, changes, later)
+        assert returned.updated_at == T0
+        assert retrieve(database, organization_id, created.id).updated_at == T0
+    update(database, organization_id, created.id, ProfileInput(metadata={"plan": "team"}), later)
+    assert retrieve(database, organization_id, created.id).updated_at == later
 
 
 # -- concurrency ------------------------------------------------------------------------------------
 
 
 def test_concurrent_updates_of_different_metadata_keys_lose_nothing(database: Database, organization_id: str) -> None:
-    profile_id = create(database, organization_id)["id"]
+    profile_id = create(database, organization_id).id
     rounds = 50
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -322,12 +320,12 @@ def test_concurrent_updates_of_different_metadata_keys_lose_nothing(database: Da
                 changes = ProfileInput(metadata={own: str(index)})
                 now = datetime.now(UTC)
 
-                def work(connection: Connection, changes: ProfileInput = changes, now: datetime = now) -> Any:
-                    return service.update(connection, organization_id, profile_id, changes, now)
+                def work(connection: Connection, changes: ProfileInput = changes, now: datetime = now) -> Profile:
+                    return service.update(connection, organization_id, profile_id, changes, now).profile
 
                 row = database.run(work, write=True)
-                assert row["metadata"][own] == str(index)
-                observed[other].append(int(row["metadata"].get(other, "-1")))
+                assert row.metadata[own] == str(index)
+                observed[other].append(int(row.metadata.get(other, "-1")))
         except BaseException as error:  # reported by the main thread
             errors.append(error)
 
@@ -338,7 +336,7 @@ def test_concurrent_updates_of_different_metadata_keys_lose_nothing(database: Da
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
-    assert retrieve(database, organization_id, profile_id)["metadata"] == {"a": "49", "b": "49"}
+    assert retrieve(database, organization_id, profile_id).metadata == {"a": "49", "b": "49"}
     # A lost update would make the other thread's key go back to an older value (or vanish).
     for values in observed.values():
         assert values == sorted(values)

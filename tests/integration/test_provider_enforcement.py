@@ -120,7 +120,7 @@ def test_resolving_an_action_ends_it(tenant: Tenant, profile_id: str, now: datet
     )
     assert tenant.action(keeps_note).note == "kept"
     assert enforcement(tenant, profile_id) == ("unrestricted", [])
-    assert tenant.profile(profile_id)["updated_at"] == now
+    assert tenant.profile(profile_id).profile.updated_at == now
     events = tenant.recorded()
     assert [(event.type, event.action_id, event.created_at) for event in events] == [
         (ENFORCEMENT_ACTION_RESOLVED, with_note, now + SECOND),
@@ -256,7 +256,7 @@ def test_a_submitted_check_makes_the_profile_pending(tenant: Tenant, profile_id:
     assert (stored.status, stored.submitted_at, stored.user_profile_id) == ("submitted", now + SECOND, profile_id)
     assert (stored.full_name, stored.country, stored.document_type, stored.document_last4) == tuple(IDENTITY.values())
     assert enforcement(tenant, profile_id) == ("pending", [(restriction, None)])
-    assert tenant.profile(profile_id)["updated_at"] == now
+    assert tenant.profile(profile_id).profile.updated_at == now
     assert tenant.recorded() == []
     with pytest.raises(Conflict, match="^an identity check is already awaiting a decision$"):
         submit_check(tenant, profile_id, now + 2 * SECOND)

@@ -98,7 +98,8 @@ def test_an_enrollment_approved_and_rejected_at_once_is_decided_once(
 
     assert isinstance(refused, Conflict), "the rejection went through after the approval committed"
     assert tenant.enrollment(enrollment_id).status == "approved"
-    assert tenant.profile(profile_id)["cyber"]["status"] == "active"
+    cyber = tenant.profile(profile_id).profile.cyber
+    assert cyber is not None and cyber["status"] == "active"
     assert len(tenant.types_recorded()) == 1
 
 

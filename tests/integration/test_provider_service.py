@@ -65,8 +65,8 @@ def set_program(tenant: Tenant, profile_id: str, now: datetime, program: str = "
 
 
 def programs_and_updated_at(tenant: Tenant, profile_id: str) -> tuple[Any, Any, datetime]:
-    stored = tenant.profile(profile_id)
-    return stored["cyber"], stored["efs"], stored["updated_at"]
+    stored = tenant.profile(profile_id).profile
+    return stored.cyber, stored.efs, stored.updated_at
 
 
 # --- applications ---
@@ -145,7 +145,7 @@ def test_approving_activates_the_requested_tiers(tenant: Tenant, profile_id: str
     assert tenant.rendered(profile_id)["programs"]["cyber"] == expected
     for revision in (Revision.R1, Revision.R2, Revision.R3):
         assert tenant.rendered(profile_id, revision)["trust_grants"] == {"cyber": {"status": "active"}}
-    assert tenant.profile(profile_id)["updated_at"] == decided
+    assert tenant.profile(profile_id).profile.updated_at == decided
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED]
 
 
@@ -190,7 +190,7 @@ def test_rejecting_makes_the_program_rejected(tenant: Tenant, profile_id: str, n
     assert (stored.status, stored.decided_at, stored.decision_note) == ("rejected", now + SECOND, "Not eligible")
     assert tenant.rendered(profile_id)["programs"]["cyber"] == cyber("rejected")
     assert tenant.rendered(profile_id, Revision.R3)["trust_grants"] == {"cyber": {"status": "rejected"}}
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED]
 
 
@@ -253,7 +253,7 @@ def test_setting_a_tier_active_makes_the_program_active(tenant: Tenant, profile_
     assert tenant.rendered(profile_id)["programs"]["cyber"] == cyber(
         "active", ["b"], {"data_retention": False, "human_review": True}
     )
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED]
 
     set_program(tenant, profile_id, now + 2 * SECOND, items={"c": "active"})  # b keeps its state
@@ -286,14 +286,14 @@ def test_a_change_that_changes_nothing_records_nothing(tenant: Tenant, profile_i
     tenant.recorded()
     set_program(tenant, profile_id, now + 2 * SECOND, program="efs", status="active", items={"cmek": "active"})
     set_program(tenant, profile_id, now + 3 * SECOND, program="efs", items={"storage": "inactive"})
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND
     assert tenant.recorded() == []
 
 
 def test_updated_at_never_goes_back(tenant: Tenant, profile_id: str, now: datetime) -> None:
     set_program(tenant, profile_id, now + SECOND, status="pending")
     set_program(tenant, profile_id, now, status="rejected")  # read the clock before an earlier change committed
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND + timedelta(microseconds=1)
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND + timedelta(microseconds=1)
 
 
 def test_a_new_status_supersedes_the_pending_application(tenant: Tenant, profile_id: str, now: datetime) -> None:
@@ -335,11 +335,11 @@ def test_clearing_a_program_removes_its_standing(tenant: Tenant, profile_id: str
 
     assert tenant.rendered(profile_id)["programs"] == {"cyber": None, "efs": efs("rejected")}
     assert tenant.rendered(profile_id, Revision.R3)["trust_grants"] == {"efs": {"status": "rejected"}}
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND
     assert tenant.types_recorded() == [PROGRAM_STATUS_UPDATED]
     # Clearing again changes nothing; set again, the requirements start from their defaults.
     tenant.run(lambda c, org: provider.clear_program(c, org, profile_id, "cyber", now + 2 * SECOND))
-    assert tenant.profile(profile_id)["updated_at"] == now + SECOND
+    assert tenant.profile(profile_id).profile.updated_at == now + SECOND
     assert tenant.recorded() == []
     set_program(tenant, profile_id, now + 3 * SECOND, items={"a": "active"})
     assert tenant.rendered(profile_id)["programs"]["cyber"] == cyber("active", ["a"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,6 +11,7 @@ from uprof.pages import forms
 from uprof.pages.forms import Application, IdentityDetails
 from uprof.pages.texts import action_sentence
 from uprof.standing import programs
+from uprof.standing.records import EnforcementAction
 
 
 class Fields:
@@ -20,8 +22,12 @@ class Fields:
         return self.values.get(key, [])
 
 
-VALID_CYBER = {"requested_tiers": ["c", "a"], "use_case": "Red-team exercises", "accept": "yes"}
-VALID_IDENTITY = {
+VALID_CYBER: dict[str, str | list[str]] = {
+    "requested_tiers": ["c", "a"],
+    "use_case": "Red-team exercises",
+    "accept": "yes",
+}
+VALID_IDENTITY: dict[str, str | list[str]] = {
     "full_name": "Ada Example",
     "country": "gb",
     "document_type": "passport",
@@ -117,16 +123,22 @@ def test_each_identity_rule(change: dict[str, str], field: str) -> None:
     assert list(result) == [field]
 
 
+def open_action(type: str, reason: str) -> EnforcementAction:
+    opened_at = datetime(2026, 11, 26, tzinfo=UTC)
+    return EnforcementAction("enac_1", "org", "uprof_1", type, reason, True, None, opened_at, None, None, None)
+
+
 @pytest.mark.parametrize(
-    ("action", "sentence"),
+    ("action", "next_step", "sentence"),
     [
         (
-            {"type": "restriction", "reason": "unsupported_region", "expires_at": None, "next_step": "verify"},
+            open_action("restriction", "unsupported_region"),
+            "verify",
             "Your account is restricted because it appears to be used from a region we do not support. "
             "You can lift it by confirming your identity below.",
         ),
-        ({"type": "ban", "reason": "unspecified", "expires_at": None}, "Your account is banned."),
+        (open_action("ban", "unspecified"), None, "Your account is banned."),
     ],
 )
-def test_actions_read_as_sentences(action: dict[str, object], sentence: str) -> None:
-    assert action_sentence(action) == sentence
+def test_actions_read_as_sentences(action: EnforcementAction, next_step: str | None, sentence: str) -> None:
+    assert action_sentence(action, next_step) == sentence

@@ -164,8 +164,8 @@ TIMESTAMP_FIELDS = [
 timestamp_fields = pytest.mark.parametrize(("revision", "wrap", "path"), TIMESTAMP_FIELDS, ids=["R2", "R3", "GA"])
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 @timestamp_fields
@@ -680,7 +680,7 @@ def test_top_level_keys_are_checked_first_in_request_order(
 
 
 # Per revision, one bad value for every accepted field, in the documented check order.
-BAD_IN_ORDER = {
+BAD_IN_ORDER: dict[Revision, list[tuple[str, object, str]]] = {
     R1: [
         ("name", 1, "name: must be a string or null"),
         ("external_id", "", "external_id: must be 1 to 255 characters"),

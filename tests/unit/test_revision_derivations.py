@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_profile_revisions import NOW, stored_row
+from tests.unit.test_profile_revisions import NOW, read_of, stored_row
 from uprof.console.service import REVISION_LABELS
 from uprof.http.revision_choice import Revision
 from uprof.openapi import schemas
@@ -37,17 +37,18 @@ ROWS = {
 
 def _ok_schema(document: dict[str, Any], path: str) -> dict[str, Any]:
     schema: dict[str, Any] = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
-    return schema["schema"]
+    found: dict[str, Any] = schema["schema"]
+    return found
 
 
 @pytest.mark.parametrize("revision", list(Revision))
 @pytest.mark.parametrize("row", list(ROWS.values()), ids=list(ROWS))
 def test_the_documented_response_fields_are_the_keys_render_gives(revision: Revision, row: dict[str, Any]) -> None:
-    document = build(profile_routes.routes, revision)
+    document = build([*profile_routes.routes], revision)
     single = _ok_schema(document, PROFILE)
     listed = _ok_schema(document, "/v1/user_profiles")["properties"]["data"]["items"]
     for schema, complete in ((single, True), (listed, False)):
-        keys = list(render(row, revision, complete=complete))
+        keys = list(render(read_of(row), revision, complete=complete))
         assert list(schema["properties"]) == keys
         assert schema["required"] == keys
         assert schema["additionalProperties"] is False

@@ -67,7 +67,7 @@ async def render_profile(
         status,
         nav="profiles",
         sheet=sheet,
-        profile=sheet.view.profile,
+        profile=sheet.view.profile.profile,
         enforcement_status=sheet.enforcement_status,
         cyber_requirements=sheet.view.cyber_requirements,
         errors=errors or {},

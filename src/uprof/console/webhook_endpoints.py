@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -20,6 +20,7 @@ from uprof.console.webhooks import LIST, render_list, sent_endpoint_form
 from uprof.http.errors import ApiError, NotFound
 from uprof.timestamps import utc_now
 from uprof.webhooks import egress, schemas, service
+from uprof.webhooks.records import WebhookEndpoint
 from uprof.webhooks.schemas import EVENT_TYPES
 
 ENDPOINTS = LIST + "/endpoints"
@@ -63,7 +64,7 @@ async def render_endpoint(
     )
 
 
-def stored_endpoint_form(row: Row[Any]) -> dict[str, Any]:
+def stored_endpoint_form(row: WebhookEndpoint) -> dict[str, Any]:
     """The edit form as it starts: the endpoint's stored fields."""
     return {
         "url": row.url,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Row
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from uprof.http.errors import InvalidRequest
 from uprof.http.pagination import CursorCodec, InvalidCursor
 from uprof.timestamps import to_micros
+
+RowT = TypeVar("RowT")  # a SQLAlchemy Row or a typed record: either has its columns as attributes
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,15 @@ def next_cursor(listing: Listing, cursors: CursorCodec, key: Any, row_id: str) -
 def page_of(
     listing: Listing,
     cursors: CursorCodec,
-    fetch: Callable[[tuple[int, str] | None, int], list[Row[Any]]],
+    fetch: Callable[[tuple[int, str] | None, int], list[RowT]],
     key: str,
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[RowT], str | None]:
     """One page of rows ordered by the timestamp column `key` and then ID, and the next page's cursor."""
     rows = fetch(position(listing, cursors), listing.limit + 1)
     more = len(rows) > listing.limit
     rows = rows[: listing.limit]
     cursor = None
     if more:
-        last = rows[-1]
-        cursor = next_cursor(listing, cursors, to_micros(last._mapping[key]), last.id)
+        stamp, row_id = attrgetter(key, "id")(rows[-1])
+        cursor = next_cursor(listing, cursors, to_micros(stamp), row_id)
     return rows, cursor

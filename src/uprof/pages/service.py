@@ -23,6 +23,7 @@ from uprof.profiles import service as profiles
 from uprof.provider import service as provider
 from uprof.standing.enforcement import next_step
 from uprof.standing.programs import ITEM_FIELD, ITEMS
+from uprof.standing.records import EnforcementAction
 
 CSRF_SECRET = "page_csrf_key"
 OPEN_TO_APPLY = (None, "rejected")
@@ -41,6 +42,14 @@ class PreconditionFailed(Exception):
 
 
 @dataclass(frozen=True)
+class OpenAction:
+    """An open enforcement action as the portal shows it, with what the end user can do about it."""
+
+    action: EnforcementAction
+    next_step: str | None
+
+
+@dataclass(frozen=True)
 class LinkView:
     """What a page shows about the link's profile; never IDs, metadata or external user details."""
 
@@ -48,7 +57,7 @@ class LinkView:
     name: str | None
     cyber: dict[str, Any] | None
     efs: dict[str, Any] | None
-    open_actions: list[dict[str, Any]]
+    open_actions: list[OpenAction]
     check_submitted: bool
     can_verify: bool
 
@@ -89,22 +98,19 @@ def open_link(connection: Connection, token: str, kind: str, now: datetime) -> L
     if state is not LinkState.VALID or link is None:
         raise LinkUnavailable(state)
     try:
-        profile = profiles.retrieve(connection, link.organization_id, link.user_profile_id)
+        read = profiles.retrieve(connection, link.organization_id, link.user_profile_id)
     except NotFound:
         raise LinkUnavailable(LinkState.UNKNOWN) from None
-    submitted = bool(profile["identity_check_submitted"])
-    actions = [
-        {**action, "next_step": next_step(action, submitted, profile["read_at"])}
-        for action in profile["enforcement_actions"]
-    ]
+    submitted = read.identity_check_submitted
+    actions = [OpenAction(action, next_step(action, submitted, read.read_at)) for action in read.enforcement_actions]
     return LinkView(
         token_sha256=link.token_sha256,
-        name=profile["name"],
-        cyber=profile["cyber"],
-        efs=profile["efs"],
+        name=read.profile.name,
+        cyber=read.profile.cyber,
+        efs=read.profile.efs,
         open_actions=actions,
         check_submitted=submitted,
-        can_verify=any(action["next_step"] == "verify" for action in actions),
+        can_verify=any(action.next_step == "verify" for action in actions),
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from uprof.pages.forms import DOCUMENT_TYPES, FEATURE_NAMES, TIER_NAMES
 from uprof.pages.html import long_date
+from uprof.standing.records import EnforcementAction
 
 PROGRAMS = {"cyber": "Cyber Verification Program", "efs": "Enterprise Frontier Safeguards"}
 PROGRAM_INTROS = {
@@ -38,14 +38,14 @@ REASONS = {
 }
 
 
-def action_sentence(action: Mapping[str, Any]) -> str:
+def action_sentence(action: EnforcementAction, next_step: str | None) -> str:
     """An open enforcement action as one plain sentence (docs/reference/provider.md §4, account standing)."""
-    kind = "banned" if action["type"] == "ban" else "restricted"
-    reason = REASONS.get(action["reason"], "")
+    kind = "banned" if action.type == "ban" else "restricted"
+    reason = REASONS.get(action.reason, "")
     sentence = f"Your account is {kind}{' ' + reason if reason else ''}."
-    if action["expires_at"] is not None:
-        sentence += f" This restriction ends on {long_date(action['expires_at'])}."
-    if action.get("next_step") == "verify":
+    if action.expires_at is not None:
+        sentence += f" This restriction ends on {long_date(action.expires_at)}."
+    if next_step == "verify":
         sentence += " You can lift it by confirming your identity below."
     return sentence
 
@@ -60,7 +60,7 @@ class Texts:
     features: Mapping[str, str]
     feature_hints: Mapping[str, str]
     documents: Mapping[str, str]
-    action_sentence: Callable[[Mapping[str, Any]], str]
+    action_sentence: Callable[[EnforcementAction, str | None], str]
 
 
 TEXTS = Texts(

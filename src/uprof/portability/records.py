@@ -14,8 +14,11 @@ from typing import Any
 import orjson
 
 from uprof.profiles.schemas import DETAIL_KEYS
+from uprof.provider.records import Enrollment
 from uprof.provider.serializers import enrollment_view, identity_check_view, stored_action_view
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.timestamps import format_timestamp
+from uprof.webhooks.records import WebhookEndpoint
 from uprof.webhooks.serializers import attempt_view, endpoint_view
 
 # A stored row, as SQLAlchemy returns it (a RowMapping) or as a dict.
@@ -116,17 +119,21 @@ def user_profile(row: Row) -> dict[str, Any]:
 
 
 def enrollment(row: Row) -> dict[str, Any]:
-    return {"kind": "enrollment", "organization_id": row["organization_id"], **enrollment_view(row)}
+    return {"kind": "enrollment", "organization_id": row["organization_id"], **enrollment_view(Enrollment.of(row))}
 
 
 def enforcement_action(row: Row, now: datetime) -> dict[str, Any]:
     """The admin view as of `now`; `check_submitted` on the row says whether an identity check awaits a decision."""
-    view = stored_action_view(row, bool(row["check_submitted"]), now)
+    view = stored_action_view(EnforcementAction.of(row), bool(row["check_submitted"]), now)
     return {"kind": "enforcement_action", "organization_id": row["organization_id"], **view}
 
 
 def identity_check(row: Row) -> dict[str, Any]:
-    return {"kind": "identity_check", "organization_id": row["organization_id"], **identity_check_view(row)}
+    return {
+        "kind": "identity_check",
+        "organization_id": row["organization_id"],
+        **identity_check_view(IdentityCheck.of(row)),
+    }
 
 
 def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, Any]:
@@ -135,7 +142,7 @@ def webhook_endpoint(row: Row, open_secret: Callable[[str], str]) -> dict[str, A
     return {
         "kind": "webhook_endpoint",
         "organization_id": row["organization_id"],
-        **endpoint_view(row),
+        **endpoint_view(WebhookEndpoint.of(row)),
         "signing_secret": open_secret(row["signing_secret"]),
         "previous_signing_secret": None if previous is None else open_secret(previous),
         "previous_secret_expires_at": _time(row["previous_secret_expires_at"]),

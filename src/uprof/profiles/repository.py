@@ -1,14 +1,15 @@
-"""Every query on the user_profile table."""
+"""Every query on the user_profile table; rows come back as `Profile` records."""
 
 from __future__ import annotations
 
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, or_, select, tuple_, update
 
 from uprof.db.prepared import Prepared
 from uprof.profiles.models import user_profile as t
+from uprof.profiles.records import Profile
 from uprof.standing.models import enforcement_action
 
 # The column `get_with_action_flag` adds: whether the profile has any unresolved enforcement action.
@@ -34,19 +35,21 @@ def insert_profile(connection: Connection, values: dict[str, Any]) -> None:
     _INSERT.run(connection, values)
 
 
-def get(connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False) -> Row[Any] | None:
+def get(connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False) -> Profile | None:
     """The profile, or None; `for_update` locks the row until the transaction ends (PostgreSQL)."""
     query = _GET_FOR_UPDATE if for_update else _GET
-    return connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
+    row = connection.execute(query, {"b_id": profile_id, "b_organization_id": organization_id}).first()
+    return None if row is None else Profile.of(row._mapping)
 
 
 def get_with_action_flag(
     connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False
-) -> dict[str, Any] | None:
-    """`get` plus the ACTION_FLAG column, read in the same statement: nearly every profile has no
-    unresolved action, and for those the flag saves the query for open actions."""
+) -> Profile | None:
+    """`get` plus the ACTION_FLAG column (`Profile.has_unresolved_action`), read in the same statement:
+    nearly every profile has no unresolved action, and for those the flag saves the query for open actions."""
     query = _GET_FLAGGED_FOR_UPDATE if for_update else _GET_FLAGGED
-    return query.first(connection, {"b_id": profile_id, "b_organization_id": organization_id})
+    row = query.first(connection, {"b_id": profile_id, "b_organization_id": organization_id})
+    return None if row is None else Profile.of(row)
 
 
 def update_profile(connection: Connection, profile_id: str, values: dict[str, Any]) -> None:
@@ -66,21 +69,21 @@ def delete_profile(connection: Connection, organization_id: str, profile_id: str
 
 def page_by_created_at(
     connection: Connection, organization_id: str, descending: bool, after: tuple[int, str] | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Profile]:
     """Up to `limit` profiles in (created_at, id) order, strictly after the keyset position `after`."""
     return _page("created_at", descending, after, organization_id, limit, connection)
 
 
 def page_named(
     connection: Connection, organization_id: str, descending: bool, after: tuple[str, str] | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Profile]:
     """Named profiles in (name_key, id) order after `after`."""
     return _page("name_key", descending, after, organization_id, limit, connection)
 
 
 def page_unnamed(
     connection: Connection, organization_id: str, descending: bool, after_id: str | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Profile]:
     """Profiles without a name in id order after `after_id`."""
     after = None if after_id is None else ("", after_id)
     return _page("unnamed", descending, after, organization_id, limit, connection)
@@ -93,11 +96,11 @@ def _page(
     organization_id: str,
     limit: int,
     connection: Connection,
-) -> list[dict[str, Any]]:
+) -> list[Profile]:
     parameters: dict[str, Any] = {"b_organization_id": organization_id, "b_limit": limit}
     if after is not None:
         parameters["b_after_key"], parameters["b_after_id"] = after
-    return _page_query(order, descending, after is not None).rows(connection, parameters)
+    return [Profile.of(row) for row in _page_query(order, descending, after is not None).rows(connection, parameters)]
 
 
 @cache
@@ -125,7 +128,7 @@ def _page_query(order: str, descending: bool, continues: bool) -> Prepared:
 
 def search(
     connection: Connection, organization_id: str, q: str | None, after: tuple[int, str] | None, limit: int
-) -> list[Row[Any]]:
+) -> list[Profile]:
     """Newest first: profiles whose ID or reference ID equals `q`, or whose name contains it (any case)."""
     query = select(t).where(t.c.organization_id == organization_id)
     if q:
@@ -133,4 +136,5 @@ def search(
         query = query.where(or_(t.c.id == q, t.c.reference_id == q, t.c.name_folded.like(pattern, escape="\\")))
     if after is not None:
         query = query.where(tuple_(t.c.created_at, t.c.id) < tuple_(*after))
-    return list(connection.execute(query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)))
+    rows = connection.execute(query.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit))
+    return [Profile.of(row._mapping) for row in rows]

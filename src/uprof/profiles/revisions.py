@@ -1,7 +1,7 @@
 """The four shapes of a profile (docs/reference/profiles.md §2) and which request fields each revision accepts (§3.2).
 
-The newest shape (GA) is built from the stored row; every older revision is one small function that
-turns the next newer shape into its own. Adding a revision means its `Revision` member
+The newest shape (GA) is built from the stored profile as read (a `ProfileRead`); every older revision is one
+small function that turns the next newer shape into its own. Adding a revision means its `Revision` member
 (http/revision_choice.py), one more function and its entries in the tables below: the OpenAPI document takes
 each revision's request fields from ACCEPTED_FIELDS and its response fields from `response_fields`,
 which reads them off what `render` produces.
@@ -9,13 +9,14 @@ which reads them off what `render` produces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from uprof.http.errors import InvalidRequest, member_path
 from uprof.http.revision_choice import Revision
+from uprof.profiles.records import Profile, ProfileRead
 from uprof.standing import enforcement, programs
 from uprof.timestamps import format_timestamp
 
@@ -80,47 +81,49 @@ def _timestamp(value: Any) -> str | None:
     return None if value is None else format_timestamp(value)
 
 
-def ga_shape(row: Mapping[str, Any], *, complete: bool = True) -> dict[str, Any]:
+def ga_shape(read: ProfileRead, *, complete: bool = True) -> dict[str, Any]:
     """The newest shape. `complete=False` is the list view: cyber without tiers or requirements, efs null."""
+    row = read.profile
     return {
-        "id": row["id"],
+        "id": row.id,
         "type": "user_profile",
-        "name": row["name"],
-        "access_type": row["access_type"],
+        "name": row.name,
+        "access_type": row.access_type,
         "external_user_details": {
-            "account_status": row["account_status"],
-            "country": row["country"],
-            "email_hash": row["email_hash"],
-            "entity_type": row["entity_type"],
-            "name_hash": row["name_hash"],
-            "onboarded_at": _timestamp(row["onboarded_at"]),
-            "reference_id": row["reference_id"],
+            "account_status": row.account_status,
+            "country": row.country,
+            "email_hash": row.email_hash,
+            "entity_type": row.entity_type,
+            "name_hash": row.name_hash,
+            "onboarded_at": _timestamp(row.onboarded_at),
+            "reference_id": row.reference_id,
         },
-        "metadata": row["metadata"],
+        "metadata": row.metadata,
         "programs": {
-            "cyber": programs.ga_view(row["cyber"], "cyber", complete=complete),
-            "efs": programs.ga_view(row["efs"], "efs", complete=complete),
+            "cyber": programs.ga_view(row.cyber, "cyber", complete=complete),
+            "efs": programs.ga_view(row.efs, "efs", complete=complete),
         },
-        "enforcement_status": enforcement.status(row["enforcement_actions"], row["identity_check_submitted"]),
+        "enforcement_status": enforcement.status(read.enforcement_actions, read.identity_check_submitted),
         "enforcement_actions": [
-            enforcement.public_view(action, row["identity_check_submitted"], row["read_at"])
-            for action in row["enforcement_actions"]
+            enforcement.public_view(action, read.identity_check_submitted, read.read_at)
+            for action in read.enforcement_actions
         ],
-        "created_at": format_timestamp(row["created_at"]),
-        "updated_at": format_timestamp(row["updated_at"]),
+        "created_at": format_timestamp(row.created_at),
+        "updated_at": format_timestamp(row.updated_at),
     }
 
 
-def ga_to_r3(ga: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+def ga_to_r3(ga: dict[str, Any], read: ProfileRead) -> dict[str, Any]:
     """R3: `trust_grants` (from program statuses, full standing) instead of programs and enforcement."""
     shape = {
         key: value for key, value in ga.items() if key not in ("programs", "enforcement_status", "enforcement_actions")
     }
-    grants = {name: {"status": row[name]["status"]} for name in ("cyber", "efs") if row[name] is not None}
+    standing = {"cyber": read.profile.cyber, "efs": read.profile.efs}
+    grants = {name: {"status": value["status"]} for name, value in standing.items() if value is not None}
     return _insert_before(shape, "created_at", "trust_grants", grants)
 
 
-def r3_to_r2(r3: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+def r3_to_r2(r3: dict[str, Any], read: ProfileRead) -> dict[str, Any]:
     """R2: `external_id` and `external_user_onboarded_at` instead of `external_user_details`."""
     details = r3["external_user_details"]
     shape: dict[str, Any] = {"id": r3["id"], "type": r3["type"], "external_id": details["reference_id"]}
@@ -132,7 +135,7 @@ def r3_to_r2(r3: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     return shape
 
 
-def r2_to_r1(r2: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+def r2_to_r1(r2: dict[str, Any], read: ProfileRead) -> dict[str, Any]:
     """R1: `relationship` instead of `access_type`; no onboarding time."""
     shape: dict[str, Any] = {}
     for key, value in r2.items():
@@ -152,7 +155,7 @@ def _insert_before(shape: dict[str, Any], before: str, key: str, value: Any) -> 
     return result
 
 
-Transform = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+Transform = Callable[[dict[str, Any], ProfileRead], dict[str, Any]]
 # Each older revision's function from the shape of the next newer revision in REVISION_ORDER.
 FROM_NEXT_NEWER: dict[Revision, Transform] = {R3: ga_to_r3, R2: r3_to_r2, R1: r2_to_r1}
 
@@ -167,39 +170,45 @@ def _transforms(revision: Revision) -> tuple[Transform, ...]:
 TRANSFORMS: dict[Revision, tuple[Transform, ...]] = {revision: _transforms(revision) for revision in REVISION_ORDER}
 
 
-def render(row: Mapping[str, Any], revision: Revision, *, complete: bool = True) -> dict[str, Any]:
-    """The stored profile `row` in the shape of `revision`."""
-    shape = ga_shape(row, complete=complete)
+def render(read: ProfileRead, revision: Revision, *, complete: bool = True) -> dict[str, Any]:
+    """The stored profile, as read, in the shape of `revision`."""
+    shape = ga_shape(read, complete=complete)
     for transform in TRANSFORMS[revision]:
-        shape = transform(shape, row)
+        shape = transform(shape, read)
     return shape
 
 
-# A stored row with every column `render` reads. Which keys a shape has never depends on the values
-# (only what is nested under them does), so rendering this one row tells every revision's fields.
-_ANY_ROW: dict[str, Any] = {
-    "id": "uprof_0",
-    "name": None,
-    "access_type": "application",
-    "account_status": None,
-    "country": None,
-    "email_hash": None,
-    "entity_type": None,
-    "name_hash": None,
-    "onboarded_at": None,
-    "reference_id": None,
-    "metadata": {},
-    "cyber": None,
-    "efs": None,
-    "enforcement_actions": [],
-    "identity_check_submitted": False,
-    "read_at": datetime(2026, 1, 1, tzinfo=UTC),
-    "created_at": datetime(2026, 1, 1, tzinfo=UTC),
-    "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
-}
+# Which keys a shape has never depends on the values (only what is nested under them does), so
+# rendering this one profile tells every revision's fields.
+_AT = datetime(2026, 1, 1, tzinfo=UTC)
+_ANY_PROFILE = ProfileRead(
+    Profile(
+        id="uprof_0",
+        organization_id="",
+        name=None,
+        name_key=None,
+        name_folded=None,
+        access_type="application",
+        reference_id=None,
+        onboarded_at=None,
+        account_status=None,
+        country=None,
+        email_hash=None,
+        entity_type=None,
+        name_hash=None,
+        metadata={},
+        cyber=None,
+        efs=None,
+        created_at=_AT,
+        updated_at=_AT,
+    ),
+    enforcement_actions=[],
+    identity_check_submitted=False,
+    read_at=_AT,
+)
 
 
 @cache
 def response_fields(revision: Revision) -> tuple[str, ...]:
     """The top-level keys of a profile under `revision`, in the order `render` gives them."""
-    return tuple(render(_ANY_ROW, revision))
+    return tuple(render(_ANY_PROFILE, revision))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from uprof.http.pagination import CursorCodec
 from uprof.ids import new_id
 from uprof.links import service as links
 from uprof.profiles import repository
+from uprof.profiles.records import Profile, ProfileRead
 from uprof.profiles.schemas import MAX_METADATA_KEYS, ListQuery, ProfileInput, invalid_metadata
 from uprof.standing import enforcement
 from uprof.standing import repository as enforcement_actions
@@ -43,8 +44,8 @@ def name_columns(name: str | None) -> dict[str, str | None]:
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def create(connection: Connection, organization_id: str, changes: ProfileInput, now: datetime) -> dict[str, Any]:
-    """Store a new profile with the defaults of docs/reference/profiles.md §4.1 and return its row."""
+def create(connection: Connection, organization_id: str, changes: ProfileInput, now: datetime) -> ProfileRead:
+    """Store a new profile with the defaults of docs/reference/profiles.md §4.1 and return it."""
     row: dict[str, Any] = {
         "id": new_id("uprof_"),
         "organization_id": organization_id,
@@ -60,10 +61,10 @@ def create(connection: Connection, organization_id: str, changes: ProfileInput, 
     row.update(changes.values)
     row.update(name_columns(row["name"]))
     repository.insert_profile(connection, row)
-    return {**row, "enforcement_actions": [], "identity_check_submitted": False, "read_at": now}
+    return ProfileRead(Profile.of(row), enforcement_actions=[], identity_check_submitted=False, read_at=now)
 
 
-def retrieve(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
+def retrieve(connection: Connection, organization_id: str, profile_id: str) -> ProfileRead:
     """The stored profile. Raises NotFound for unknown, deleted and foreign IDs alike."""
     row = repository.get_with_action_flag(connection, organization_id, profile_id)
     if row is None:
@@ -71,31 +72,30 @@ def retrieve(connection: Connection, organization_id: str, profile_id: str) -> d
     return with_enforcement(connection, [row])[0]
 
 
-def with_enforcement(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The rows with what enforcement is read from, as of now: `enforcement_actions` (open ones, oldest
+def with_enforcement(connection: Connection, rows: Sequence[Profile]) -> list[ProfileRead]:
+    """The profiles with what enforcement is read from, as of now: `enforcement_actions` (open ones, oldest
     first), `identity_check_submitted` (one awaits a decision) and `read_at`.
 
-    A row that carries repository.ACTION_FLAG (read in this transaction, after the last change to
+    A profile whose `has_unresolved_action` was read (in this transaction, after the last change to
     the profile's actions) is not asked for its actions when the flag is false."""
     now = utc_now()
-    flag = repository.ACTION_FLAG
-    ids = [row["id"] for row in rows if flag not in row or row[flag]]
+    ids = [row.id for row in rows if row.has_unresolved_action is None or row.has_unresolved_action]
     by_profile = enforcement_actions.open_actions_by_profile(connection, ids, now)
     checking = enforcement_actions.profiles_with_submitted_check(connection, ids) if by_profile else set()
     return [
-        {
-            **row,
-            "enforcement_actions": enforcement.open_actions(by_profile.get(row["id"], []), now),
-            "identity_check_submitted": row["id"] in checking,
-            "read_at": now,
-        }
+        ProfileRead(
+            row,
+            enforcement_actions=enforcement.open_actions(by_profile.get(row.id, []), now),
+            identity_check_submitted=row.id in checking,
+            read_at=now,
+        )
         for row in rows
     ]
 
 
 def update(
     connection: Connection, organization_id: str, profile_id: str, changes: ProfileInput, now: datetime
-) -> Mapping[str, Any]:
+) -> ProfileRead:
     """Apply `changes` to the locked row: metadata merges, `""` deletes; `updated_at` moves only on a real change.
 
     Raises NotFound, or InvalidRequest (invalid_metadata) when the merge would leave more than 16 keys.
@@ -104,21 +104,20 @@ def update(
     if current is None:
         raise profile_not_found()
     row = current
-    changed = {key: value for key, value in changes.values.items() if row[key] != value}
+    changed = {key: value for key, value in changes.values.items() if getattr(row, key) != value}
     if changes.metadata is not None:
-        merged = merge_metadata(row["metadata"], changes.metadata)
+        merged = merge_metadata(row.metadata, changes.metadata)
         if len(merged) > MAX_METADATA_KEYS:
             raise invalid_metadata([f"metadata: the update would leave {len(merged)} keys; at most 16 are allowed"])
-        if merged != row["metadata"] or list(merged) != list(row["metadata"]):
+        if merged != row.metadata or list(merged) != list(row.metadata):
             changed["metadata"] = merged
     if not changed:
         return with_enforcement(connection, [row])[0]
     if "name" in changed:
         changed.update(name_columns(changed["name"]))
-    changed["updated_at"] = next_updated_at(row["updated_at"], now)
+    changed["updated_at"] = next_updated_at(row.updated_at, now)
     repository.update_profile(connection, profile_id, changed)
-    row.update(changed)
-    return with_enforcement(connection, [row])[0]
+    return with_enforcement(connection, [replace(row, **changed)])[0]
 
 
 def next_updated_at(stored: datetime, now: datetime) -> datetime:
@@ -150,7 +149,7 @@ def delete(connection: Connection, organization_id: str, profile_id: str) -> Non
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[dict[str, Any]]
+    rows: list[ProfileRead]
     next_page: str | None
 
 
@@ -160,8 +159,8 @@ def list_page(connection: Connection, organization_id: str, query: ListQuery, cu
     if query.enforcement_statuses is None:
         rows = _fetch(connection, organization_id, query, after, query.limit + 1)
         more = len(rows) > query.limit
-        rows = with_enforcement(connection, rows[: query.limit])
-        return Page(rows, _next_cursor(query, rows[-1], cursors) if more else None)
+        shown = with_enforcement(connection, rows[: query.limit])
+        return Page(shown, _next_cursor(query, shown[-1].profile, cursors) if more else None)
     return _filtered_page(connection, organization_id, query, after, cursors)
 
 
@@ -170,17 +169,17 @@ def _filtered_page(
 ) -> Page:
     """Examine at most FILTER_SCAN_LIMIT profiles; a short page still carries a cursor if more remain."""
     wanted = query.enforcement_statuses or frozenset()
-    found: list[dict[str, Any]] = []
+    found: list[ProfileRead] = []
     examined = 0
     while True:
         budget = min(200, FILTER_SCAN_LIMIT - examined)
         batch = _fetch(connection, organization_id, query, after, budget + 1)
-        for index, row in enumerate(with_enforcement(connection, batch[:budget])):
-            if enforcement.status(row["enforcement_actions"], row["identity_check_submitted"]) in wanted:
-                found.append(row)
+        for index, read in enumerate(with_enforcement(connection, batch[:budget])):
+            if enforcement.status(read.enforcement_actions, read.identity_check_submitted) in wanted:
+                found.append(read)
                 if len(found) == query.limit:
                     more = index + 1 < len(batch)
-                    return Page(found, _next_cursor(query, row, cursors) if more else None)
+                    return Page(found, _next_cursor(query, read.profile, cursors) if more else None)
         if len(batch) <= budget:
             return Page(found, None)
         examined += budget
@@ -190,13 +189,11 @@ def _filtered_page(
         after = _position(query, last)
 
 
-def _fetch(
-    connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int
-) -> list[dict[str, Any]]:
+def _fetch(connection: Connection, organization_id: str, query: ListQuery, after: Any, limit: int) -> list[Profile]:
     descending = query.order == "desc"
     if query.order_by == "created_at":
         return repository.page_by_created_at(connection, organization_id, descending, after, limit)
-    rows: list[dict[str, Any]] = []
+    rows: list[Profile] = []
     if after is None or after[0] is not None:
         named_after = None if after is None else (after[0], after[1])
         rows = repository.page_named(connection, organization_id, descending, named_after, limit)
@@ -208,13 +205,13 @@ def _fetch(
     return rows
 
 
-def _position(query: ListQuery, row: Mapping[str, Any]) -> tuple[Any, str]:
+def _position(query: ListQuery, row: Profile) -> tuple[Any, str]:
     if query.order_by == "created_at":
-        return (to_micros(row["created_at"]), row["id"])
-    return (row["name_key"], row["id"])
+        return (to_micros(row.created_at), row.id)
+    return (row.name_key, row.id)
 
 
-def _next_cursor(query: ListQuery, row: Mapping[str, Any], cursors: CursorCodec) -> str:
+def _next_cursor(query: ListQuery, row: Profile, cursors: CursorCodec) -> str:
     return listing.next_cursor(_listing(query), cursors, *_position(query, row))
 
 

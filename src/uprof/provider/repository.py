@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, tuple_, update
 
 from uprof.provider.models import enrollment
+from uprof.provider.records import Enrollment
 from uprof.standing.models import enforcement_action as t
 from uprof.standing.models import identity_check
+from uprof.standing.records import EnforcementAction, IdentityCheck
 
 
 def insert_action(connection: Connection, **values: Any) -> None:
@@ -21,10 +23,11 @@ def insert_action(connection: Connection, **values: Any) -> None:
 
 def get_action(
     connection: Connection, organization_id: str, action_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> EnforcementAction | None:
     """The action, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(t).where(t.c.id == action_id, t.c.organization_id == organization_id)
-    return connection.execute(query.with_for_update() if for_update else query).first()
+    row = connection.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else EnforcementAction.of(row._mapping)
 
 
 def set_resolved(
@@ -41,21 +44,22 @@ def set_resolved(
 
 def actions_of_profile(
     connection: Connection, organization_id: str, profile_id: str, *, for_update: bool = False
-) -> list[Row[Any]]:
+) -> list[EnforcementAction]:
     """Every action of the profile, newest first; `for_update` locks them (PostgreSQL)."""
     query = (
         select(t)
         .where(t.c.organization_id == organization_id, t.c.user_profile_id == profile_id)
         .order_by(t.c.opened_at.desc(), t.c.id.desc())
     )
-    return list(connection.execute(query.with_for_update() if for_update else query))
+    rows = connection.execute(query.with_for_update() if for_update else query)
+    return [EnforcementAction.of(row._mapping) for row in rows]
 
 
-def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[Row[Any]]:
+def expired_unresolved(connection: Connection, now: datetime, limit: int) -> list[EnforcementAction]:
     """Up to `limit` unresolved actions past their `expires_at`, earliest first, locked; on PostgreSQL
     those another transaction holds are left out (SKIP LOCKED) rather than waited for."""
     query = select(t).where(t.c.resolved_at.is_(None), t.c.expires_at <= now).order_by(t.c.expires_at).limit(limit)
-    return list(connection.execute(query.with_for_update(skip_locked=True)))
+    return [EnforcementAction.of(row._mapping) for row in connection.execute(query.with_for_update(skip_locked=True))]
 
 
 def set_not_verifiable(connection: Connection, action_ids: Sequence[str]) -> None:
@@ -71,10 +75,11 @@ def insert_enrollment(connection: Connection, **values: Any) -> None:
 
 def get_enrollment(
     connection: Connection, organization_id: str, enrollment_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> Enrollment | None:
     """The enrollment, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(enrollment).where(enrollment.c.id == enrollment_id, enrollment.c.organization_id == organization_id)
-    return connection.execute(query.with_for_update() if for_update else query).first()
+    row = connection.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else Enrollment.of(row._mapping)
 
 
 def update_enrollment(connection: Connection, enrollment_id: str, **values: Any) -> None:
@@ -93,14 +98,14 @@ def supersede_pending(connection: Connection, profile_id: str, program: str, now
     )
 
 
-def enrollments_of_profile(connection: Connection, profile_id: str, limit: int) -> list[Row[Any]]:
+def enrollments_of_profile(connection: Connection, profile_id: str, limit: int) -> list[Enrollment]:
     query = (
         select(enrollment)
         .where(enrollment.c.user_profile_id == profile_id)
         .order_by(enrollment.c.submitted_at.desc(), enrollment.c.id.desc())
         .limit(limit)
     )
-    return list(connection.execute(query))
+    return [Enrollment.of(row._mapping) for row in connection.execute(query)]
 
 
 def enrollment_page(
@@ -114,7 +119,7 @@ def enrollment_page(
     descending: bool,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[Enrollment]:
     query = select(enrollment).where(enrollment.c.organization_id == organization_id)
     if statuses:
         query = query.where(enrollment.c.status.in_(statuses))
@@ -124,7 +129,8 @@ def enrollment_page(
         query = query.where(enrollment.c.user_profile_id == profile_id)
     if source is not None:
         query = query.where(enrollment.c.source == source)
-    return _keyset(connection, query, enrollment.c.submitted_at, enrollment.c.id, descending, after, limit)
+    rows = _keyset(connection, query, enrollment.c.submitted_at, enrollment.c.id, descending, after, limit)
+    return [Enrollment.of(row._mapping) for row in rows]
 
 
 # --- identity checks ---
@@ -136,25 +142,26 @@ def insert_identity_check(connection: Connection, **values: Any) -> None:
 
 def get_identity_check(
     connection: Connection, organization_id: str, check_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> IdentityCheck | None:
     """The identity check, or None; `for_update` locks it until the transaction ends (PostgreSQL)."""
     query = select(identity_check).where(
         identity_check.c.id == check_id, identity_check.c.organization_id == organization_id
     )
-    return connection.execute(query.with_for_update() if for_update else query).first()
+    row = connection.execute(query.with_for_update() if for_update else query).first()
+    return None if row is None else IdentityCheck.of(row._mapping)
 
 
 def update_identity_check(connection: Connection, check_id: str, **values: Any) -> None:
     connection.execute(update(identity_check).where(identity_check.c.id == check_id).values(**values))
 
 
-def identity_checks_of_profile(connection: Connection, profile_id: str) -> list[Row[Any]]:
+def identity_checks_of_profile(connection: Connection, profile_id: str) -> list[IdentityCheck]:
     query = (
         select(identity_check)
         .where(identity_check.c.user_profile_id == profile_id)
         .order_by(identity_check.c.submitted_at.desc(), identity_check.c.id.desc())
     )
-    return list(connection.execute(query))
+    return [IdentityCheck.of(row._mapping) for row in connection.execute(query)]
 
 
 def identity_check_page(
@@ -165,13 +172,14 @@ def identity_check_page(
     profile_id: str | None,
     after: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[IdentityCheck]:
     query = select(identity_check).where(identity_check.c.organization_id == organization_id)
     if statuses:
         query = query.where(identity_check.c.status.in_(statuses))
     if profile_id is not None:
         query = query.where(identity_check.c.user_profile_id == profile_id)
-    return _keyset(connection, query, identity_check.c.submitted_at, identity_check.c.id, False, after, limit)
+    rows = _keyset(connection, query, identity_check.c.submitted_at, identity_check.c.id, False, after, limit)
+    return [IdentityCheck.of(row._mapping) for row in rows]
 
 
 def _keyset(

@@ -12,14 +12,15 @@ from uprof.http.errors import NotFound
 from uprof.http.listing import Listing
 from uprof.http.query import choice, choices, limit, single
 from uprof.profiles import revisions
+from uprof.profiles.records import ProfileRead
 from uprof.profiles.service import retrieve
 from uprof.provider import reads, schemas, serializers, service
 from uprof.standing import programs
 from uprof.timestamps import utc_now
 
 
-def _ga(row: dict[str, Any]) -> dict[str, Any]:
-    return revisions.render(row, revisions.GA)
+def _ga(read: ProfileRead) -> dict[str, Any]:
+    return revisions.render(read, revisions.GA)
 
 
 def _listing(call: ApiCall, name: str, default_order: str) -> Listing:
@@ -52,13 +53,13 @@ def list_enrollments(call: ApiCall) -> dict[str, Any]:
         ),
         write=False,
     )
-    return {"data": [serializers.enrollment_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.enrollment_view(row) for row in rows], "next_page": cursor}
 
 
 def get_enrollment(call: ApiCall) -> dict[str, Any]:
     enrollment_id, org = call.path_param("enrollment_id"), call.principal.organization_id
     row = call.transact(lambda c: reads.enrollment(c, org, enrollment_id), write=False)
-    return serializers.enrollment_view(row._mapping)
+    return serializers.enrollment_view(row)
 
 
 def approve_enrollment(call: ApiCall) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def approve_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.approve_enrollment_with(connection, org, enrollment_id, call.body, now)
-        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id))
 
     return call.transact(work, write=True)
 
@@ -77,7 +78,7 @@ def reject_enrollment(call: ApiCall) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         service.reject_enrollment(connection, org, enrollment_id, note=note, now=now)
-        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id)._mapping)
+        return serializers.enrollment_view(reads.enrollment(connection, org, enrollment_id))
 
     return call.transact(work, write=True)
 
@@ -96,15 +97,15 @@ def search_profiles(call: ApiCall) -> dict[str, Any]:
 def operator_profile(call: ApiCall) -> dict[str, Any]:
     profile_id, org = call.path_param("user_profile_id"), call.principal.organization_id
     view = call.transact(lambda c: reads.operator_profile(c, org, profile_id), write=False)
-    submitted = view.profile["identity_check_submitted"]
-    now = view.profile["read_at"]
+    submitted = view.profile.identity_check_submitted
+    now = view.profile.read_at
     return {
         "type": "admin_user_profile",
         "profile": _ga(view.profile),
         "cyber_requirements": view.cyber_requirements,
-        "enrollments": [serializers.enrollment_view(row._mapping) for row in view.enrollments],
-        "enforcement_actions": [serializers.action_view(row._mapping, submitted, now) for row in view.actions],
-        "identity_checks": [serializers.identity_check_view(row._mapping) for row in view.identity_checks],
+        "enrollments": [serializers.enrollment_view(row) for row in view.enrollments],
+        "enforcement_actions": [serializers.action_view(row, submitted, now) for row in view.actions],
+        "identity_checks": [serializers.identity_check_view(row) for row in view.identity_checks],
     }
 
 
@@ -112,7 +113,7 @@ def set_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
-    def work(connection: Connection) -> dict[str, Any]:
+    def work(connection: Connection) -> ProfileRead:
         service.change_program(connection, org, profile_id, program, call.body, now)
         return retrieve(connection, org, profile_id)
 
@@ -123,7 +124,7 @@ def clear_program(call: ApiCall) -> dict[str, Any]:
     program = _program(call)
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
 
-    def work(connection: Connection) -> dict[str, Any]:
+    def work(connection: Connection) -> ProfileRead:
         service.clear_program(connection, org, profile_id, program, now)
         return retrieve(connection, org, profile_id)
 
@@ -137,7 +138,7 @@ def list_profile_actions(call: ApiCall) -> dict[str, Any]:
     state = choice(call.query, "state", schemas.ACTION_STATES) or "all"
     profile_id, org, now = call.path_param("user_profile_id"), call.principal.organization_id, utc_now()
     rows, submitted = call.transact(lambda c: reads.actions_of_profile(c, org, profile_id, state), write=False)
-    return {"data": [serializers.action_view(row._mapping, submitted, now) for row in rows], "next_page": None}
+    return {"data": [serializers.action_view(row, submitted, now) for row in rows], "next_page": None}
 
 
 def open_action(call: ApiCall) -> dict[str, Any]:
@@ -158,7 +159,7 @@ def open_action(call: ApiCall) -> dict[str, Any]:
             now=now,
         )
         row, submitted = reads.action(connection, org, action_id)
-        return serializers.action_view(row._mapping, submitted, now)
+        return serializers.action_view(row, submitted, now)
 
     return call.transact(work, write=True)
 
@@ -166,7 +167,7 @@ def open_action(call: ApiCall) -> dict[str, Any]:
 def get_action(call: ApiCall) -> dict[str, Any]:
     action_id, org, now = call.path_param("action_id"), call.principal.organization_id, utc_now()
     row, submitted = call.transact(lambda c: reads.action(c, org, action_id), write=False)
-    return serializers.action_view(row._mapping, submitted, now)
+    return serializers.action_view(row, submitted, now)
 
 
 def resolve_action(call: ApiCall) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def resolve_action(call: ApiCall) -> dict[str, Any]:
     def work(connection: Connection) -> dict[str, Any]:
         service.resolve_enforcement_action(connection, org, action_id, now, note=note)
         row, submitted = reads.action(connection, org, action_id)
-        return serializers.action_view(row._mapping, submitted, now)
+        return serializers.action_view(row, submitted, now)
 
     return call.transact(work, write=True)
 
@@ -194,7 +195,7 @@ def list_identity_checks(call: ApiCall) -> dict[str, Any]:
         lambda c: reads.list_identity_checks(c, org, listing, cursors, statuses=statuses, profile_id=profile_id),
         write=False,
     )
-    return {"data": [serializers.identity_check_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.identity_check_view(row) for row in rows], "next_page": cursor}
 
 
 def approve_identity_check(call: ApiCall) -> dict[str, Any]:
@@ -219,7 +220,7 @@ def _decide_check(call: ApiCall, decide: Any) -> dict[str, Any]:
 
     def work(connection: Connection) -> dict[str, Any]:
         decide(connection, org, check_id, now)
-        return serializers.identity_check_view(reads.identity_check(connection, org, check_id)._mapping)
+        return serializers.identity_check_view(reads.identity_check(connection, org, check_id))
 
     return call.transact(work, write=True)
 

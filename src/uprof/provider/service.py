@@ -18,34 +18,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
+from uprof.profiles.records import Profile
 from uprof.profiles.service import next_updated_at, profile_not_found
 from uprof.provider import repository, schemas
+from uprof.provider.records import Enrollment
 from uprof.standing import programs
 from uprof.standing import repository as standing
 from uprof.standing.enforcement import is_open
+from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import outbox
 
 # --- program standing ---
 
 
-def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> dict[str, Any]:
-    """The profile row, locked for the rest of the transaction. Raises NotFound."""
+def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> Profile:
+    """The profile, locked for the rest of the transaction. Raises NotFound."""
     row = profiles.get(connection, organization_id, profile_id, for_update=True)
     if row is None:
         raise profile_not_found()
-    return dict(row._mapping)
+    return row
+
+
+class _OfAProfile(Protocol):
+    @property
+    def user_profile_id(self) -> str: ...
+
+
+Child = TypeVar("Child", bound=_OfAProfile)
 
 
 def locked_child(
-    connection: Connection, organization_id: str, read: Callable[[bool], Row[Any] | None], missing: str
-) -> tuple[Row[Any], dict[str, Any]]:
+    connection: Connection, organization_id: str, read: Callable[[bool], Child | None], missing: str
+) -> tuple[Child, Profile]:
     """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
     ("Lock order" above). The unlocked first read only finds the profile; the row returned is read
     after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
@@ -56,20 +67,20 @@ def locked_child(
     row = None if profile is None else read(True)  # None too if the profile was deleted while we waited
     if profile is None or row is None:
         raise NotFound(missing)
-    return row, dict(profile._mapping)
+    return row, profile
 
 
 def store_standing(
-    connection: Connection, profile: dict[str, Any], program: str, new: dict[str, Any] | None, now: datetime
-) -> bool:
-    """Write a program's standing if it differs: `updated_at` moves and one event is queued."""
-    if profile[program] == new:
-        return False
-    updated_at = next_updated_at(profile["updated_at"], now)
-    profiles.update_profile(connection, profile["id"], {program: new, "updated_at": updated_at})
-    profile.update({program: new, "updated_at": updated_at})
-    outbox.record(connection, profile["organization_id"], outbox.PROGRAM_STATUS_UPDATED, profile["id"], now)
-    return True
+    connection: Connection, profile: Profile, program: str, new: dict[str, Any] | None, now: datetime
+) -> Profile:
+    """Write a program's standing if it differs: `updated_at` moves and one event is queued. The profile as
+    it now stands."""
+    if profile.program(program) == new:
+        return profile
+    updated_at = next_updated_at(profile.updated_at, now)
+    profiles.update_profile(connection, profile.id, {program: new, "updated_at": updated_at})
+    outbox.record(connection, profile.organization_id, outbox.PROGRAM_STATUS_UPDATED, profile.id, now)
+    return profile.with_program(program, new, updated_at)
 
 
 def set_program(
@@ -82,14 +93,14 @@ def set_program(
     items: dict[str, str] | None = None,
     requirements: dict[str, bool] | None = None,
     now: datetime,
-) -> dict[str, Any]:
+) -> Profile:
     """Set status, tiers/features and (cyber) requirements as docs/reference/provider.md §5.7 says; return the profile
-    row.
+    as it now stands.
 
     Raises NotFound, or InvalidRequest when no status would result or an item is active without `active`.
     """
     profile = locked_profile(connection, organization_id, profile_id)
-    stored = profile[program]
+    stored = profile.program(program)
     new = programs.current(stored, program)
     field = programs.ITEM_FIELD[program]
     merged_items = {**new[field], **(items or {})}
@@ -106,8 +117,7 @@ def set_program(
         new["requirements"] = {**new["requirements"], **requirements}
     if stored is not None and stored["status"] != resulting or stored is None:
         repository.supersede_pending(connection, profile_id, program, now)
-    store_standing(connection, profile, program, new, now)
-    return profile
+    return store_standing(connection, profile, program, new, now)
 
 
 def change_program(
@@ -117,7 +127,7 @@ def change_program(
     program: str,
     body: Mapping[str, Any],
     now: datetime,
-) -> dict[str, Any]:
+) -> Profile:
     """Validate a program-editor body (docs/reference/provider.md §5.7) and apply it: the Admin API and the console
     share this. Raises InvalidRequest, NotFound."""
     change = schemas.program_change(body, program)
@@ -136,7 +146,7 @@ def change_program(
 def clear_program(connection: Connection, organization_id: str, profile_id: str, program: str, now: datetime) -> None:
     """Remove all standing in a program; a pending application is superseded. Raises NotFound."""
     profile = locked_profile(connection, organization_id, profile_id)
-    if profile[program] is not None:
+    if profile.program(program) is not None:
         repository.supersede_pending(connection, profile_id, program, now)
         store_standing(connection, profile, program, None, now)
 
@@ -160,7 +170,7 @@ def submit_application(
     """Store a pending application; the program becomes `pending`. Raises NotFound, or Conflict when the
     program already has status `pending` or `active`."""
     profile = locked_profile(connection, organization_id, profile_id)
-    current = profile[program]
+    current = profile.program(program)
     if current is not None and current["status"] in ("pending", "active"):
         raise Conflict(f"the profile's {program} status is {current['status']}")
     enrollment_id = new_id("enr_")
@@ -182,9 +192,7 @@ def submit_application(
     return enrollment_id
 
 
-def pending_enrollment(
-    connection: Connection, organization_id: str, enrollment_id: str
-) -> tuple[Row[Any], dict[str, Any]]:
+def pending_enrollment(connection: Connection, organization_id: str, enrollment_id: str) -> tuple[Enrollment, Profile]:
     """The pending enrollment and its profile, both locked. Raises NotFound, or Conflict once decided."""
     row, profile = locked_child(
         connection,
@@ -211,7 +219,7 @@ def approve_enrollment(
     enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="approved", decided_at=now, decision_note=note)
     granted = list(enrollment.requested) if items is None else items
-    new = programs.activate(profile[enrollment.program], enrollment.program, granted, requirements)
+    new = programs.activate(profile.program(enrollment.program), enrollment.program, granted, requirements)
     store_standing(connection, profile, enrollment.program, new, now)
 
 
@@ -241,7 +249,7 @@ def reject_enrollment(
     """Reject: the program becomes `rejected`, every tier or feature inactive."""
     enrollment, profile = pending_enrollment(connection, organization_id, enrollment_id)
     repository.update_enrollment(connection, enrollment_id, status="rejected", decided_at=now, decision_note=note)
-    new = programs.with_status(profile[enrollment.program], enrollment.program, "rejected")
+    new = programs.with_status(profile.program(enrollment.program), enrollment.program, "rejected")
     store_standing(connection, profile, enrollment.program, new, now)
 
 
@@ -291,14 +299,14 @@ def resolve_enforcement_action(
         lambda for_update: repository.get_action(connection, organization_id, action_id, for_update=for_update),
         "enforcement action not found",
     )
-    if not is_open(action._mapping, now):
+    if not is_open(action, now):
         raise Conflict("enforcement action is already resolved", headers={"x-should-retry": "false"})
     _resolve(connection, action, "operator", now, note=note)
 
 
 def _resolve(
     connection: Connection,
-    action: Row[Any],
+    action: EnforcementAction,
     resolution: str,
     at: datetime,
     note: str | None = None,
@@ -324,6 +332,7 @@ def expire_actions(connection: Connection, now: datetime, batch: int = 500) -> i
     (docs/reference/webhooks.md §5.1). Return how many."""
     expired = repository.expired_unresolved(connection, now, batch)
     for action in expired:
+        assert action.expires_at is not None  # expired_unresolved selects only actions with one
         _resolve(connection, action, "expired", action.expires_at, committed_at=now)
     return len(expired)
 
@@ -355,17 +364,17 @@ def submit_identity_check(
 
 def _verifiable_open(
     connection: Connection, organization_id: str, profile_id: str, now: datetime, *, for_update: bool = False
-) -> list[Row[Any]]:
+) -> list[EnforcementAction]:
     """The profile's open verifiable restrictions; `for_update` locks its actions before they are judged
     (a decision on a check changes them, and the expiry pass must not resolve them meanwhile)."""
     return [
         action
         for action in repository.actions_of_profile(connection, organization_id, profile_id, for_update=for_update)
-        if action.type == "restriction" and action.verifiable and is_open(action._mapping, now)
+        if action.type == "restriction" and action.verifiable and is_open(action, now)
     ]
 
 
-def submitted_check(connection: Connection, organization_id: str, check_id: str) -> Row[Any]:
+def submitted_check(connection: Connection, organization_id: str, check_id: str) -> IdentityCheck:
     """The check awaiting a decision, locked after its profile. Raises NotFound, or Conflict once decided."""
     check, _ = locked_child(
         connection,

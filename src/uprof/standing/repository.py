@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
 from uprof.standing.enforcement import open_condition
 from uprof.standing.models import enforcement_action as t
 from uprof.standing.models import identity_check
+from uprof.standing.records import EnforcementAction
 
 # Read on every profile response: built once so SQLAlchemy reuses the compiled statement.
 _OPEN_ACTIONS = select(t).where(
@@ -22,13 +22,13 @@ _OPEN_ACTIONS = select(t).where(
 
 def open_actions_by_profile(
     connection: Connection, profile_ids: Sequence[str], now: datetime
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[EnforcementAction]]:
     """Unresolved, unexpired actions of the given profiles, grouped by profile ID."""
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[str, list[EnforcementAction]] = defaultdict(list)
     if not profile_ids:
         return grouped
     for row in connection.execute(_OPEN_ACTIONS, {"b_ids": list(profile_ids), "b_now": now}):
-        grouped[row.user_profile_id].append(dict(row._mapping))
+        grouped[row.user_profile_id].append(EnforcementAction.of(row._mapping))
     return grouped
 
 

@@ -12,13 +12,14 @@ from uprof.http.errors import Conflict, NotFound
 from uprof.http.listing import Listing, page_of
 from uprof.http.pagination import CursorCodec
 from uprof.webhooks import repository
+from uprof.webhooks.records import WebhookDelivery
 from uprof.webhooks.schemas import DeliveryFilters
 from uprof.webhooks.wakeup import note_new_work
 
 
 @dataclass(frozen=True)
 class DeliveryRecord:
-    delivery: Row[Any]
+    delivery: WebhookDelivery
     attempts: list[Row[Any]]
 
 
@@ -29,11 +30,11 @@ def list_page(
     listing: Listing,
     cursors: CursorCodec,
     profile_id: str | None = None,
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[WebhookDelivery], str | None]:
     """Deliveries newest first and the cursor of the next page; with `profile_id` (a filter of the
     console's log only), those of events about that profile. Raises InvalidRequest for a bad cursor."""
 
-    def fetch(after: tuple[int, str] | None, limit: int) -> list[Row[Any]]:
+    def fetch(after: tuple[int, str] | None, limit: int) -> list[WebhookDelivery]:
         return repository.delivery_page(
             connection,
             organization_id,

@@ -13,6 +13,7 @@ from uprof.webhooks.models import webhook_attempt as attempt
 from uprof.webhooks.models import webhook_delivery as delivery
 from uprof.webhooks.models import webhook_endpoint as endpoint
 from uprof.webhooks.models import webhook_event as event
+from uprof.webhooks.records import WebhookDelivery, WebhookEndpoint
 
 # --- endpoints ---
 
@@ -33,11 +34,12 @@ def insert_endpoint(connection: Connection, **values: Any) -> None:
 
 def get_endpoint(
     connection: Connection, organization_id: str, endpoint_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> WebhookEndpoint | None:
     query = select(endpoint).where(endpoint.c.id == endpoint_id, endpoint.c.organization_id == organization_id)
     if for_update:
         query = query.with_for_update()
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else WebhookEndpoint.of(row._mapping)
 
 
 def update_endpoint(connection: Connection, endpoint_id: str, values: dict[str, Any]) -> None:
@@ -60,7 +62,7 @@ def endpoint_page(
     after: tuple[int, str] | None,
     before: tuple[int, str] | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[WebhookEndpoint]:
     """Endpoints in list order (`created_at`, then `id`), after or before a position when given."""
     query = select(endpoint).where(endpoint.c.organization_id == organization_id)
     position = tuple_(endpoint.c.created_at, endpoint.c.id)
@@ -72,7 +74,7 @@ def endpoint_page(
         query = query.order_by(endpoint.c.created_at.desc(), endpoint.c.id.desc())
     else:
         query = query.order_by(endpoint.c.created_at.asc(), endpoint.c.id.asc())
-    return list(connection.execute(query.limit(limit)))
+    return [WebhookEndpoint.of(row._mapping) for row in connection.execute(query.limit(limit))]
 
 
 def stored_secrets(connection: Connection) -> list[Row[Any]]:
@@ -110,9 +112,9 @@ def delivery_page(
     after: tuple[int, str] | None,
     limit: int,
     profile_id: str | None = None,
-) -> list[Row[Any]]:
+) -> list[WebhookDelivery]:
     """Deliveries newest first (`created_at`, then `id`), filtered, after a position when given; each
-    row also carries its endpoint's `endpoint_url`. With `profile_id`, only the deliveries of events
+    carries its endpoint's `endpoint_url`. With `profile_id`, only the deliveries of events
     about that profile (found by index through `webhook_event.user_profile_id`)."""
     query = (
         select(delivery, endpoint.c.url.label("endpoint_url"))
@@ -132,16 +134,17 @@ def delivery_page(
     if after is not None:
         query = query.where(tuple_(delivery.c.created_at, delivery.c.id) < tuple_(*after))
     query = query.order_by(delivery.c.created_at.desc(), delivery.c.id.desc()).limit(limit)
-    return list(connection.execute(query))
+    return [WebhookDelivery.of(row._mapping) for row in connection.execute(query)]
 
 
 def get_delivery(
     connection: Connection, organization_id: str, delivery_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
+) -> WebhookDelivery | None:
     query = select(delivery).where(delivery.c.id == delivery_id, delivery.c.organization_id == organization_id)
     if for_update:
         query = query.with_for_update()
-    return connection.execute(query).first()
+    row = connection.execute(query).first()
+    return None if row is None else WebhookDelivery.of(row._mapping)
 
 
 def attempts_of(connection: Connection, delivery_id: str) -> list[Row[Any]]:

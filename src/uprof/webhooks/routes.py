@@ -22,14 +22,14 @@ def create_endpoint(call: ApiCall) -> dict[str, Any]:
     new = schemas.new_endpoint(call.body, allow_http=allow_http, egress=policy)
     org, now, box = call.principal.organization_id, utc_now(), call.runtime.secret_box
     created = call.transact(lambda c: service.create(c, org, new, now, box), write=True)
-    return serializers.new_endpoint_view(created.row._mapping, created.signing_secret)
+    return serializers.new_endpoint_view(created.row, created.signing_secret)
 
 
 def list_endpoints(call: ApiCall) -> dict[str, Any]:
     query = schemas.endpoint_list_query(call.query)
     org = call.principal.organization_id
     page = call.transact(lambda c: service.list_page(c, org, query), write=False)
-    data = [serializers.endpoint_view(row._mapping) for row in page.rows]
+    data = [serializers.endpoint_view(row) for row in page.rows]
     return {
         "data": data,
         "has_more": page.has_more,
@@ -41,7 +41,7 @@ def list_endpoints(call: ApiCall) -> dict[str, Any]:
 def retrieve_endpoint(call: ApiCall) -> dict[str, Any]:
     endpoint_id, org = call.path_param("webhook_endpoint_id"), call.principal.organization_id
     row = call.transact(lambda c: service.retrieve(c, org, endpoint_id), write=False)
-    return serializers.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row)
 
 
 def update_endpoint(call: ApiCall) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def update_endpoint(call: ApiCall) -> dict[str, Any]:
     changes = schemas.endpoint_changes(call.body, allow_http=allow_http, egress=policy)
     endpoint_id, org, now = call.path_param("webhook_endpoint_id"), call.principal.organization_id, utc_now()
     row = call.transact(lambda c: service.update(c, org, endpoint_id, changes, now), write=True)
-    return serializers.endpoint_view(row._mapping)
+    return serializers.endpoint_view(row)
 
 
 def delete_endpoint(call: ApiCall) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def list_deliveries(call: ApiCall) -> dict[str, Any]:
     listing = Listing("webhook_deliveries", "desc", single(params, "page"), limit(params))
     org, cursors = call.principal.organization_id, call.runtime.cursors
     rows, cursor = call.transact(lambda c: delivery_log.list_page(c, org, filters, listing, cursors), write=False)
-    return {"data": [serializers.delivery_view(row._mapping) for row in rows], "next_page": cursor}
+    return {"data": [serializers.delivery_view(row) for row in rows], "next_page": cursor}
 
 
 def retrieve_delivery(call: ApiCall) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def retry_delivery(call: ApiCall) -> dict[str, Any]:
 
 
 def _delivery_with_attempts(record: delivery_log.DeliveryRecord) -> dict[str, Any]:
-    return serializers.delivery_view(record.delivery._mapping, [attempt._mapping for attempt in record.attempts])
+    return serializers.delivery_view(record.delivery, [attempt._mapping for attempt in record.attempts])
 
 
 routes: list[Route] = [

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 
 from uprof.crypto.sealing import SecretBox, SecretUnreadable, is_plaintext
 from uprof.http.errors import InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.timestamps import to_micros
 from uprof.webhooks import repository
+from uprof.webhooks.records import WebhookEndpoint
 from uprof.webhooks.schemas import EndpointListQuery, NewEndpoint
 from uprof.webhooks.signing import new_secret
 
@@ -33,7 +34,7 @@ def endpoint_not_found() -> NotFound:
 
 @dataclass(frozen=True)
 class CreatedEndpoint:
-    row: Row[Any]
+    row: WebhookEndpoint
     signing_secret: str  # in plaintext, for the one response that shows it
 
 
@@ -69,8 +70,8 @@ def create(
     return CreatedEndpoint(retrieve(connection, organization_id, endpoint_id), secret)
 
 
-def retrieve(connection: Connection, organization_id: str, endpoint_id: str) -> Row[Any]:
-    """The endpoint's row. Raises NotFound for unknown, deleted and foreign IDs alike."""
+def retrieve(connection: Connection, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
+    """The endpoint. Raises NotFound for unknown, deleted and foreign IDs alike."""
     row = repository.get_endpoint(connection, organization_id, endpoint_id)
     if row is None:
         raise endpoint_not_found()
@@ -79,11 +80,11 @@ def retrieve(connection: Connection, organization_id: str, endpoint_id: str) -> 
 
 def update(
     connection: Connection, organization_id: str, endpoint_id: str, changes: dict[str, Any], now: datetime
-) -> Row[Any]:
+) -> WebhookEndpoint:
     """Apply the sent fields; `updated_at` moves only on a real change. Disabling cancels pending
     deliveries; either state clears `disabled_reason`. Raises NotFound."""
     row = _locked(connection, organization_id, endpoint_id)
-    values = {field: value for field, value in changes.items() if field != "state" and row._mapping[field] != value}
+    values = {field: value for field, value in changes.items() if field != "state" and getattr(row, field) != value}
     if "state" in changes:
         if changes["state"] != row.state:
             values["state"] = changes["state"]
@@ -167,7 +168,7 @@ def holds_sealed_secrets(connection: Connection) -> bool:
 
 @dataclass(frozen=True)
 class EndpointPage:
-    rows: list[Row[Any]]
+    rows: list[WebhookEndpoint]
     has_more: bool
 
 
@@ -196,7 +197,7 @@ def _position(
     return (to_micros(row.created_at), row.id)
 
 
-def _locked(connection: Connection, organization_id: str, endpoint_id: str) -> Row[Any]:
+def _locked(connection: Connection, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
     row = repository.get_endpoint(connection, organization_id, endpoint_id, for_update=True)
     if row is None:
         raise endpoint_not_found()

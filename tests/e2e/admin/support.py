@@ -123,7 +123,8 @@ def new_operator(server: Server, database: Database) -> tuple[Operator, list[htt
         httpx.Client(base_url=server.url, headers={"x-api-key": standard, **R1_HEADERS}, timeout=10),
         httpx.Client(base_url=server.url, headers={"x-api-key": standard, **GA_HEADERS}, timeout=10),
     ]
-    return Operator(organization_id, *clients, database), clients
+    admin_client, api, ga = clients
+    return Operator(organization_id, admin_client, api, ga, database), clients
 
 
 def assert_error(

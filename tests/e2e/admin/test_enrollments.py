@@ -150,8 +150,8 @@ def test_approve_with_explicit_tiers_requirements_and_validation(op: Operator) -
     assert op.read(profile) == before
 
     note = "n" * 1000
-    body = {"tiers": ["b", "b"], "requirements": {"human_review": False}, "note": note}
-    approved = op.ok("POST", approve, body)
+    decision = {"tiers": ["b", "b"], "requirements": {"human_review": False}, "note": note}
+    approved = op.ok("POST", approve, decision)
     assert approved["status"] == "approved" and approved["decision_note"] == note
     assert approved["requested"] == ["a", "c"]
     after = op.read(profile)

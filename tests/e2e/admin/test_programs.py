@@ -49,8 +49,8 @@ def test_set_cyber_program(op: Operator) -> None:
     assert response["updated_at"] > start["updated_at"]
     assert op.read_r1(profile)["trust_grants"] == {"cyber": {"status": "active"}}
 
-    body = {"tiers": {"a": "active"}, "requirements": {"data_retention": False}}
-    changed = op.ok("POST", path, body)
+    change = {"tiers": {"a": "active"}, "requirements": {"data_retention": False}}
+    changed = op.ok("POST", path, change)
     assert changed["programs"]["cyber"] == {
         "status": "active",
         "tiers": tiers(a="active", c="active"),
@@ -58,7 +58,7 @@ def test_set_cyber_program(op: Operator) -> None:
     }
     assert changed["updated_at"] > response["updated_at"]
     # The same call again changes nothing: `updated_at` stays.
-    assert op.ok("POST", path, body) == changed
+    assert op.ok("POST", path, change) == changed
     assert op.ok("POST", path, {"status": "active"}) == changed
 
     # `pending`/`rejected` make every tier inactive; the stored requirements stay.

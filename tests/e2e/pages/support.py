@@ -7,8 +7,9 @@ import html
 import re
 import ssl
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +24,19 @@ CSP = (
 )
 R1 = {"anthropic-version": "2023-06-01", "anthropic-beta": "user-profiles-2026-03-24"}
 GA = {"anthropic-version": "2023-06-01"}
+
+
+class Page(Protocol):
+    """A response as the checks below read it: httpx's, or that of Starlette's in-process TestClient."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
 VALID_APPLICATION = {
     "requested_tiers": ["a", "c"],
     "use_case": "Red-team exercises for our banking clients",
@@ -87,7 +101,8 @@ def link_path(api: httpx.Client, profile_id: str, kind: str) -> str:
         body = {"action": {"type": "enroll_end_user"}}
         response = api.post(f"/v1/user_profiles/{profile_id}/action_urls", json=body, headers=R1)
     assert response.status_code == 200, response.text
-    return urlsplit(response.json()["url"]).path
+    path: str = urlsplit(response.json()["url"]).path
+    return path
 
 
 def ga(api: httpx.Client, profile_id: str) -> dict[str, Any]:
@@ -108,19 +123,19 @@ def admin_view(admin: httpx.Client, profile_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def csrf_of(page: httpx.Response) -> str:
+def csrf_of(page: Page) -> str:
     found = CSRF_FIELD.search(page.text)
     assert found is not None, page.text
     return found.group(1)
 
 
-def text_of(page: httpx.Response) -> str:
+def text_of(page: Page) -> str:
     """The page's text, tags removed and entities decoded, whitespace collapsed."""
     without_tags = re.sub(r"<[^>]+>", " ", page.text)
     return " ".join(html.unescape(without_tags).split())
 
 
-def assert_page(response: httpx.Response, status: int, *texts: str) -> None:
+def assert_page(response: Page, status: int, *texts: str) -> None:
     """An HTML page with the given status, every security header, and each of `texts`."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "text/html; charset=utf-8"

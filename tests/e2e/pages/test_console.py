@@ -368,7 +368,9 @@ def test_the_queue_lists_pending_applications_with_their_answers(
     profile = create_profile(api, "Queue Person")
     apply_through_link(server, api, profile["id"])
     queue = console.get("/console/enrollments")
-    assert_page(queue, 200, "Enrollment queue", "Queue Person", VALID_APPLICATION["use_case"], "Example Security Ltd")
+    assert_page(
+        queue, 200, "Enrollment queue", "Queue Person", str(VALID_APPLICATION["use_case"]), "Example Security Ltd"
+    )
     assert_page(queue, 200, "ada@example.com", "Specialized Access (requested)", "Red Team Access")
     assert queue.text.count('value="a" checked') == 1 and queue.text.count('value="c" checked') == 1
     assert 'name="data_retention" value="true" checked' in queue.text

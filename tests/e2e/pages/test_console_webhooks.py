@@ -236,15 +236,15 @@ def test_an_endpoint_made_in_the_console_is_the_apis_and_its_secret_is_shown_onc
         lambda c: c.scalar(select(webhook_endpoint.c.signing_secret).where(webhook_endpoint.c.id == endpoint_id)),
         write=False,
     )
-    assert secret not in stored and not stored.startswith("whsec_")
+    assert stored is not None and secret not in stored and not stored.startswith("whsec_")
     assert secret not in server.output()
 
     profile = create_profile(api)
     set_cyber(admin, profile["id"])
     [delivered] = receiver.wait("/hook", 1)
     assert verifies(unwrapper, delivered, secret)
-    event = unwrapper.beta.webhooks.unwrap(delivered.body, headers=delivered.headers, key=secret)
-    assert (event.data.type, event.data.id) == (UPDATED, profile["id"])
+    unwrapped = unwrapper.beta.webhooks.unwrap(delivered.body, headers=delivered.headers, key=secret)
+    assert (unwrapped.data.type, unwrapped.data.id) == (UPDATED, profile["id"])
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 import anthropic
 import httpx
@@ -29,10 +29,20 @@ from uprof.accounts import service as accounts
 from uprof.db.unit_of_work import Database
 from uprof.webhooks.models import webhook_endpoint
 
-OPENED = "user_profile.enforcement_action_opened"
-RESOLVED = "user_profile.enforcement_action_resolved"
-UPDATED = "user_profile.program_status_updated"
-PROFILE_EVENTS = [UPDATED, OPENED, RESOLVED]
+# The SDK's parameter type for `enabled_events` names each event type.
+EventType = Literal[
+    "user_profile.program_status_updated",
+    "user_profile.enforcement_action_opened",
+    "user_profile.enforcement_action_resolved",
+    "external_key.failed",
+    "external_key.recovered",
+    "external_storage.failed",
+    "external_storage.recovered",
+]
+OPENED: Final = "user_profile.enforcement_action_opened"
+RESOLVED: Final = "user_profile.enforcement_action_resolved"
+UPDATED: Final = "user_profile.program_status_updated"
+PROFILE_EVENTS: list[EventType] = [UPDATED, OPENED, RESOLVED]
 FAST_RETRIES = {"UPROF_WEBHOOK_RETRY_BASE_SECONDS": "0.1"}
 SERVER_OPTIONS = ("--webhook-max-attempts", "3", "--webhook-timeout", "2", "--webhook-allow-http")
 
@@ -83,7 +93,7 @@ class Operator:
         self.sdk.close()
         self.http.close()
 
-    def endpoint(self, url: str, events: list[str] | None = None) -> Any:
+    def endpoint(self, url: str, events: list[EventType] | None = None) -> Any:
         return self.sdk.beta.organization.webhooks.create(url=url, enabled_events=events or PROFILE_EVENTS)
 
     def _ok(self, response: httpx.Response) -> Any:

@@ -73,15 +73,15 @@ def test_the_dispatch_command_delivers_without_a_server(database_url: str, tmp_p
         now = datetime.now(UTC)
         name = f"webhooks-{uuid.uuid4()}"
 
-        def cause_event(connection: Connection) -> tuple[str, str, str]:
+        def cause_event(connection: Connection) -> tuple[str, str, str, str]:
             organization_id = accounts.organization_for(connection, name)
             new = NewEndpoint(receiver.url("/standalone"), [UPDATED], "", "")
             endpoint = endpoints.create(connection, organization_id, new, now, session_box())
             # As stored before secrets were encrypted: the command encrypts it before dispatching.
             store_plaintext(connection, endpoint.row.id, endpoint.signing_secret)
-            profile = profiles.create(connection, organization_id, ProfileInput(), now)
-            provider.set_program(connection, organization_id, profile["id"], "cyber", status="active", now=now)
-            return endpoint.row.id, endpoint.signing_secret, profile["id"], organization_id
+            profile = profiles.create(connection, organization_id, ProfileInput(), now).profile
+            provider.set_program(connection, organization_id, profile.id, "cyber", status="active", now=now)
+            return endpoint.row.id, endpoint.signing_secret, profile.id, organization_id
 
         endpoint_id, secret, profile_id, organization_id = database.run(cause_event, write=True)
         receiver.route("/standalone", secret)

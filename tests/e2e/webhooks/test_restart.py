@@ -41,7 +41,7 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
     receiver.route("/kept", kept.signing_secret)
     held = operator.endpoint(receiver.url("/held-at-stop"), [UPDATED])
     route = receiver.route("/held-at-stop", held.signing_secret, answers=[500])
-    route.hold = threading.Event()  # the retry after the 500 stays in flight until the server stops
+    hold = route.hold = threading.Event()  # the retry after the 500 stays in flight until the server stops
     profile = operator.profile()
     expires_at = datetime.now(UTC) + timedelta(seconds=1.5)
     restriction = operator.restrict(profile, expires_at)
@@ -64,7 +64,7 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
 
         shared.database.run(age, write=True)
         time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.1)
-        route.hold.set()  # from now on the receiver answers at once
+        hold.set()  # from now on the receiver answers at once
 
     shared.restart(while_stopped)
     operator = operator.at(shared.server)
@@ -90,5 +90,6 @@ def test_pending_deliveries_survive_a_restart(shared: Hub, operator: Operator, r
     assert [(d["type"], d["enforcement_action_id"]) for d in data] == [(OPENED, restriction), (RESOLVED, restriction)]
     # The expiry was stored after the restart: its event was created then (docs/reference/webhooks.md §5.1), while
     # the action reads as resolved at its expires_at (docs/reference/provider.md §5.8).
-    assert parse_timestamp(bodies[1]["created_at"]) > expires_at + timedelta(seconds=0.1)
+    expired_event_at = parse_timestamp(bodies[1]["created_at"])
+    assert expired_event_at is not None and expired_event_at > expires_at + timedelta(seconds=0.1)
     assert (action["resolution"], action["resolved_at"]) == ("expired", format_timestamp(expires_at))

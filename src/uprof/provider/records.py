@@ -1,0 +1,35 @@
+"""What the enrollment queries return: typed, frozen records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """A stored enrollment row: an application to a program and the operator's decision on it."""
+
+    id: str
+    organization_id: str
+    user_profile_id: str
+    program: str  # "cyber" or "efs"
+    status: str  # pending, approved, rejected, superseded
+    source: str  # "enrollment_url" or "portal"
+    requested: list[str]  # tiers (cyber) or features (efs)
+    use_case: str
+    applicant_organization: str | None
+    contact_email: str | None
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> Enrollment:
+        """The record of a row holding every column of enrollment (other columns are ignored)."""
+        return cls(**{name: row[name] for name in _FIELDS})
+
+
+_FIELDS = tuple(field.name for field in fields(Enrollment))
