@@ -3,22 +3,14 @@
 Every change follows docs/reference/provider.md §7: program changes move `updated_at` and queue one
 `program_status_updated`; enforcement changes queue their events and leave `updated_at` alone.
 Events go through the outbox in the caller's transaction. Raises the API errors named per function.
-
-Lock order (PostgreSQL; SQLite serialises writers and renders no row locks). A change to a
-profile's enrollments, actions or identity checks locks the profile row (`locked_profile`), then
-the rows it decides on (`locked_child`, `_verifiable_open`), and only then checks them: a decision
-that waited for another finds it committed (409), one that waited for the profile's deletion finds
-it gone (404). Deleting a profile locks in the same order (its row, then the cascade); the outbox's
-locks come last (webhooks/outbox.py). The expiry pass locks no profile and skips the actions others
-hold (SKIP LOCKED), so it never waits; a decision that waits for it finds the action resolved. No
-transaction holding one of these rows waits for a profile, so the waits cannot form a cycle.
+Every change locks what it decides on before it checks it, in the order provider/locks.py writes down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -26,8 +18,9 @@ from uprof.http.errors import Conflict, InvalidRequest, NotFound
 from uprof.ids import new_id
 from uprof.profiles import repository as profiles
 from uprof.profiles.records import Profile
-from uprof.profiles.service import next_updated_at, profile_not_found
+from uprof.profiles.service import next_updated_at
 from uprof.provider import repository, schemas
+from uprof.provider.locks import locked_child, locked_profile
 from uprof.provider.records import Enrollment
 from uprof.standing import programs
 from uprof.standing import repository as standing
@@ -36,38 +29,6 @@ from uprof.standing.records import EnforcementAction, IdentityCheck
 from uprof.webhooks import outbox
 
 # --- program standing ---
-
-
-def locked_profile(connection: Connection, organization_id: str, profile_id: str) -> Profile:
-    """The profile, locked for the rest of the transaction. Raises NotFound."""
-    row = profiles.get(connection, organization_id, profile_id, for_update=True)
-    if row is None:
-        raise profile_not_found()
-    return row
-
-
-class _OfAProfile(Protocol):
-    @property
-    def user_profile_id(self) -> str: ...
-
-
-Child = TypeVar("Child", bound=_OfAProfile)
-
-
-def locked_child(
-    connection: Connection, organization_id: str, read: Callable[[bool], Child | None], missing: str
-) -> tuple[Child, Profile]:
-    """A row of a profile (`read(for_update)` reads it) and the profile, both locked, profile first
-    ("Lock order" above). The unlocked first read only finds the profile; the row returned is read
-    after the locks, so it shows any decision committed meanwhile. Raises NotFound(`missing`)."""
-    found = read(False)
-    profile = (
-        None if found is None else profiles.get(connection, organization_id, found.user_profile_id, for_update=True)
-    )
-    row = None if profile is None else read(True)  # None too if the profile was deleted while we waited
-    if profile is None or row is None:
-        raise NotFound(missing)
-    return row, profile
 
 
 def store_standing(
