@@ -1,13 +1,14 @@
 """How the operator's and end user's changes lock what they decide on before they check it.
 
-Lock order (PostgreSQL; SQLite serialises writers and renders no row locks). A change to a
-profile's enrollments, actions or identity checks locks the profile row (`locked_profile`), then
-the rows it decides on (`locked_child`; service.py's `_verifiable_open` for a profile's actions), and only then checks them: a decision
-that waited for another finds it committed (409), one that waited for the profile's deletion finds
-it gone (404). Deleting a profile locks in the same order (its row, then the cascade); the outbox's
-locks come last (webhooks/outbox.py). The expiry pass locks no profile and skips the actions others
-hold (SKIP LOCKED), so it never waits; a decision that waits for it finds the action resolved. No
-transaction holding one of these rows waits for a profile, so the waits cannot form a cycle.
+Lock order (PostgreSQL; SQLite serialises writers and renders no row locks). A change to a profile's
+enrollments, actions or identity checks locks the profile row (`locked_profile`), then the rows it
+decides on (`locked_child`; service.py's `_verifiable_open` for a profile's actions), and only then
+checks them: a decision that waited for another finds it committed (409), one that waited for the
+profile's deletion finds it gone (404). Deleting a profile locks in the same order (its row, then the
+cascade); the outbox's locks come last (webhooks/outbox.py). The expiry pass locks no profile and skips
+the actions others hold (SKIP LOCKED), so it never waits; a decision that waits for it finds the action
+resolved. No transaction holding one of these rows waits for a profile, so the waits cannot form a
+cycle.
 """
 
 from __future__ import annotations
