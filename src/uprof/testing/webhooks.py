@@ -16,16 +16,8 @@ import httpx
 from standardwebhooks import Webhook
 
 from uprof.testing.errors import json_or_raise
+from uprof.webhooks.schemas import EVENT_TYPES
 
-EVENT_TYPES = (
-    "user_profile.program_status_updated",
-    "user_profile.enforcement_action_opened",
-    "user_profile.enforcement_action_resolved",
-    "external_key.failed",
-    "external_key.recovered",
-    "external_storage.failed",
-    "external_storage.recovered",
-)
 WEBHOOK_HEADERS = {"anthropic-version": "2023-06-01", "anthropic-beta": "webhooks-2026-10-07"}
 
 
