@@ -43,6 +43,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from starlette.routing import BaseRoute
 
 from tests.databases import backend_of
 from tests.e2e.conftest import Server
@@ -139,7 +140,13 @@ def figures(database_url: str) -> Iterator[dict[str, FuzzLog]]:
 def document(revision: str) -> dict[str, Any]:
     """The OpenAPI document the server serves for `revision`, built in-process so that schemathesis can
     generate the tests at collection time; test_the_fuzzed_document_is_the_served_one holds them equal."""
-    routes = [*profiles.routes, *admin.routes, *webhooks.routes, *data_controls.routes, *external_keys.routes]
+    routes: list[BaseRoute] = [
+        *profiles.routes,
+        *admin.routes,
+        *webhooks.routes,
+        *data_controls.routes,
+        *external_keys.routes,
+    ]
     return build(routes, DOCUMENT_REVISIONS[revision])
 
 

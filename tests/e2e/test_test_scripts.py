@@ -43,7 +43,8 @@ def held_lock(tmp_path: Path) -> Iterator[Path]:
 def test_missing_node_is_named_with_what_to_install(tmp_path: Path) -> None:
     bin_folder = tmp_path / "bin"  # python3 alone: no node, no npm
     bin_folder.mkdir()
-    (bin_folder / "python3").symlink_to(Path(sys._base_executable).resolve())
+    # CPython's sys._base_executable (the interpreter behind a venv) is private, so typeshed omits it.
+    (bin_folder / "python3").symlink_to(Path(sys._base_executable).resolve())  # type: ignore[attr-defined]
     line = one_line(check({"PATH": str(bin_folder)}))
     assert line == (
         "scripts/test: the TypeScript SDK tests need Node.js 20 or later and npm on PATH (apt-get install nodejs npm)"

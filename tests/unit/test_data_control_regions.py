@@ -49,6 +49,7 @@ def test_removing_retires_only_what_is_in_effect() -> None:
     assert remove(region, T0, RETENTION) == []  # never applied, so nothing to keep
     configure(region, bucket, T0)
     decide(region, Verdict("active"), T0 + DELAY, RETENTION)
-    assert region.details == {"project_id": "project-1", "location": "ASIA-SOUTHEAST1", "kms_key_name": None}
+    details = region.details  # not region.details: mypy would keep this narrowing past remove() below
+    assert details == {"project_id": "project-1", "location": "ASIA-SOUTHEAST1", "kms_key_name": None}
     assert remove(region, T0 + DELAY * 2, RETENTION) == [Retired("storage", "sg", bucket, T0 + DELAY * 2 + RETENTION)]
     assert (region.status, region.configured, region.effective, region.details) == ("not_configured", None, None, None)

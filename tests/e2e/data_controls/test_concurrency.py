@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import anthropic
+from anthropic.types.beta.user_profiles.providers.google import BetaGoogleManagedBucketReferenceParam
 
 from tests.e2e.data_controls.conftest import Organization
 
@@ -17,7 +18,7 @@ def test_concurrent_updates_of_different_regions_all_land(org: Organization) -> 
     data_controls = org.client.beta.user_profiles.providers.google.data_controls
 
     def send(region: str) -> None:
-        bucket = {"project_number": "7", "bucket_name": f"bucket-{region}"}
+        bucket: BetaGoogleManagedBucketReferenceParam = {"project_number": "7", "bucket_name": f"bucket-{region}"}
         data_controls.update(profile_id, storage={"type": "enabled", "buckets": {region: bucket}})
         data_controls.retrieve(profile_id)
 

@@ -30,6 +30,7 @@ def page(browser: Browser, server: Server, org: Organization) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server.url)
     opened = context.new_page()
     opened.goto("/console/login")
+    assert org.admin.api_key is not None
     opened.fill("input[name=api_key]", org.admin.api_key)
     opened.click("button[type=submit]")
     opened.wait_for_url("**/console")
@@ -72,6 +73,7 @@ def test_the_operator_makes_a_key_fail_and_work_again_in_the_browser(page: Page,
 
 def test_console_forms_refuse_what_the_api_refuses(server: Server, org: Organization) -> None:
     profile_id = org.profile()
+    assert org.admin.api_key is not None
     with closing(sign_in(server, org.admin.api_key)) as console:
         page = f"/console/profiles/{profile_id}/data_controls"
         shown = console.get(page)

@@ -9,13 +9,14 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
+from anthropic.types.beta.user_profiles.providers.google import BetaGoogleManagedBucketReferenceParam
 
 from tests.e2e.conftest import Server
 from tests.e2e.data_controls.conftest import DATA_CONTROLS_CLIENT, Organization, new_organization
 from uprof.db.unit_of_work import Database
 
 BETA = "user-profiles-2026-09-04,google-managed-data-controls-2026-09-01"
-BUCKET = {"project_number": "123456789012", "bucket_name": "customer-data"}
+BUCKET: BetaGoogleManagedBucketReferenceParam = {"project_number": "123456789012", "bucket_name": "customer-data"}
 
 
 def compat(operation: str) -> pytest.MarkDecorator:
@@ -58,11 +59,13 @@ def test_a_key_is_pending_until_the_operator_decides_then_a_replacement_retires_
 
     org.decide(profile_id, "cmek", "us", status="active")
     active = data_controls.retrieve(profile_id)
+    assert active.cmek.type == "enabled"
     us = active.cmek.status["us"]
     assert us.type == "active" and us.effective_external_key_id == first and us.error is None
     assert us.validated_at == us.last_checked_at == active.updated_at
 
     replaced = data_controls.update(profile_id, cmek={"type": "enabled", "external_key_ids": {"us": second}})
+    assert replaced.cmek.type == "enabled"
     assert replaced.cmek.status["us"].type == "pending"
     assert replaced.cmek.status["us"].effective_external_key_id == first  # the previous key until the new one passes
     decided = org.decide(profile_id, "cmek", "us", status="active")
@@ -94,6 +97,7 @@ def test_a_bucket_the_operator_fails_keeps_the_previous_and_can_be_sent_again(or
     failed = org.decide(profile_id, "storage", "eu", status="failed", failed_checks=[check])
     assert failed["storage"]["status"]["eu"] == {"type": "failed", "effective_bucket": None, "failed_checks": [check]}
     again = data_controls.update(profile_id, storage={"type": "enabled", "buckets": {"eu": BUCKET}})
+    assert again.storage.type == "enabled"
     assert again.storage.status["eu"].type == "pending" and again.updated_at > sent.updated_at
     org.decide(profile_id, "storage", "eu", status="active")
     confirmed = data_controls.retrieve(profile_id).storage
@@ -103,6 +107,7 @@ def test_a_bucket_the_operator_fails_keeps_the_previous_and_can_be_sent_again(or
     # Leaving a region out keeps it; sending the same bucket again changes nothing.
     same = data_controls.update(profile_id, storage={"type": "enabled"}, cmek={"type": "disabled"})
     assert same.updated_at == data_controls.retrieve(profile_id).updated_at
+    assert same.storage.type == "enabled"
     assert same.storage.status["eu"].type == "active"
 
 
@@ -167,10 +172,12 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     profile_id = org.profile()
     data_controls = org.client.beta.user_profiles.providers.google.data_controls
     before = data_controls.retrieve(profile_id)
+    api_key = org.client.api_key
+    assert api_key is not None
     response = httpx.post(
         f"{server.url}/v1/user_profiles/{profile_id}/providers/google/data_controls",
         json=body,
-        headers={"x-api-key": org.client.api_key, "anthropic-version": "2023-06-01", "anthropic-beta": BETA},
+        headers={"x-api-key": api_key, "anthropic-version": "2023-06-01", "anthropic-beta": BETA},
     )
     assert response.status_code == 400, response.text
     assert message in response.json()["error"]["message"]
@@ -190,9 +197,11 @@ def test_other_organizations_and_requests_without_the_beta_value_get_404(
         org.client.beta.user_profiles.providers.google.data_controls.retrieve(
             profile_id, extra_headers={"anthropic-beta": "user-profiles-2026-09-04"}
         )
+    api_key = org.client.api_key
+    assert api_key is not None
     without = httpx.get(
         f"{server.url}/v1/user_profiles/{profile_id}/providers/google/data_controls",
-        headers={"x-api-key": org.client.api_key, "anthropic-version": "2023-06-01"},
+        headers={"x-api-key": api_key, "anthropic-version": "2023-06-01"},
     )
     assert (without.status_code, without.json()["error"]["message"]) == (404, "not found")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from tests.e2e.conftest import Server
 from tests.e2e.pages.support import Org, create_profile, link_path
@@ -20,7 +20,7 @@ from tests.e2e.pages.test_browser_flow import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.pages.test_console import apply_for_efs, apply_through_link, open_restriction, submit_identity
 from tests.e2e.webhooks.support import PROFILE_EVENTS
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 WEBHOOKS_BETA = {"anthropic-version": "2023-06-01", "anthropic-beta": "webhooks-2026-10-07"}
 # Nothing listens on the discard port: every delivery fails, so the log shows errors, with a long URL.
 ENDPOINT_URL = "http://127.0.0.1:9/hooks/uprof/receiver-with-a-rather-long-path-that-a-phone-must-wrap"

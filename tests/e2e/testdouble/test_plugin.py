@@ -19,7 +19,7 @@ GUIDE = Path(__file__).parents[3] / "docs" / "testing.md"
 
 def docs_example() -> str:
     """The Python example of docs/testing.md: its one ```python block that defines tests."""
-    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), re.S)
     examples = [block for block in blocks if "def test_" in block]
     assert len(examples) == 1, "docs/testing.md should hold one Python example of tests"
     return examples[0]

@@ -7,10 +7,10 @@ import anthropic
 import httpx
 import pytest
 
-from uprof.testing import ApiError, Org, PageError
+from uprof.testing import ApiError, Org, PageError, TestServer
 
 
-def test_approval_reaches_the_platform(uprof):
+def test_approval_reaches_the_platform(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Ada")
     url = client.beta.user_profiles.create_enrollment_url(profile.id).url
@@ -21,7 +21,7 @@ def test_approval_reaches_the_platform(uprof):
     assert uprof.webhooks.wait_for("user_profile.program_status_updated")["data"]["id"] == profile.id
 
 
-def test_each_test_has_its_own_organization(uprof, uprof_server):
+def test_each_test_has_its_own_organization(uprof: Org, uprof_server: TestServer) -> None:
     assert isinstance(uprof, Org)
     other = uprof_server.new_organization()
     assert other["organization_id"] != uprof.organization_id
@@ -30,7 +30,7 @@ def test_each_test_has_its_own_organization(uprof, uprof_server):
     assert list(theirs.beta.user_profiles.list()) == []
 
 
-def test_a_link_expires_when_the_clock_passes_its_lifetime(uprof):
+def test_a_link_expires_when_the_clock_passes_its_lifetime(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Late")
     url = client.beta.user_profiles.create_enrollment_url(profile.id).url
@@ -44,7 +44,7 @@ def test_a_link_expires_when_the_clock_passes_its_lifetime(uprof):
     assert refused.value.status == 410
 
 
-def test_an_action_expires_and_its_event_arrives_verified(uprof):
+def test_an_action_expires_and_its_event_arrives_verified(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Suspended")
     uprof.webhooks.subscribe(events=["user_profile.enforcement_action_resolved"])
@@ -60,7 +60,7 @@ def test_an_action_expires_and_its_event_arrives_verified(uprof):
     assert resolved["resolution"] == "expired"
 
 
-def test_the_sdk_retries_injected_529s_and_makes_one_profile(uprof):
+def test_the_sdk_retries_injected_529s_and_makes_one_profile(uprof: Org) -> None:
     uprof.faults.inject(method="POST", path="/v1/user_profiles", status=529, times=2, retry_after=0)
     client = uprof.client(max_retries=2)
     profile = client.beta.user_profiles.create(name="Persistent")
@@ -71,7 +71,7 @@ def test_the_sdk_retries_injected_529s_and_makes_one_profile(uprof):
     assert uprof.faults.all() == []
 
 
-def test_a_fault_on_a_route_template_and_its_delay(uprof):
+def test_a_fault_on_a_route_template_and_its_delay(uprof: Org) -> None:
     client = uprof.client(max_retries=0)
     profile = client.beta.user_profiles.create(name="Target")
     uprof.faults.inject(method="GET", path="/v1/user_profiles/{user_profile_id}", status=429, retry_after=7)
@@ -84,7 +84,7 @@ def test_a_fault_on_a_route_template_and_its_delay(uprof):
     assert uprof.faults.all() == []
 
 
-def test_the_journal_records_what_the_code_sent(uprof):
+def test_the_journal_records_what_the_code_sent(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Journaled", metadata={"plan": "pro"})
     client.beta.user_profiles.retrieve(profile.id)
@@ -103,7 +103,7 @@ def test_the_journal_records_what_the_code_sent(uprof):
     assert uprof.requests.all() == []
 
 
-def test_reset_empties_the_organization_and_keeps_its_keys(uprof):
+def test_reset_empties_the_organization_and_keeps_its_keys(uprof: Org) -> None:
     client = uprof.client()
     for name in ("one", "two"):
         client.beta.user_profiles.create(name=name)
@@ -113,7 +113,7 @@ def test_reset_empties_the_organization_and_keeps_its_keys(uprof):
     assert list(client.beta.user_profiles.list()) == []
 
 
-def test_the_portal_identity_check_and_the_operator(uprof):
+def test_the_portal_identity_check_and_the_operator(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Checked")
     action = uprof.operator.open_action(profile.id, type="restriction", reason="unspecified", verifiable=True)
@@ -125,7 +125,7 @@ def test_the_portal_identity_check_and_the_operator(uprof):
     assert uprof.operator.action(action["id"])["resolution"] == "identity_check"
 
 
-def test_the_portal_application_and_a_rejection(uprof):
+def test_the_portal_application_and_a_rejection(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Applicant")
     portal = client.beta.user_profiles.action_urls.create(profile.id, action={"type": "enroll_end_user"}).url
@@ -137,7 +137,7 @@ def test_the_portal_application_and_a_rejection(uprof):
     assert refused.value.status == 409
 
 
-def test_a_page_refuses_a_bad_form(uprof):
+def test_a_page_refuses_a_bad_form(uprof: Org) -> None:
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Careless")
     url = client.beta.user_profiles.create_enrollment_url(profile.id).url
@@ -146,10 +146,11 @@ def test_a_page_refuses_a_bad_form(uprof):
     assert refused.value.status == 400 and refused.value.messages
 
 
-def test_the_async_and_admin_clients(uprof):
+def test_the_async_and_admin_clients(uprof: Org) -> None:
     import asyncio
 
     async def create() -> str:
+        client: anthropic.AsyncAnthropic  # Org.async_client() is typed Any: the SDK is the user's to install
         async with uprof.async_client() as client:
             return (await client.beta.user_profiles.create(name="Async")).id
 
@@ -159,13 +160,13 @@ def test_the_async_and_admin_clients(uprof):
     assert admin.beta.user_profiles.retrieve(profile_id).trust_grants["cyber"].status == "active"
 
 
-def test_created_at_follows_the_clock(uprof):
+def test_created_at_follows_the_clock(uprof: Org) -> None:
     now = uprof.clock.advance(days=3)
     profile = uprof.client().beta.user_profiles.create(name="Later")
     assert abs(profile.created_at - now) < timedelta(minutes=1)
 
 
-def test_the_operator_rejects_and_resolves_and_the_events_arrive(uprof, uprof_server):
+def test_the_operator_rejects_and_resolves_and_the_events_arrive(uprof: Org, uprof_server: TestServer) -> None:
     assert uprof.base_url == uprof_server.base_url
     client = uprof.client()
     profile = client.beta.user_profiles.create(name="Reviewed")
@@ -189,7 +190,7 @@ def test_the_operator_rejects_and_resolves_and_the_events_arrive(uprof, uprof_se
     assert (deleted["webhook_events"], deleted["webhook_deliveries"], deleted["links"]) == (2, 2, 1)
 
 
-def test_a_faulted_request_is_journaled_under_its_route_template(uprof):
+def test_a_faulted_request_is_journaled_under_its_route_template(uprof: Org) -> None:
     client = uprof.client(max_retries=0)
     profile = client.beta.user_profiles.create(name="Template")
     uprof.faults.inject(method="GET", path=f"/v1/user_profiles/{profile.id}", status=500)
