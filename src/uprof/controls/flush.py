@@ -36,7 +36,7 @@ async def flush(runtime: Runtime, organization_id: str) -> dict[str, int]:
     lease = now + LEASE
     rows = await run(lambda c: repository.lease_pending(c, organization_id, now, lease))
     # The dispatcher's own way from a leased row to a claim (secrets in effect, decrypted).
-    claims = [attempts._claim_of(row, lease, now, box) for row in rows]
+    claims = [attempts.claim_of(row, lease, now, box) for row in rows]
     policy = Policy(settings.webhook_max_attempts, settings.webhook_retry_base_seconds)
     timeout = float(settings.webhook_timeout)
     async with sender.make_client(egress.policy_for(settings)) as client:

@@ -75,10 +75,12 @@ def claim(
     """Lease up to `limit` due deliveries for 60 seconds, with their signing secrets decrypted; with
     `shares`, none beyond an organization's share of attempts in flight."""
     lease = now + LEASE
-    return [_claim_of(row, lease, now, box) for row in queue_repository.claim(connection, now, lease, limit, shares)]
+    return [claim_of(row, lease, now, box) for row in queue_repository.claim(connection, now, lease, limit, shares)]
 
 
-def _claim_of(row: Row[Any], lease: datetime, now: datetime, box: SecretBox) -> Claim:
+def claim_of(row: Row[Any], lease: datetime, now: datetime, box: SecretBox) -> Claim:
+    """The claim of a delivery row leased until `lease` (with its event and endpoint), its secrets opened:
+    the dispatcher's and the test double's flush (controls/flush.py) both make their attempts from it."""
     secrets = _secrets_in_effect(row, now, box)
     return Claim(row.id, row.endpoint_id, row.organization_id, lease, row.event_id, row.body, row.url, secrets)
 
