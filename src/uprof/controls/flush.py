@@ -8,18 +8,16 @@ Maintenance runs first, so actions already past their `expires_at` have their ev
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import httpcore
 from sqlalchemy import Connection
 
 from uprof.controls import repository
 from uprof.http.runtime import Runtime
 from uprof.provider.chores import DISPATCHER_CHORES
 from uprof.timestamps import utc_now
-from uprof.webhooks import attempts, egress, sender
+from uprof.webhooks import attempts, dispatcher, egress, sender
 from uprof.webhooks.attempts import LEASE, Claim, Policy
 
 T = TypeVar("T")
@@ -40,7 +38,7 @@ async def flush(runtime: Runtime, organization_id: str) -> dict[str, int]:
     policy = Policy(settings.webhook_max_attempts, settings.webhook_retry_base_seconds)
     timeout = float(settings.webhook_timeout)
     async with sender.make_client(egress.policy_for(settings)) as client:
-        outcomes = await asyncio.gather(*(_attempt(client, claim, timeout) for claim in claims))
+        outcomes = await asyncio.gather(*(dispatcher.attempt(client, claim, timeout) for claim in claims))
     for claim, outcome in zip(claims, outcomes, strict=True):
         await run(_recorder(claim, outcome, policy))
     succeeded = sum(1 for outcome in outcomes if outcome.succeeded)
@@ -49,11 +47,3 @@ async def flush(runtime: Runtime, organization_id: str) -> dict[str, int]:
 
 def _recorder(claim: Claim, outcome: sender.Outcome, policy: Policy) -> Callable[[Connection], object]:
     return lambda connection: attempts.record(connection, claim, outcome, utc_now(), policy)
-
-
-async def _attempt(client: httpcore.AsyncConnectionPool, claim: Claim, timeout: float) -> sender.Outcome:
-    if not claim.can_sign:
-        return sender.not_sent(attempts.SECRET_UNREADABLE)
-    # Signed on the real clock: receivers check the timestamp against theirs (docs/testing.md §4).
-    signature = claim.signature(int(time.time()))
-    return await sender.post(client, claim.url, claim.body.encode("utf-8"), signature, timeout)

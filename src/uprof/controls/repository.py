@@ -13,6 +13,7 @@ from uprof.links.models import link
 from uprof.profiles.models import user_profile
 from uprof.provider.models import enrollment
 from uprof.standing.models import enforcement_action, identity_check
+from uprof.webhooks import queue_repository
 from uprof.webhooks.models import webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event
 
 CLOCK_ROW = 1
@@ -144,20 +145,4 @@ def lease_pending(connection: Connection, organization_id: str, now: datetime, l
     if not ids:
         return []
     connection.execute(update(webhook_delivery).where(webhook_delivery.c.id.in_(ids)).values(lease_expires_at=lease))
-    query = (
-        select(
-            webhook_delivery.c.id,
-            webhook_delivery.c.endpoint_id,
-            webhook_delivery.c.event_id,
-            webhook_endpoint.c.organization_id,
-            webhook_event.c.body,
-            webhook_endpoint.c.url,
-            webhook_endpoint.c.signing_secret,
-            webhook_endpoint.c.previous_signing_secret,
-            webhook_endpoint.c.previous_secret_expires_at,
-        )
-        .join(webhook_event, webhook_event.c.id == webhook_delivery.c.event_id)
-        .join(webhook_endpoint, webhook_endpoint.c.id == webhook_delivery.c.endpoint_id)
-        .where(webhook_delivery.c.id.in_(ids), webhook_delivery.c.lease_expires_at == lease)
-    )
-    return list(connection.execute(query))
+    return queue_repository.leased(connection, ids, lease)

@@ -186,18 +186,7 @@ class Dispatcher:
             heapq.heappush(self._retries, time.monotonic() + _seconds_until(retry_at) + RETRY_SLACK)
 
     async def _attempt(self, client: httpcore.AsyncConnectionPool, item: Claim) -> sender.Outcome:
-        if not item.can_sign:
-            # Sending unsigned would be worse than not sending: the attempt fails, to be retried on
-            # schedule (by then the operator may have configured the right key).
-            log.error(
-                "webhook delivery %s not sent: no configured secret key decrypts the signing secret of "
-                "endpoint %s (check UPROF_SECRET_KEY or the key file; regenerating the secret also helps)",
-                item.delivery_id,
-                item.endpoint_id,
-            )
-            return sender.not_sent(attempts.SECRET_UNREADABLE)
-        body = item.body.encode("utf-8")
-        return await sender.post(client, item.url, body, item.signature(int(time.time())), self._timeout)
+        return await attempt(client, item, self._timeout)
 
     async def _pause(self) -> None:
         """Wait for a wake-up, the next poll, a retry this dispatcher scheduled, or maintenance."""
@@ -238,6 +227,23 @@ class Dispatcher:
 
     async def _run(self, work: Callable[[Connection], T], *, write: bool = True) -> T:
         return await asyncio.to_thread(self._database.run, work, write=write)
+
+
+async def attempt(client: httpcore.AsyncConnectionPool, item: Claim, timeout: float) -> sender.Outcome:
+    """POST one claimed delivery, signed on the real clock (receivers check the timestamp against theirs);
+    the dispatcher and the test double's flush (controls/flush.py) both attempt through this."""
+    if not item.can_sign:
+        # Sending unsigned would be worse than not sending: the attempt fails, to be retried on
+        # schedule (by then the operator may have configured the right key).
+        log.error(
+            "webhook delivery %s not sent: no configured secret key decrypts the signing secret of "
+            "endpoint %s (check UPROF_SECRET_KEY or the key file; regenerating the secret also helps)",
+            item.delivery_id,
+            item.endpoint_id,
+        )
+        return sender.not_sent(attempts.SECRET_UNREADABLE)
+    body = item.body.encode("utf-8")
+    return await sender.post(client, item.url, body, item.signature(int(time.time())), timeout)
 
 
 def _seconds_until(moment: datetime) -> float:

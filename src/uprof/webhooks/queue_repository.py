@@ -96,6 +96,12 @@ def claim(
     if not ids:
         return []
     connection.execute(update(delivery).where(delivery.c.id.in_(ids), _due(now)).values(lease_expires_at=lease))
+    return leased(connection, ids, lease)
+
+
+def leased(connection: Connection, ids: Sequence[str], lease: datetime) -> list[Row[Any]]:
+    """The deliveries among `ids` that hold `lease`, each with what an attempt needs of its event and
+    endpoint (the row attempts.claim_of reads): the dispatcher's claim and the test double's flush."""
     query = (
         select(
             delivery.c.id,
