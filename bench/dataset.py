@@ -36,7 +36,8 @@ PLANS = ["free", "pro", "team", "enterprise"]
 
 
 def create_key(database_url: str) -> str:
-    """`uprof keys create` (which also applies the migrations); returns the key it prints."""
+    """`uprof db upgrade` (which creates the database), then `uprof keys create`; returns the key it prints."""
+    subprocess.run([str(VENV_BIN / "uprof"), "db", "upgrade", "--database-url", database_url], check=True)
     command = [str(VENV_BIN / "uprof"), "keys", "create", "--name", "bench", "--database-url", database_url]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return done.stdout.strip()
