@@ -27,6 +27,7 @@ from uprof.data_controls import routes as data_controls
 from uprof.db.engine import make_engine
 from uprof.db.unit_of_work import Database, DatabaseBusy
 from uprof.external_keys import routes as external_keys
+from uprof.http.api_router import ApiRouter
 from uprof.http.context import request_context
 from uprof.http.edge import Edge
 from uprof.http.errors import ApiError, HttpLayerError, MethodNotAllowed, Overloaded, error_body, not_found_route
@@ -69,23 +70,25 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     """
     runtime = runtime or build_runtime(settings)
     database = runtime.database
+    routes = [
+        *profiles.routes,
+        *probes.routes(metrics=settings.metrics),
+        *openapi.routes,
+        *admin.routes,
+        *webhooks.routes,
+        *data_controls.routes,
+        *external_keys.routes,
+        *pages.routes,
+        *home.routes_for(settings),
+        *(console.routes if settings.console else []),
+        *(controls.routes if settings.test_controls else []),
+    ]
     app = Starlette(
-        routes=[
-            *profiles.routes,  # first: the router tries routes in order, and these take nearly every request
-            *probes.routes(metrics=settings.metrics),
-            *openapi.routes,
-            *admin.routes,
-            *webhooks.routes,
-            *data_controls.routes,
-            *external_keys.routes,
-            *pages.routes,
-            *home.routes_for(settings),
-            *(console.routes if settings.console else []),
-            *(controls.routes if settings.test_controls else []),
-        ],
+        routes=routes,
         middleware=[
             Middleware(Edge, page_error=page_errors.last_resort),
             *([Middleware(TestControlsHook, runtime=runtime)] if settings.test_controls else []),
+            Middleware(ApiRouter, routes=routes),  # /v1/ requests go no further than this
         ],
         exception_handlers={
             ApiError: render_api_error,

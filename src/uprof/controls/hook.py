@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 from sqlalchemy import Connection
-from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +28,7 @@ from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.auth import presented_key
 from uprof.http.context import RequestContext, request_context
 from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
+from uprof.http.headers import RequestHeaders
 from uprof.http.runtime import Runtime
 from uprof.timestamps import utc_now
 
@@ -54,7 +54,7 @@ class TestControlsHook:
             await self._off_loop(lambda: self._database(service.refresh_clock, write=False))
             await self.app(scope, receive, send)
             return
-        key = _key_of(Headers(scope=scope))
+        key = _key_of(RequestHeaders(scope["headers"]))
         principal, fault = await self._off_loop(lambda: self._before(key, scope["method"], path))
         if principal is None:
             await self.app(scope, receive, send)
@@ -169,7 +169,7 @@ def _route_of(scope: Scope) -> str | None:
     return getattr(route, "path", None)
 
 
-def _key_of(headers: Headers) -> str | None:
+def _key_of(headers: RequestHeaders) -> str | None:
     try:
         return presented_key(headers)
     except ApiError:

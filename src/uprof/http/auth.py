@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
-
 from uprof.accounts.service import Principal
 from uprof.http.errors import AuthenticationFailed, NotFound, PermissionDenied, quote
+from uprof.http.headers import RequestHeaders
 
 
-def presented_key(headers: Headers) -> str:
+def presented_key(headers: RequestHeaders) -> str:
     """The key from `x-api-key`, else from `Authorization: Bearer`; an empty header counts as absent."""
     key = headers.get("x-api-key", "").strip()
     if key:

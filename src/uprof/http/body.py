@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 from uprof.http.errors import InvalidRequest, RequestTooLarge, member_path, quote
 
@@ -28,6 +30,18 @@ def check_declared_length(content_length: str | None, limit: int) -> None:
     # Lengths first: int() refuses digit strings over 4,300 characters.
     if len(digits) > len(str(limit)) or int(digits or "0") > limit:
         raise too_large(limit)
+
+
+async def chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body's chunks as the server delivers them; ClientDisconnect if the client goes away first."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        if message["type"] == "http.request":
+            yield message.get("body", b"")
+            if not message.get("more_body", False):
+                return
 
 
 async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:

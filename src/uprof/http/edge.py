@@ -21,6 +21,7 @@ from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.context import RequestContext
 from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
 from uprof.http.protocol import ANSWERED_BY_PROTOCOL
+from uprof.logs import REQUEST_LOG
 
 log = logging.getLogger("uprof.request")
 
@@ -30,6 +31,7 @@ _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CLIENT_CLOSED = 499
 # Link tokens are secrets: the request log shows these paths with the token masked.
 _SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
+_PAGE_PREFIXES = ("/enroll/", "/portal/")
 # The answer for a last-resort status on a path that wants HTML (a page), or None for the JSON envelope.
 PageError = Callable[[Scope, int], ASGIApp | None]
 
@@ -109,11 +111,13 @@ async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
 
 
 def _log_request(scope: Scope, context: RequestContext, route: str, status: int, seconds: float) -> None:
-    if not log.isEnabledFor(logging.INFO):
+    if not REQUEST_LOG.enabled:
         return
-    path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", scope["path"])
+    path = scope["path"]
+    if path.startswith(_PAGE_PREFIXES):
+        path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
     client = scope["client"][0] if scope.get("client") else "-"
-    extra: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "request_id": context.request_id,
         "method": scope["method"],
         "path": path,
@@ -125,7 +129,5 @@ def _log_request(scope: Scope, context: RequestContext, route: str, status: int,
         "client": client,
         "scheme": scope.get("scheme"),
     }
-    milliseconds = seconds * 1000
-    log.info(
-        "%s %s %s %d %.1fms %s", context.request_id, scope["method"], path, status, milliseconds, client, extra=extra
-    )
+    message = f"{context.request_id} {scope['method']} {path} {status} {seconds * 1000:.1f}ms {client}"
+    REQUEST_LOG.write(message, fields)

@@ -1,8 +1,13 @@
 """The request pipeline every `/v1/` operation runs through, in the order of docs/reference/http.md §1.
 
 A route declares its operations (method → handler plus a few flags); `api_route` turns that into
-a Starlette route that checks size, credentials, version, beta values, key kind, workspace and
-body in order before the handler sees an `ApiCall`.
+a route whose endpoint checks size, credentials, version, beta values, key kind, workspace and
+body in order before the handler sees an `ApiCall`. `/v1/` requests reach the endpoint straight from
+`http/api_router.py`; the test double's `/_uprof/` routes through Starlette's router.
+
+The endpoint is the whole answer: it reads the request from the ASGI scope once (no Request or
+Response objects: this is every API request's path, docs/performance.md), renders an `ApiError` in
+the envelope itself, and sends one JSON response.
 
 The event loop reads the body; everything else — the key lookup, the checks, the handler and its
 unit of work, the JSON encoding — runs as one synchronous step. On SQLite that step runs right on
@@ -22,15 +27,14 @@ from urllib.parse import unquote
 
 import orjson
 from sqlalchemy import Connection
-from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import QueryParams
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
 from uprof.accounts.service import Principal
+from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
@@ -38,12 +42,15 @@ from uprof.http.errors import (
     ApiError,
     InvalidRequest,
     MethodNotAllowed,
+    Overloaded,
     PermissionDenied,
     RateLimited,
     RequestTooLarge,
+    error_body,
     not_found_route,
     quote,
 )
+from uprof.http.headers import RequestHeaders
 from uprof.http.query import CheckedQuery
 from uprof.http.revision_choice import WEBHOOKS_BETA, Revision, merge_beta_headers, resolve_revision
 from uprof.http.runtime import Runtime
@@ -58,7 +65,7 @@ SUPPORTED_VERSIONS = ("2023-06-01", "2026-10-21")
 class ApiCall:
     """Everything a handler needs about an accepted request. Handlers are synchronous (see the module docstring)."""
 
-    request: Request
+    scope: Scope
     runtime: Runtime
     context: RequestContext
     principal: Principal
@@ -71,12 +78,12 @@ class ApiCall:
         No ID contains U+0000 and PostgreSQL text cannot hold it, so it becomes U+FFFD like an
         undecodable byte: the lookup finds nothing (404) instead of failing in the driver.
         """
-        return unquote(self.request.path_params[name]).replace("\x00", "\ufffd")
+        return unquote(self.scope["path_params"][name]).replace("\x00", "\ufffd")
 
     @property
     def query(self) -> CheckedQuery:
         """The query parameters, each refused with a 400 if it holds U+0000 when the handler reads it."""
-        return CheckedQuery(self.request.query_params)
+        return CheckedQuery(QueryParams(self.scope["query_string"]))
 
     def transact(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """Run `work` in one unit of work: the request owns the transaction."""
@@ -111,10 +118,6 @@ ADMIN_ROUTES = RouteRules(version_required=False, admin_only=True)
 WEBHOOK_ROUTES = RouteRules(admin_only=True, required_beta=WEBHOOKS_BETA)
 
 
-def json_response(data: Any) -> Response:
-    return Response(orjson.dumps(data), media_type="application/json")
-
-
 def api_route(path: str, operations: dict[str, Operation], rules: RouteRules) -> Route:
     """A route whose methods are exactly `operations`; any other method is a 405 listing them."""
     return Route(path, ApiEndpoint(operations, rules))
@@ -122,12 +125,17 @@ def api_route(path: str, operations: dict[str, Operation], rules: RouteRules) ->
 
 @dataclass
 class _Received:
-    """The request as the event loop read it, for the worker thread to judge."""
+    """The request as the event loop read it, for the synchronous step to judge."""
 
-    request: Request
+    scope: Scope
+    headers: RequestHeaders
+    runtime: Runtime
     operation: Operation
     raw_body: bytes = b""
     body_too_large: bool = False
+
+
+_JSON = (b"content-type", b"application/json")
 
 
 class ApiEndpoint:
@@ -139,26 +147,39 @@ class ApiEndpoint:
         self.allowed = ", ".join(operations)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        operation = self.operations.get(request.method)
+        try:
+            status, body, headers = 200, await self._answer(scope, receive), [_JSON]
+        except ApiError as error:
+            status, body = error.status, error_body(error, request_context(scope).request_id)
+            headers = [_JSON, *_encoded(error.headers)]  # `allow`, `retry-after`, …
+        except DatabaseBusy:
+            status, body, headers = 529, error_body(Overloaded(), request_context(scope).request_id), [_JSON]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> bytes:
+        method: str = scope["method"]
+        operation = self.operations.get(method)
         if operation is None:
             raise MethodNotAllowed(
-                f"method {request.method} is not allowed on {request.url.path}", headers={"allow": self.allowed}
+                f"method {method} is not allowed on {scope['path']}", headers={"allow": self.allowed}
             )
-        runtime: Runtime = request.app.state.runtime
+        runtime: Runtime = scope["app"].state.runtime
+        headers = RequestHeaders(scope["headers"])
         limit = runtime.settings.max_body_bytes
-        request_body.check_declared_length(request.headers.get("content-length"), limit)
-        received = _Received(request, operation)
+        request_body.check_declared_length(headers.get("content-length"), limit)
+        received = _Received(scope, headers, runtime, operation)
         if operation.takes_body:
             # Read now, judge later: a body over the limit is reported only after the key is checked.
             try:
-                received.raw_body = await request_body.read_limited(request.stream(), limit)
+                received.raw_body = await request_body.read_limited(request_body.chunks(receive), limit)
             except RequestTooLarge:
                 received.body_too_large = True
         body = await runtime.step(lambda: self._respond(received))
         if operation.awaits:
-            body = orjson.dumps(await body)
-        await Response(body, media_type="application/json")(scope, receive, send)
+            return orjson.dumps(await body)
+        return body  # type: ignore[no-any-return]
 
     def _respond(self, received: _Received) -> Any:
         call = _accept(received, self.rules)
@@ -166,16 +187,19 @@ class ApiEndpoint:
         return result if received.operation.awaits else orjson.dumps(result)
 
 
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
 def _accept(received: _Received, rules: RouteRules) -> ApiCall:
-    request = received.request
-    runtime: Runtime = request.app.state.runtime
-    headers = request.headers
+    runtime = received.runtime
+    headers = received.headers
     key = presented_key(headers)
     requested_workspace = headers.get("anthropic-workspace-id", "").strip() or None
     principal, workspace_known = _authenticate(runtime, key, requested_workspace)
     if principal is None:
         raise invalid_key()
-    context = request_context(request.scope)
+    context = request_context(received.scope)
     context.organization_id = principal.organization_id
     context.key_id = principal.key_id
     context.workspace_id = principal.workspace_id  # a scoped key always acts in its workspace
@@ -188,7 +212,7 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
         raise
     if runtime.settings.rate_limit and rules.rate_limited:
         _show_bucket(runtime, context, take=True)
-    call = ApiCall(request, runtime, context, principal, revision)
+    call = ApiCall(received.scope, runtime, context, principal, revision)
     if received.operation.takes_body:
         request_body.check_encoding(headers.get("content-encoding"))
         if received.body_too_large:
@@ -200,7 +224,11 @@ def _accept(received: _Received, rules: RouteRules) -> ApiCall:
 
 
 def _check_key_use(
-    headers: Headers, rules: RouteRules, principal: Principal, requested_workspace: str | None, workspace_known: bool
+    headers: RequestHeaders,
+    rules: RouteRules,
+    principal: Principal,
+    requested_workspace: str | None,
+    workspace_known: bool,
 ) -> tuple[Revision, str | None]:
     """Checks 5-8 of docs/reference/http.md §1 for an accepted key (version, beta values, key kind, workspace);
     returns the revision and the workspace the request acts in."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from uprof.http.endpoint import json_response
 from uprof.http.errors import InvalidRequest
 from uprof.openapi.document import REVISIONS, build
 
@@ -20,7 +20,7 @@ async def openapi_document(request: Request) -> Response:
     documents: dict[str, dict[str, Any]] = request.app.state.openapi_documents
     if name not in documents:
         documents[name] = build(request.app.router.routes, REVISIONS[name])
-    return json_response(documents[name])
+    return Response(orjson.dumps(documents[name]), media_type="application/json")
 
 
 routes = [Route("/openapi.json", openapi_document, methods=["GET"])]
