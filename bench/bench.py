@@ -42,7 +42,7 @@ def main() -> None:
     settings = Settings(options.seconds, options.connections, options.threads, options.warmup)
     out_dir = ROOT / "artifacts" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = reports.Report(header=describe(settings, options))
+    report = reports.Report(header=describe(settings, options), connections=settings.connections)
     print("\n".join(report.header), flush=True)
     work = Path(tempfile.mkdtemp(prefix="uprof-bench-"))
     try:
