@@ -75,7 +75,9 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--profiles", type=int, default=0, help="large mode: load this many profiles (e.g. 1000000)")
+    parser.add_argument(
+        "--profiles", type=int, default=0, help=f"large mode: load this many profiles, over {DEEP:,} (e.g. 1000000)"
+    )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL mode: retrieve with 1 and 2 workers")
     parser.add_argument(
         "--peers", action="store_true", help="also Prism on uprof's OpenAPI document, retrieve (runs the small suite)"
@@ -96,6 +98,9 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--startup-repeats", type=int, default=5, help="start-up timings, median reported [5]")
     options = parser.parse_args()
+    if options.profiles and options.profiles <= DEEP:
+        # Found only after loading them, when the large suite asks for the deep page's cursor.
+        parser.error(f"--profiles must be more than {DEEP:,}: the large suite lists a page {DEEP:,} rows deep")
     if options.all:
         options.small, options.postgres, options.peers = True, True, True
         options.profiles = options.profiles or 1_000_000
