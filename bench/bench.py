@@ -1,10 +1,11 @@
-"""The uprof benchmark driver (run it through bench/run, which installs wrk, granian and py-spy first).
+"""The uprof benchmark driver (run it through bench/run, which installs wrk, granian, py-spy and Prism first).
 
 Suites, each on fresh data in a temporary directory:
   ceiling   a raw ASGI app on uvicorn and on granian: the best any Python server does here
   small     every profile operation on a SQLite file with 60,000 profiles (default)
   large     retrieve and list on --profiles N profiles, with memory and start-up time
   postgres  retrieve on PostgreSQL with 1 and 2 workers
+  peers     Prism (the SDKs' mock server) on uprof's own OpenAPI document: retrieve, as uprof's small suite
 The table goes to stdout and to artifacts/bench/<timestamp>.md.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import platform
 import shutil
@@ -25,10 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dataset
+import prism
 import profiling
 import report as reports
 import servers
-from load import Scenario, Settings, measure
+from load import Scenario, Settings, beta_revision, measure
 from servers import ROOT, Server
 
 SMALL_PROFILES = 60_000  # enough for a page 50,000 deep
@@ -42,13 +45,15 @@ def main() -> None:
     settings = Settings(options.seconds, options.connections, options.threads, options.warmup)
     out_dir = ROOT / "artifacts" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = reports.Report(header=describe(settings, options))
+    report = reports.Report(header=describe(settings, options), connections=settings.connections)
     print("\n".join(report.header), flush=True)
     work = Path(tempfile.mkdtemp(prefix="uprof-bench-"))
     try:
         run_ceiling(report, settings, work)
         if options.small:
-            run_small(report, settings, work, out_dir, options)
+            retrieve = run_small(report, settings, work, out_dir, options)
+            if options.peers:
+                run_prism(report, settings, work, retrieve)
         if options.profiles:
             run_large(report, settings, work, options.profiles, options.startup_repeats)
         if options.postgres:
@@ -70,9 +75,14 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--profiles", type=int, default=0, help="large mode: load this many profiles (e.g. 1000000)")
+    parser.add_argument(
+        "--profiles", type=int, default=0, help=f"large mode: load this many profiles, over {DEEP:,} (e.g. 1000000)"
+    )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL mode: retrieve with 1 and 2 workers")
-    parser.add_argument("--all", action="store_true", help="everything: small, --profiles 1000000, --postgres")
+    parser.add_argument(
+        "--peers", action="store_true", help="also Prism on uprof's OpenAPI document, retrieve (runs the small suite)"
+    )
+    parser.add_argument("--all", action="store_true", help="everything: small, --profiles 1000000, --postgres, --peers")
     parser.add_argument(
         "--small", action="store_true", help="the small-database suite (default unless a mode is given)"
     )
@@ -88,11 +98,14 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--startup-repeats", type=int, default=5, help="start-up timings, median reported [5]")
     options = parser.parse_args()
+    if options.profiles and options.profiles <= DEEP:
+        # Found only after loading them, when the large suite asks for the deep page's cursor.
+        parser.error(f"--profiles must be more than {DEEP:,}: the large suite lists a page {DEEP:,} rows deep")
     if options.all:
-        options.small, options.postgres = True, True
+        options.small, options.postgres, options.peers = True, True, True
         options.profiles = options.profiles or 1_000_000
-    elif not options.profiles and not options.postgres:
-        options.small = True
+    elif options.peers or (not options.profiles and not options.postgres):
+        options.small = True  # the peers are compared with the small suite's retrieve, on its document
     return options
 
 
@@ -173,7 +186,8 @@ def deep_scenario(server: Server, database_url: str, organization_id: str, key: 
 
 def run_small(
     report: reports.Report, settings: Settings, work: Path, out_dir: Path, options: argparse.Namespace
-) -> None:
+) -> Scenario:
+    """Every operation on the small database; returns the retrieve scenario, which the peers replay."""
     label = f"sqlite, {SMALL_PROFILES:,} profiles"
     report.small = label
     print(label, flush=True)
@@ -182,6 +196,8 @@ def run_small(
     retrieve = Scenario("retrieve", "retrieve", key, ids_file)
     update = Scenario("update (metadata merge)", "update", key, ids_file)
     with running(servers.start_uprof(url, work)) as server:
+        # The document the peers mock: the one for the revision the scenarios ask for, as this server serves it.
+        prism.save_document(server.port, beta_revision(), work / "openapi.json")
         scenarios = [
             retrieve,
             Scenario("list first page", "list", key),
@@ -201,6 +217,27 @@ def run_small(
         for scenario in (Scenario("create", "create", key), update):
             report.results.append(measure(server, scenario, settings, full))
     report.startup[label] = startup(url, work, options.startup_repeats)
+    return retrieve
+
+
+def run_prism(report: reports.Report, settings: Settings, work: Path, retrieve: Scenario) -> None:
+    """Prism mocking uprof's document, driven by uprof's retrieve scenario: the same script, IDs and headers."""
+    version = prism.version()
+    if version is None:
+        print("Prism: skipped (not installed; bench/run installs it with npm, which needs Node.js and npm)", flush=True)
+        report.notes.append("Prism was not measured: bench/run could not install it (is npm on the PATH?)")
+        return
+    document = work / "openapi.json"
+    print(f"Prism {version}, mocking {document.name} (revision {beta_revision()})", flush=True)
+    warm = dataclasses.replace(settings, warmup=max(settings.warmup, prism.WARMUP_SECONDS))
+    with running(prism.start(document, work)) as server:
+        report.results.append(measure(server, retrieve, warm, "none (mock)"))
+    report.notes.append(
+        f"Prism {version}: `prism mock openapi.json {' '.join(prism.OPTIONS)}` on uprof's document for revision "
+        f"{beta_revision()} ({document.stat().st_size / 1000:.0f} kB, from `GET /openapi.json?revision="
+        f"{beta_revision()}`), driven by uprof's retrieve script with the same key, IDs and headers, after a "
+        f"{warm.warmup} s warm-up"
+    )
 
 
 def startup(url: str, work: Path, repeats: int) -> list[float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,14 @@ import orjson
 from servers import BENCH_DIR, Server
 
 WRK_DIR = BENCH_DIR / "wrk"
+
+
+def beta_revision() -> str:
+    """The user-profiles revision every scenario asks for: the date in the `anthropic-beta` header of common.lua."""
+    found = re.search(r'"user-profiles-(\d{4}-\d{2}-\d{2})"', (WRK_DIR / "common.lua").read_text())
+    if found is None:
+        raise RuntimeError("bench/wrk/common.lua sends no user-profiles-YYYY-MM-DD beta value")
+    return found.group(1)
 
 
 @dataclass(frozen=True)

@@ -115,13 +115,16 @@ def http_status(port: int, path: str, timeout: float = 1.0) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
-def wait_until_serving(server: Server, path: str, timeout: float = 60.0, poll: float = 0.005) -> float:
-    """Block until `path` answers 200; return the seconds waited."""
+def wait_until_serving(
+    server: Server, path: str, timeout: float = 60.0, poll: float = 0.005, expect: int | None = 200
+) -> float:
+    """Block until `path` answers `expect` (any status if None); return the seconds waited."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
         if server.process.poll() is not None:
             raise ServerFailed(f"{server.name} exited with {server.process.returncode}:\n{tail(server.log)}")
-        if http_status(server.port, path) == 200:
+        status = http_status(server.port, path)
+        if status is not None and (expect is None or status == expect):
             return time.perf_counter() - start
         time.sleep(poll)
     server.stop()
