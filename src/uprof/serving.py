@@ -109,12 +109,11 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # uvicorn would take over a request that asks to upgrade and refuse it with a bare 403; without
         # one, such a request is served as the plain HTTP request it also is, with the API's answer.
         "ws": "none",
-        # One process runs on asyncio's own loop: under saturation uvloop left about 1 % of responses
-        # waiting 150-200 ms (list p99 195 ms against 24-34 ms; a bare ASGI app shows the same) for
-        # no measurable gain. Several processes sharing one socket need uvloop, which accepts one
-        # connection per wake-up: asyncio's loop accepts a whole backlog at once, so one worker took
-        # nearly every connection and two were slower than one (docs/performance.md).
-        "loop": "asyncio" if settings.workers == 1 else "uvloop",
+        # uvloop: its socket calls are C where asyncio's are Python (a fifth of a retrieve's CPU went
+        # to asyncio's socket writes), and several processes sharing one socket need it, as it accepts
+        # one connection per wake-up where asyncio's loop accepts a whole backlog, so that one worker
+        # took nearly every connection (docs/performance.md).
+        "loop": "uvloop",
     }
 
 

@@ -549,3 +549,37 @@ def test_a_cursor_for_a_deleted_or_foreign_position_is_harmless(server: Server, 
     assert [item["id"] for item in rest.json()["data"]] == [p["id"] for p in own.profiles[1:]]
     filtered = page(server, own, limit=10, order="asc", page=first["next_page"], enforcement_status="banned")
     assert filtered.status_code == 200 and filtered.json() == {"data": [], "next_page": None}
+
+
+# --- how responses leave: one write each, and nothing held back --------------------------------------
+
+
+def _exchange(server: Server, request: bytes, *, then: bytes = b"") -> list[bytes]:
+    """Send `request` on a raw socket (then `then` after the first answer); return what each read got."""
+    address = urlsplit(server.url)
+    reads: list[bytes] = []
+    with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=10) as sock:
+        sock.sendall(request)
+        reads.append(sock.recv(65536))
+        if then:
+            sock.sendall(then)
+            reads.append(sock.recv(65536))
+    return reads
+
+
+def test_a_head_request_and_an_expect_100_continue_are_answered_without_delay(
+    server: Server, org: Organization
+) -> None:
+    host = urlsplit(server.url).netloc.encode()
+    (head,) = _exchange(server, b"HEAD /healthz HTTP/1.1\r\nhost: " + host + b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n")  # the head alone, not held back
+    body = json.dumps({"name": "Continued"}).encode()
+    headers = "".join(f"{name}: {value}\r\n" for name, value in org.headers(base=R1).items())
+    request = (
+        f"POST /v1/user_profiles HTTP/1.1\r\nhost: {host.decode()}\r\n{headers}content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nexpect: 100-continue\r\n\r\n"
+    ).encode()
+    interim, final = _exchange(server, request, then=body)
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    head, _, answer = final.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(answer)["name"] == "Continued"

@@ -9,12 +9,15 @@
   first byte, or from the connection's opening for its first request: uvicorn alone keeps a
   connection that sends nothing, or trickles a header or a body, open forever. A late client gets a
   400 and the connection is closed. Idle keep-alive connections stay uvicorn's (5 s).
+- A response leaves in one write: uvicorn writes the head and the body separately, two system
+  calls and two TCP segments per response (`OneWritePerResponse`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -66,6 +69,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         self._head_complete = True
+        cycle = self.cycle
+        if cycle is not None and cycle.transport is self.transport:
+            cycle.transport = OneWritePerResponse(self.transport, cycle)  # type: ignore[assignment]
+
+    def on_response_complete(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and isinstance(cycle.transport, OneWritePerResponse):
+            cycle.transport.flush()
+        super().on_response_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -142,3 +154,46 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(content))
         self.transport.close()
+
+
+class OneWritePerResponse:
+    """The transport as one request's cycle sees it: the response head waits for the body, so that a
+    response leaves in one write — one system call and one wake-up of the client — instead of two.
+
+    uvicorn writes the head when the app sends `http.response.start` and the body with the next
+    message, in the same turn of the event loop. The head is held only between those two; the end
+    of the response (HEAD has no body), a close, and any other write let it go first.
+    """
+
+    __slots__ = ("_cycle", "_head_seen", "_held", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head_seen = False
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif not self._head_seen and self._cycle.response_started:
+            # The head: written once the response has started (a `100 Continue` is written before).
+            self._head_seen = True
+            self._held = data
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
