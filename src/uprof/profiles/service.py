@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -117,7 +117,7 @@ def update(
         changed.update(name_columns(changed["name"]))
     changed["updated_at"] = next_updated_at(row.updated_at, now)
     repository.update_profile(connection, profile_id, changed)
-    return with_enforcement(connection, [replace(row, **changed)])[0]
+    return with_enforcement(connection, [row._replace(**changed)])[0]
 
 
 def next_updated_at(stored: datetime, now: datetime) -> datetime:
