@@ -38,15 +38,9 @@ def format_timestamp(moment: datetime) -> str:
         moment = moment.astimezone(UTC)
     # Not strftime, whose %Y on glibc writes year 1 as `1`; and not isoformat, which for an aware time
     # works out and writes the `+00:00` this replaces (a list formats two or three times per row).
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        moment.microsecond,
-    )
+    # %-formatting: an f-string's format specs cost twice as much here.
+    fields = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, moment.microsecond)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % fields  # noqa: UP031
 
 
 def format_seconds(moment: datetime) -> str:

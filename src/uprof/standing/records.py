@@ -1,4 +1,5 @@
-"""What the enforcement_action and identity_check queries return: typed, immutable records (named tuples: see profiles/records.py)."""
+"""What the enforcement_action and identity_check queries return: typed, immutable records
+(named tuples: see profiles/records.py)."""
 
 from __future__ import annotations
 
@@ -47,4 +48,3 @@ class IdentityCheck(NamedTuple):
     def of(cls, row: Mapping[Any, Any]) -> IdentityCheck:
         """The record of a row holding every column of identity_check (other columns are ignored)."""
         return cls._make([row[name] for name in cls._fields])
-

@@ -1,4 +1,5 @@
-"""What the webhook endpoint and delivery-log queries return: typed, immutable records (named tuples: see profiles/records.py)."""
+"""What the webhook endpoint and delivery-log queries return: typed, immutable records
+(named tuples: see profiles/records.py)."""
 
 from __future__ import annotations
 
