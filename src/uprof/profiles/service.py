@@ -82,12 +82,13 @@ def with_enforcement(connection: Connection, rows: Sequence[Profile]) -> list[Pr
     ids = [row.id for row in rows if row.has_unresolved_action is None or row.has_unresolved_action]
     by_profile = enforcement_actions.open_actions_by_profile(connection, ids, now)
     checking = enforcement_actions.profiles_with_submitted_check(connection, ids) if by_profile else set()
+    # A profile without actions (nearly every one) skips open_actions' sort.
     return [
         ProfileRead(
             row,
-            enforcement_actions=enforcement.open_actions(by_profile.get(row.id, []), now),
-            identity_check_submitted=row.id in checking,
-            read_at=now,
+            enforcement.open_actions(by_profile[row.id], now) if row.id in by_profile else [],
+            row.id in checking,
+            now,
         )
         for row in rows
     ]
