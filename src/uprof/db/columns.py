@@ -25,9 +25,13 @@ class Timestamp(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | int | None, dialect: Dialect) -> int | None:
-        if value is None or isinstance(value, int):
-            return value
-        return to_micros(value)
+        return _stored_of(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], int | None] | None:
+        # As result_processor: without TypeDecorator's wrapper around process_bind_param.
+        if self.impl_instance.bind_processor(dialect) is not None:
+            return super().bind_processor(dialect)
+        return _stored_of
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else from_micros(int(value))
@@ -39,6 +43,12 @@ class Timestamp(TypeDecorator[datetime]):
         if self.impl_instance.result_processor(dialect, coltype) is not None:
             return super().result_processor(dialect, coltype)
         return _datetime_of_stored
+
+
+def _stored_of(value: datetime | int | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return to_micros(value)
 
 
 def _datetime_of_stored(value: Any) -> datetime | None:
