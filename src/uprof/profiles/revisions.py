@@ -9,7 +9,7 @@ which reads them off what `render` produces.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -77,13 +77,10 @@ def check_enrollment_url_available(revision: Revision) -> None:
         raise InvalidRequest(f"anthropic-beta: this endpoint requires one of {values}")
 
 
-def _timestamp(value: Any) -> str | None:
-    return None if value is None else format_timestamp(value)
-
-
 def ga_shape(read: ProfileRead, *, complete: bool = True) -> dict[str, Any]:
     """The newest shape. `complete=False` is the list view: cyber without tiers or requirements, efs null."""
     row = read.profile
+    onboarded_at = row.onboarded_at
     return {
         "id": row.id,
         "type": "user_profile",
@@ -95,7 +92,7 @@ def ga_shape(read: ProfileRead, *, complete: bool = True) -> dict[str, Any]:
             "email_hash": row.email_hash,
             "entity_type": row.entity_type,
             "name_hash": row.name_hash,
-            "onboarded_at": _timestamp(row.onboarded_at),
+            "onboarded_at": None if onboarded_at is None else format_timestamp(onboarded_at),
             "reference_id": row.reference_id,
         },
         "metadata": row.metadata,
@@ -185,8 +182,18 @@ TRANSFORMS: dict[Revision, tuple[Transform, ...]] = {revision: _transforms(revis
 
 def render(read: ProfileRead, revision: Revision, *, complete: bool = True) -> dict[str, Any]:
     """The stored profile, as read, in the shape of `revision`."""
+    return _render(read, TRANSFORMS[revision], complete)
+
+
+def render_each(reads: Iterable[ProfileRead], revision: Revision, *, complete: bool = True) -> list[dict[str, Any]]:
+    """`render` of each profile: a list page's rows, which share the revision looked up once."""
+    transforms = TRANSFORMS[revision]  # (an Enum's hash is a Python call)
+    return [_render(read, transforms, complete) for read in reads]
+
+
+def _render(read: ProfileRead, transforms: tuple[Transform, ...], complete: bool) -> dict[str, Any]:
     shape = ga_shape(read, complete=complete)
-    for transform in TRANSFORMS[revision]:
+    for transform in transforms:
         shape = transform(shape, read)
     return shape
 
