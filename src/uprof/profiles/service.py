@@ -231,7 +231,8 @@ def issue_link(
 
     Raises NotFound when there is no such profile. Creating a link changes nothing on the profile.
     """
-    retrieve(connection, organization_id, profile_id)
+    if repository.get_with_action_flag(connection, organization_id, profile_id) is None:  # (not its enforcement)
+        raise profile_not_found()
     return links.issue(
         connection,
         organization_id=organization_id,
