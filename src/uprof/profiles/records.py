@@ -2,9 +2,9 @@
 
 Every part's records are named tuples rather than frozen dataclasses: a record is built for each row
 a query returns, and `_make` over a row's values costs a twentieth of a frozen dataclass's `__init__`
-(which sets each field through object.__setattr__), a fifth of a 20-row list page's CPU before
-(docs/performance.md). A record's fields are its table's columns in order (tests/unit/test_records.py),
-so a prepared statement's row is a record's values as they come.
+(which sets each field through object.__setattr__); the dataclasses were a fifth of a 20-row list
+page's CPU. A record's fields are its table's columns in order (tests/unit/test_records.py), so a
+prepared statement's row is a record's values as they come (`Prepared.records`).
 """
 
 from __future__ import annotations
