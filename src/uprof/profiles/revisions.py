@@ -77,11 +77,14 @@ def check_enrollment_url_available(revision: Revision) -> None:
         raise InvalidRequest(f"anthropic-beta: this endpoint requires one of {values}")
 
 
-def ga_shape(read: ProfileRead, *, complete: bool = True) -> dict[str, Any]:
-    """The newest shape. `complete=False` is the list view: cyber without tiers or requirements, efs null."""
+def ga_shape(read: ProfileRead, *, complete: bool = True, for_older: bool = False) -> dict[str, Any]:
+    """The newest shape. `complete=False` is the list view: cyber without tiers or requirements, efs null.
+
+    `for_older`: without `programs` and the enforcement fields, which no older revision shows (ga_to_r3
+    drops them), for `render` to take down to an older revision without building them first."""
     row = read.profile
     onboarded_at = row.onboarded_at
-    return {
+    shape: dict[str, Any] = {
         "id": row.id,
         "type": "user_profile",
         "name": row.name,
@@ -96,18 +99,20 @@ def ga_shape(read: ProfileRead, *, complete: bool = True) -> dict[str, Any]:
             "reference_id": row.reference_id,
         },
         "metadata": row.metadata,
-        "programs": {
+    }
+    if not for_older:
+        shape["programs"] = {
             "cyber": programs.ga_view(row.cyber, "cyber", complete=complete),
             "efs": programs.ga_view(row.efs, "efs", complete=complete),
-        },
-        "enforcement_status": enforcement.status(read.enforcement_actions, read.identity_check_submitted),
-        "enforcement_actions": [
+        }
+        shape["enforcement_status"] = enforcement.status(read.enforcement_actions, read.identity_check_submitted)
+        shape["enforcement_actions"] = [
             enforcement.public_view(action, read.identity_check_submitted, read.read_at)
             for action in read.enforcement_actions
-        ],
-        "created_at": format_timestamp(row.created_at),
-        "updated_at": format_timestamp(row.updated_at),
-    }
+        ]
+    shape["created_at"] = format_timestamp(row.created_at)
+    shape["updated_at"] = format_timestamp(row.updated_at)
+    return shape
 
 
 def ga_to_r3(ga: dict[str, Any], read: ProfileRead) -> dict[str, Any]:
@@ -192,7 +197,7 @@ def render_each(reads: Iterable[ProfileRead], revision: Revision, *, complete: b
 
 
 def _render(read: ProfileRead, transforms: tuple[Transform, ...], complete: bool) -> dict[str, Any]:
-    shape = ga_shape(read, complete=complete)
+    shape = ga_shape(read, complete=complete, for_older=bool(transforms))
     for transform in transforms:
         shape = transform(shape, read)
     return shape
