@@ -3,8 +3,8 @@ added to the record too (Profile.of refuses a row with a column it does not decl
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Table
@@ -19,7 +19,7 @@ from uprof.webhooks.models import webhook_delivery, webhook_endpoint
 from uprof.webhooks.records import WebhookDelivery, WebhookEndpoint
 
 # What a record declares beyond its table's columns: values a query reads alongside the row.
-RECORDS: list[tuple[type, Table, set[str]]] = [
+RECORDS: list[tuple[Any, Table, set[str]]] = [
     (Profile, user_profile, {"has_unresolved_action"}),
     (EnforcementAction, enforcement_action, set()),
     (IdentityCheck, identity_check, set()),
@@ -30,15 +30,15 @@ RECORDS: list[tuple[type, Table, set[str]]] = [
 
 
 @pytest.mark.parametrize(("record", "table", "read_alongside"), RECORDS, ids=[r[1].name for r in RECORDS])
-def test_a_record_declares_its_tables_columns_in_order(record: type, table: Table, read_alongside: set[str]) -> None:
-    declared = [field.name for field in fields(record) if field.name not in read_alongside]
+def test_a_record_declares_its_tables_columns_in_order(record: Any, table: Table, read_alongside: set[str]) -> None:
+    declared = [name for name in record._fields if name not in read_alongside]
     assert declared == [column.key for column in table.columns]
 
 
-def test_a_record_is_frozen() -> None:
+def test_a_record_is_immutable() -> None:
     now = datetime(2026, 12, 6, tzinfo=UTC)
     action = EnforcementAction("enac_1", "org", "uprof_1", "ban", "unspecified", False, None, now, None, None, None)
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         action.type = "restriction"  # type: ignore[misc]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
@@ -23,16 +23,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark-style drivers; None: named parameters
+    # For qmark-style drivers (SQLite), each parameter in order with its processor; None: named parameters.
+    positional: tuple[tuple[str, Processor], ...] | None
     bind_processors: dict[str, Callable[[Any], Any]]
     defaults: dict[str, Any]  # parameters the statement fixes itself (a LIMIT, say)
     keys: tuple[str, ...]  # result column names; empty for a statement that returns no rows
     result_processors: tuple[Processor, ...]
+    converting: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, processor) of the columns that have one
 
 
 class Prepared:
@@ -55,6 +58,20 @@ class Prepared:
         row = cursor.fetchone()
         return None if row is None else _convert(compiled.keys, compiled.result_processors, row)
 
+    def records(self, connection: Connection, parameters: Mapping[str, Any], make: Callable[[list[Any]], R]) -> list[R]:
+        """The rows as records: `make` (a named tuple's `_make`) receives each row's converted values in
+        the statement's column order. Cheaper than `rows` by the dictionary it builds for each row."""
+        compiled, cursor = self._run(connection, parameters)
+        converting = compiled.converting
+        return [make(_values(converting, row)) for row in cursor.fetchall()]
+
+    def first_record(
+        self, connection: Connection, parameters: Mapping[str, Any], make: Callable[[list[Any]], R]
+    ) -> R | None:
+        compiled, cursor = self._run(connection, parameters)
+        row = cursor.fetchone()
+        return None if row is None else make(_values(compiled.converting, row))
+
     def run(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Execute a statement that returns no rows; the number of rows it changed."""
         return int(self._run(connection, parameters)[1].rowcount)
@@ -62,11 +79,17 @@ class Prepared:
     def _run(self, connection: Connection, parameters: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         dialect = connection.dialect
         compiled = self._by_dialect.get(dialect.name) or self._compile(dialect)
-        values = {**compiled.defaults, **parameters}
-        for name, process in compiled.bind_processors.items():
-            if name in values:
-                values[name] = process(values[name])
-        arguments: Any = values if compiled.positional is None else tuple(values[n] for n in compiled.positional)
+        values = {**compiled.defaults, **parameters} if compiled.defaults else parameters
+        arguments: Any
+        if compiled.positional is not None:  # one pass, in order: an INSERT of a profile binds 18 values
+            arguments = [
+                values[name] if process is None else process(values[name]) for name, process in compiled.positional
+            ]
+        else:
+            arguments = dict(values)
+            for name, process in compiled.bind_processors.items():
+                if name in arguments:
+                    arguments[name] = process(arguments[name])
         return compiled, execute_on_driver(connection, compiled.sql, arguments)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -85,8 +108,13 @@ class Prepared:
         result_processors = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
-        positional = tuple(compiled.positiontup) if compiled.positional else None
-        prepared = _Compiled(compiled.string, positional, bind_processors, defaults, keys, result_processors)
+        converting = tuple((index, process) for index, process in enumerate(result_processors) if process is not None)
+        positional = (
+            tuple((name, bind_processors.get(name)) for name in compiled.positiontup) if compiled.positional else None
+        )
+        prepared = _Compiled(
+            compiled.string, positional, bind_processors, defaults, keys, result_processors, converting
+        )
         self._by_dialect[dialect.name] = prepared
         return prepared
 
@@ -120,3 +148,10 @@ def execute_on_driver(connection: Connection, sql: str, arguments: Any = ()) -> 
 def _convert(keys: tuple[str, ...], processors: tuple[Processor, ...], row: Any) -> dict[str, Any]:
     converted = zip(keys, processors, row, strict=True)
     return {key: value if process is None else process(value) for key, process, value in converted}
+
+
+def _values(converting: tuple[tuple[int, Callable[[Any], Any]], ...], row: Any) -> list[Any]:
+    values = list(row)
+    for index, process in converting:
+        values[index] = process(values[index])
+    return values

@@ -7,9 +7,10 @@ the HTTP layer answers with 529 so the SDKs retry.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -121,7 +122,7 @@ class Database:
             return None
         return self._kept.serial, version
 
-    def _connection(self) -> tuple[AbstractContextManager[Connection], bool]:
+    def _connection(self) -> tuple[Connection, bool]:
         """The connection for a unit of work, and whether it is this thread's kept one."""
         if not getattr(self._kept, "keeping", False):
             return self.engine.connect(), False
@@ -138,38 +139,11 @@ class Database:
             self._kept.connection, self._kept.generation = kept, self._kept_generation
             self._kept.serial = self._kept_opened
             self._all_kept.add(kept)
-        return nullcontext(kept), True
+        return kept, True
 
-    @contextmanager
-    def unit_of_work(self, *, write: bool) -> Iterator[Connection]:
+    def unit_of_work(self, *, write: bool) -> AbstractContextManager[Connection]:
         """Open a transaction (`BEGIN IMMEDIATE` on SQLite when `write`), commit if the block succeeds."""
-        lock = self._write_lock if write else self._all_lock
-        kept = False
-        with lock or nullcontext():
-            try:
-                opened, kept = self._connection()
-                with opened as connection:
-                    try:
-                        if kept and not self.is_sqlite:
-                            _set_autocommit(connection, not write)
-                        with connection.begin():
-                            if self.is_sqlite:
-                                # pysqlite is left in autocommit mode so that uprof chooses the BEGIN:
-                                # IMMEDIATE takes the write lock before the first read. (Done here rather
-                                # than in an engine "begin" event, which would put every statement on
-                                # SQLAlchemy's slower event-dispatching path.)
-                                execute_on_driver(connection, "BEGIN IMMEDIATE" if write else "BEGIN")
-                            yield connection
-                    finally:
-                        self._end_unit(connection, kept)
-            except DBAPIError as error:
-                if kept and error.connection_invalidated:
-                    self._kept_generation += 1
-                if isinstance(error, OperationalError) and _is_busy(error):
-                    raise DatabaseBusy(str(error.orig)) from error
-                if error.connection_invalidated:
-                    raise DatabaseBusy("connection lost") from error
-                raise
+        return _UnitOfWork(self, write)
 
     def _end_unit(self, connection: Connection, kept: bool) -> None:
         if connection.invalidated:
@@ -192,6 +166,106 @@ class Database:
         """Run `work` inside one unit of work and return its result."""
         with self.unit_of_work(write=write) as connection:
             return work(connection)
+
+
+class _UnitOfWork:
+    """One unit of work (`Database.unit_of_work`). A plain class rather than a generator under
+    @contextmanager: every request opens one or more, and the generator's frames cost a fifth of an
+    empty unit.
+
+    On SQLite the transaction is the driver's alone: uprof emits BEGIN itself (pysqlite is left in
+    autocommit mode so that uprof chooses IMMEDIATE, which takes the write lock before the first
+    read), and SQLAlchemy's own transaction object around it cost half of an empty unit. A
+    statement run through `Connection.execute` still begins SQLAlchemy's (whose BEGIN does nothing
+    on pysqlite); the unit then ends the transaction through it, so SQLAlchemy's state follows.
+    On PostgreSQL the transaction is SQLAlchemy's `Connection.begin()`, as it always was.
+    """
+
+    __slots__ = ("_database", "_write", "_lock", "_connection", "_kept", "_transaction")
+
+    def __init__(self, database: Database, write: bool) -> None:
+        self._database = database
+        self._write = write
+        self._lock = database._write_lock if write else database._all_lock
+        self._kept = False
+        self._transaction: Any = None
+
+    def __enter__(self) -> Connection:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            connection, self._kept = self._database._connection()
+            self._connection = connection
+            try:
+                if self._database.is_sqlite:
+                    execute_on_driver(connection, "BEGIN IMMEDIATE" if self._write else "BEGIN")
+                else:
+                    if self._kept:
+                        _set_autocommit(connection, not self._write)
+                    self._transaction = connection.begin().__enter__()  # left in _end, as `with` would
+            except BaseException:
+                self._close()
+                raise
+        except BaseException as error:
+            if self._lock is not None:
+                self._lock.release()
+            if isinstance(error, DBAPIError):
+                self._raise_translated(error)
+            raise
+        return connection
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        try:
+            try:
+                try:
+                    self._end(error is None, kind, error, traceback)
+                finally:
+                    self._close()
+            except DBAPIError as ending_error:
+                self._raise_translated(ending_error)
+                raise
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+        if isinstance(error, DBAPIError):
+            self._raise_translated(error)
+
+    def _end(self, commit: bool, kind: Any, error: Any, traceback: Any) -> None:
+        """Commit, or roll back after an exception."""
+        connection = self._connection
+        if self._transaction is not None:
+            self._transaction.__exit__(kind, error, traceback)
+        elif connection.in_transaction():  # SQLAlchemy's, begun by a Connection.execute: end it through it
+            if commit:
+                try:
+                    connection.commit()
+                except BaseException:
+                    # As `with connection.begin()` does: SQLAlchemy refuses the connection until then.
+                    with contextlib.suppress(Exception):  # the error being raised is the one that matters
+                        connection.rollback()
+                    raise
+            else:
+                connection.rollback()
+        elif commit:
+            execute_on_driver(connection, "COMMIT")
+        elif not connection.invalidated and _in_transaction(connection.connection.driver_connection):
+            execute_on_driver(connection, "ROLLBACK")
+
+    def _close(self) -> None:
+        try:
+            self._database._end_unit(self._connection, self._kept)
+        finally:
+            if not self._kept:
+                self._connection.close()
+
+    def _raise_translated(self, error: DBAPIError) -> None:
+        """Raise DatabaseBusy for a lock timeout or a lost connection; otherwise return (the caller re-raises)."""
+        if self._kept and error.connection_invalidated:
+            self._database._kept_generation += 1
+        if isinstance(error, OperationalError) and _is_busy(error):
+            raise DatabaseBusy(str(error.orig)) from error
+        if error.connection_invalidated:
+            raise DatabaseBusy("connection lost") from error
 
 
 def _in_transaction(driver: Any) -> bool:

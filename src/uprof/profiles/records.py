@@ -1,17 +1,22 @@
-"""What the profile repository returns and what profile reads hand up: typed, frozen records."""
+"""What the profile repository returns and what profile reads hand up: typed, immutable records.
+
+Every part's records are named tuples rather than frozen dataclasses: a record is built for each row
+a query returns, and `_make` over a row's values costs a twentieth of a frozen dataclass's `__init__`
+(which sets each field through object.__setattr__); the dataclasses were a fifth of a 20-row list
+page's CPU. A record's fields are its table's columns in order (tests/unit/test_records.py), so a
+prepared statement's row is a record's values as they come (`Prepared.records`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from uprof.standing.records import EnforcementAction
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     """A stored user_profile row (docs/reference/profiles.md §2.6)."""
 
     id: str
@@ -48,14 +53,13 @@ class Profile:
     def with_program(self, name: str, standing: dict[str, Any] | None, updated_at: datetime) -> Profile:
         """This profile with new standing in program `name` ("cyber" or "efs") and a new `updated_at`."""
         if name == "cyber":
-            return replace(self, cyber=standing, updated_at=updated_at)
+            return self._replace(cyber=standing, updated_at=updated_at)
         if name == "efs":
-            return replace(self, efs=standing, updated_at=updated_at)
+            return self._replace(efs=standing, updated_at=updated_at)
         raise KeyError(name)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileRead:
+class ProfileRead(NamedTuple):
     """A profile as a response shows it: the row with what enforcement is read from, as of `read_at`."""
 
     profile: Profile

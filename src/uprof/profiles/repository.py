@@ -15,7 +15,8 @@ from uprof.standing.models import enforcement_action
 # The column `get_with_action_flag` adds: whether the profile has any unresolved enforcement action.
 ACTION_FLAG = "has_unresolved_action"
 
-# The statements every profile request runs are prepared once (uprof.db.prepared).
+# The statements every profile request runs are prepared once (uprof.db.prepared). Those that read
+# select every column of user_profile and then ACTION_FLAG: a row's values are a Profile's, in order.
 _INSERT = Prepared(insert(t))  # create stores every column
 _GET = select(t).where(t.c.id == bindparam("b_id"), t.c.organization_id == bindparam("b_organization_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
@@ -48,8 +49,7 @@ def get_with_action_flag(
     """`get` plus the ACTION_FLAG column (`Profile.has_unresolved_action`), read in the same statement:
     nearly every profile has no unresolved action, and for those the flag saves the query for open actions."""
     query = _GET_FLAGGED_FOR_UPDATE if for_update else _GET_FLAGGED
-    row = query.first(connection, {"b_id": profile_id, "b_organization_id": organization_id})
-    return None if row is None else Profile.of(row)
+    return query.first_record(connection, {"b_id": profile_id, "b_organization_id": organization_id}, Profile._make)
 
 
 def update_profile(connection: Connection, profile_id: str, values: dict[str, Any]) -> None:
@@ -100,7 +100,7 @@ def _page(
     parameters: dict[str, Any] = {"b_organization_id": organization_id, "b_limit": limit}
     if after is not None:
         parameters["b_after_key"], parameters["b_after_id"] = after
-    return [Profile.of(row) for row in _page_query(order, descending, after is not None).rows(connection, parameters)]
+    return _page_query(order, descending, after is not None).records(connection, parameters, Profile._make)
 
 
 @cache

@@ -43,7 +43,7 @@ def list_profiles(call: ApiCall) -> dict[str, Any]:
     cursors = call.runtime.cursors
     page = call.transact(lambda c: service.list_page(c, organization_id, query, cursors), write=False)
     return {
-        "data": [revisions.render(row, call.revision, complete=False) for row in page.rows],
+        "data": revisions.render_each(page.rows, call.revision, complete=False),
         "next_page": page.next_page,
     }
 

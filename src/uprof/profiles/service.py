@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,12 +82,13 @@ def with_enforcement(connection: Connection, rows: Sequence[Profile]) -> list[Pr
     ids = [row.id for row in rows if row.has_unresolved_action is None or row.has_unresolved_action]
     by_profile = enforcement_actions.open_actions_by_profile(connection, ids, now)
     checking = enforcement_actions.profiles_with_submitted_check(connection, ids) if by_profile else set()
+    # A profile without actions (nearly every one) skips open_actions' sort.
     return [
         ProfileRead(
             row,
-            enforcement_actions=enforcement.open_actions(by_profile.get(row.id, []), now),
-            identity_check_submitted=row.id in checking,
-            read_at=now,
+            enforcement.open_actions(by_profile[row.id], now) if row.id in by_profile else [],
+            row.id in checking,
+            now,
         )
         for row in rows
     ]
@@ -117,7 +118,7 @@ def update(
         changed.update(name_columns(changed["name"]))
     changed["updated_at"] = next_updated_at(row.updated_at, now)
     repository.update_profile(connection, profile_id, changed)
-    return with_enforcement(connection, [replace(row, **changed)])[0]
+    return with_enforcement(connection, [row._replace(**changed)])[0]
 
 
 def next_updated_at(stored: datetime, now: datetime) -> datetime:
@@ -230,7 +231,8 @@ def issue_link(
 
     Raises NotFound when there is no such profile. Creating a link changes nothing on the profile.
     """
-    retrieve(connection, organization_id, profile_id)
+    if repository.get_with_action_flag(connection, organization_id, profile_id) is None:  # (not its enforcement)
+        raise profile_not_found()
     return links.issue(
         connection,
         organization_id=organization_id,

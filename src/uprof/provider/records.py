@@ -1,15 +1,13 @@
-"""What the enrollment queries return: typed, frozen records."""
+"""What the enrollment queries return: typed, immutable records (named tuples: see profiles/records.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Enrollment:
+class Enrollment(NamedTuple):
     """A stored enrollment row: an application to a program and the operator's decision on it."""
 
     id: str
@@ -29,7 +27,4 @@ class Enrollment:
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> Enrollment:
         """The record of a row holding every column of enrollment (other columns are ignored)."""
-        return cls(**{name: row[name] for name in _FIELDS})
-
-
-_FIELDS = tuple(field.name for field in fields(Enrollment))
+        return cls._make([row[name] for name in cls._fields])

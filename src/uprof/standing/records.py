@@ -1,15 +1,14 @@
-"""What the enforcement_action and identity_check queries return: typed, frozen records."""
+"""What the enforcement_action and identity_check queries return: typed, immutable records
+(named tuples: see profiles/records.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class EnforcementAction:
+class EnforcementAction(NamedTuple):
     """A stored enforcement_action row: a restriction or ban (docs/reference/provider.md §5.8)."""
 
     id: str
@@ -27,11 +26,10 @@ class EnforcementAction:
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> EnforcementAction:
         """The record of a row holding every column of enforcement_action (other columns are ignored)."""
-        return cls(**{name: row[name] for name in _ACTION_FIELDS})
+        return cls._make([row[name] for name in cls._fields])
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityCheck:
+class IdentityCheck(NamedTuple):
     """A stored identity_check row: what the end user submitted and the operator's decision."""
 
     id: str
@@ -49,8 +47,4 @@ class IdentityCheck:
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> IdentityCheck:
         """The record of a row holding every column of identity_check (other columns are ignored)."""
-        return cls(**{name: row[name] for name in _CHECK_FIELDS})
-
-
-_ACTION_FIELDS = tuple(field.name for field in fields(EnforcementAction))
-_CHECK_FIELDS = tuple(field.name for field in fields(IdentityCheck))
+        return cls._make([row[name] for name in cls._fields])

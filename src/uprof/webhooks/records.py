@@ -1,15 +1,14 @@
-"""What the webhook endpoint and delivery-log queries return: typed, frozen records."""
+"""What the webhook endpoint and delivery-log queries return: typed, immutable records
+(named tuples: see profiles/records.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookEndpoint:
+class WebhookEndpoint(NamedTuple):
     """A stored webhook_endpoint row (docs/reference/webhooks.md §2). The secrets are as stored: sealed."""
 
     id: str
@@ -30,11 +29,10 @@ class WebhookEndpoint:
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> WebhookEndpoint:
         """The record of a row holding every column of webhook_endpoint (other columns are ignored)."""
-        return cls(**{name: row[name] for name in _ENDPOINT_FIELDS})
+        return cls._make([row[name] for name in cls._fields])
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
+class WebhookDelivery(NamedTuple):
     """A stored webhook_delivery row (docs/reference/webhooks.md §7)."""
 
     id: str
@@ -55,8 +53,7 @@ class WebhookDelivery:
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> WebhookDelivery:
         """The record of a row holding every column of webhook_delivery, and perhaps `endpoint_url`."""
-        return cls(**{name: row[name] for name in _DELIVERY_COLUMNS}, endpoint_url=row.get("endpoint_url"))
+        return cls._make([*[row[name] for name in _DELIVERY_COLUMNS], row.get("endpoint_url")])
 
 
-_ENDPOINT_FIELDS = tuple(field.name for field in fields(WebhookEndpoint))
-_DELIVERY_COLUMNS = tuple(field.name for field in fields(WebhookDelivery) if field.name != "endpoint_url")
+_DELIVERY_COLUMNS = WebhookDelivery._fields[:-1]  # all but endpoint_url
