@@ -22,19 +22,26 @@ from uprof.http.revision_choice import Revision, merge_beta_headers, resolve_rev
     ],
 )
 def test_revision_table(lines: list[str], expected: Revision) -> None:
-    assert resolve_revision(merge_beta_headers(lines)) is expected
+    assert resolve_revision(merge_beta_headers(tuple(lines))) is expected
 
 
 def test_unknown_profile_beta_is_rejected_by_name() -> None:
     with pytest.raises(InvalidRequest) as raised:
-        resolve_revision(merge_beta_headers(["user-profiles-2027-01-01"]))
+        resolve_revision(merge_beta_headers(("user-profiles-2027-01-01",)))
     assert raised.value.message == "anthropic-beta: unsupported beta header value 'user-profiles-2027-01-01'"
 
 
 def test_unknown_profile_beta_is_rejected_even_after_a_valid_one() -> None:
     with pytest.raises(InvalidRequest):
-        resolve_revision(merge_beta_headers(["user-profiles-2026-03-24, user-profiles-nope"]))
+        resolve_revision(merge_beta_headers(("user-profiles-2026-03-24, user-profiles-nope",)))
 
 
 def test_merge_keeps_order_and_lowercases() -> None:
-    assert merge_beta_headers(["B, a", " C "]) == ["b", "a", "c"]
+    assert merge_beta_headers(("B, a", " C ")) == ("b", "a", "c")
+
+
+def test_a_remembered_refusal_is_refused_again() -> None:
+    """The answers are cached; an error is not an answer, so the same bad value fails every time."""
+    for _ in range(2):
+        with pytest.raises(InvalidRequest):
+            resolve_revision(merge_beta_headers(("user-profiles-2027-01-01",)))

@@ -233,7 +233,7 @@ def _check_key_use(
     """Checks 5-8 of docs/reference/http.md §1 for an accepted key (version, beta values, key kind, workspace);
     returns the revision and the workspace the request acts in."""
     _check_version(headers.get("anthropic-version"), required=rules.version_required)
-    betas = merge_beta_headers(headers.getlist("anthropic-beta"))
+    betas = merge_beta_headers(tuple(headers.getlist("anthropic-beta")))
     if rules.required_beta is not None and rules.required_beta not in betas:
         raise not_found_route()
     revision = resolve_revision(betas) if rules.resolves_revision else Revision.GA

@@ -8,7 +8,7 @@ enum, so a new revision is a member here plus its transform and table entries th
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import functools
 
 from uprof.http.errors import InvalidRequest, quote
 
@@ -43,7 +43,10 @@ WEBHOOKS_BETA = "webhooks-2026-10-07"
 DATA_CONTROLS_BETA = "google-managed-data-controls-2026-09-01"
 
 
-def merge_beta_headers(lines: Iterable[str]) -> list[str]:
+# Clients send the same few header values over and over: both steps remember their answers (a
+# value a client makes up only pushes older ones out).
+@functools.lru_cache(maxsize=1024)
+def merge_beta_headers(lines: tuple[str, ...]) -> tuple[str, ...]:
     """All `anthropic-beta` lines in order received, split on commas, trimmed, lower-cased, empties dropped."""
     values = []
     for line in lines:
@@ -51,10 +54,11 @@ def merge_beta_headers(lines: Iterable[str]) -> list[str]:
             item = item.strip(" \t").lower()
             if item:
                 values.append(item)
-    return values
+    return tuple(values)
 
 
-def resolve_revision(betas: list[str]) -> Revision:
+@functools.lru_cache(maxsize=1024)
+def resolve_revision(betas: tuple[str, ...]) -> Revision:
     """The first revision value wins; none means GA; an unknown `user-profiles-*` value is a 400."""
     chosen: Revision | None = None
     for value in betas:
