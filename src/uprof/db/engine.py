@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from uprof.db.folded import FoldingCursor
 from uprof.db.private_files import create_private_database_file
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
@@ -59,7 +60,18 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous)
-    return create_engine(url, pool_pre_ping=True, **POOL, **JSON_OPTIONS)
+    return _postgresql_engine(url)
+
+
+def _postgresql_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, **POOL, **JSON_OPTIONS)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # A check queued by a request's step travels with the step's next statement (db/folded.py).
+        dbapi_connection.cursor_factory = FoldingCursor
+
+    return engine
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:

@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
+from uprof.accounts.principals import KeyNoLongerValid
 from uprof.accounts.service import Principal
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
@@ -155,7 +156,13 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request.stream(), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        body = await runtime.step(lambda: self._respond(received))
+        try:
+            body = await runtime.step(lambda: self._respond(received))
+        except KeyNoLongerValid:  # PostgreSQL: a remembered key, revoked before this request (accounts/principals.py)
+            context = request_context(scope)
+            context.organization_id = context.workspace_id = context.key_id = None
+            context.extra_headers = []
+            raise invalid_key() from None
         if operation.awaits:
             body = orjson.dumps(await body)
         await Response(body, media_type="application/json")(scope, receive, send)
