@@ -20,9 +20,11 @@ from uprof.db.private_files import create_private_database_file
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL requests use the database from at most this many threads at once (http/endpoint.py). The
 # pool keeps that many connections open, plus room for pages, the console and the webhook dispatcher.
-# Threads share one GIL: on the 2-core machine 4 served about 16 % more retrieves than 8 did (939 vs
-# 810 req/s), and 2 fewer again.
-DATABASE_THREADS = 4
+# Threads share one GIL with the event loop: on the 2-core machine, once a remembered key's check
+# travelled with the request's statement (db/folded.py), 2 threads served 10-15 % more retrieves per
+# CPU second than 4 did (wrk, 32 connections, bench/wrk/retrieve.lua), and 1 fewer than 2; before it, 4
+# had beaten 8.
+DATABASE_THREADS = 2
 POOL = {"pool_size": DATABASE_THREADS + 4, "max_overflow": 8}
 # JSON columns (metadata, program standings) are decoded on every profile read: orjson does it
 # several times faster than the standard library. Writing keeps SQLAlchemy's default encoder.
