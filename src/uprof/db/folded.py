@@ -54,18 +54,23 @@ def check_with_next(
     statement's caller then sees that exception instead of the statement's result, as it would a
     failed statement (a write unit rolls back). `run_alone()` runs the check by itself, for `settle`.
     """
-    _pending.check = _Check(sql, parameters, _remembering(judge), run_alone)
+    _pending.check = _Check(sql, parameters, _remembering(judge), _remembering(run_alone))
 
 
-def _remembering(judge: Callable[[tuple[Any, ...] | None], None]) -> Callable[[tuple[Any, ...] | None], None]:
-    def judge_and_remember(row: tuple[Any, ...] | None) -> None:
+def _remembering(call: Callable[..., None]) -> Callable[..., None]:
+    """`call`, whose exception (a refusal) is also kept for the end of the step (`in_step`)."""
+
+    def call_and_remember(*arguments: Any) -> None:
         try:
-            judge(row)
+            call(*arguments)
+        except KeyboardInterrupt:
+            raise
         except BaseException as refusal:
-            _pending.refusal = refusal
+            if getattr(_pending, "refusal", None) is None:
+                _pending.refusal = refusal
             raise
 
-    return judge_and_remember
+    return call_and_remember
 
 
 def in_step(work: Callable[[], T]) -> T:
@@ -181,8 +186,8 @@ def _fold(
     with connection.lock:
         connection._check_connection_ok()
         pipeline = _HeldPipeline(connection)
+        connection.wait(pipeline._enter_gen())  # no I/O at this level
         connection._pipeline = pipeline
-        connection.wait(pipeline._enter_gen())
     error: BaseException | None = None
     try:
         checker.execute(check.sql, check.parameters)
