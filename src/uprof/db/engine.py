@@ -23,7 +23,8 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # Threads share one GIL with the event loop: on the 2-core machine, once a remembered key's check
 # travelled with the request's statement (db/folded.py), 2 threads served 10-15 % more retrieves per
 # CPU second than 4 did (wrk, 32 connections, bench/wrk/retrieve.lua), and 1 fewer than 2; before it, 4
-# had beaten 8.
+# had beaten 8. Updates, several round trips each and so bound by latency rather than CPU here, served about
+# 10 % fewer with 2 than with 4 at the same CPU per request (bench/wrk/update.lua).
 DATABASE_THREADS = 2
 POOL = {"pool_size": DATABASE_THREADS + 4, "max_overflow": 8}
 # JSON columns (metadata, program standings) are decoded on every profile read: orjson does it
