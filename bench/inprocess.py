@@ -7,8 +7,9 @@
 
 The figure isolates the application (routing, checks, database, JSON, request log) from the
 server and the network, so it moves little with machine load: the tool for finding and checking a
-hot spot before `bench/run` measures the whole stack. Requests run one at a time on a fresh SQLite
-file, with the request log written to /dev/null.
+hot spot before `bench/run` measures the whole stack. Requests run one at a time (`-c N`: N at once)
+on a fresh SQLite file (`--database-url`: an empty PostgreSQL database, which it migrates), with the
+request log written to /dev/null.
 """
 
 from __future__ import annotations
@@ -118,8 +119,16 @@ async def lifespan(app: Any) -> tuple[asyncio.Task[None], asyncio.Queue[dict[str
     return task, inbox
 
 
-async def measure(operations: list[str], count: int, profile: bool, folder: Path, test_controls: bool = False) -> None:
-    url = f"sqlite:///{folder / 'inprocess.db'}"
+async def measure(
+    operations: list[str],
+    count: int,
+    profile: bool,
+    folder: Path,
+    test_controls: bool = False,
+    database_url: str | None = None,
+    concurrency: int = 1,
+) -> None:
+    url = database_url or f"sqlite:///{folder / 'inprocess.db'}"
     settings = Settings(database_url=url, secret_key_file=str(folder / "uprof.key"), test_controls=test_controls)
     load_keys(settings, create=True)
     database = Database(make_engine(url))
@@ -144,9 +153,15 @@ async def measure(operations: list[str], count: int, profile: bool, folder: Path
         started = time.process_time()
         if profiler:
             profiler.enable()
-        for n in range(count):
-            status, body = await client.call(*request(n))
-            assert status == 200, (operation, status, body)
+
+        async def client_loop(
+            first: int, request: Callable[[int], Request] = request, operation: str = operation
+        ) -> None:
+            for n in range(first, count, concurrency):
+                status, body = await client.call(*request(n))
+                assert status == 200, (operation, status, body)
+
+        await asyncio.gather(*(client_loop(first) for first in range(concurrency)))
         if profiler:
             profiler.disable()
         per_request = (time.process_time() - started) / count * 1e6
@@ -163,13 +178,25 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=3000, help="requests per operation [3000]")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 40 by cumulative time")
     parser.add_argument("--test-controls", action="store_true", help="with the test double's hook")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database instead of a fresh SQLite file")
+    parser.add_argument("-c", "--concurrency", type=int, default=1, help="requests in flight at once [1]")
     options = parser.parse_args()
     operations = options.operations.split(",")
     unknown = set(operations) - set(OPERATIONS)
     if unknown:
         parser.error(f"unknown operation(s): {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory(prefix="uprof-inprocess-") as folder:
-        asyncio.run(measure(operations, options.count, options.profile, Path(folder), options.test_controls))
+        asyncio.run(
+            measure(
+                operations,
+                options.count,
+                options.profile,
+                Path(folder),
+                options.test_controls,
+                options.database_url,
+                options.concurrency,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ def key_by_hash(connection: Connection, key_sha256: str) -> dict[str, Any] | Non
     return _KEY_BY_HASH.first(connection, {"key_sha256": key_sha256})
 
 
+def revoked_at_by_id(connection: Connection, key_id: str) -> tuple[Any, ...] | None:
+    """The key's `revoked_at` as a one-column row, or None if there is no such key."""
+    row = connection.execute(select(api_key.c.revoked_at).where(api_key.c.id == key_id)).first()
+    return None if row is None else tuple(row)
+
+
 def key_by_id(connection: Connection, key_id: str) -> Row[Any] | None:
     return connection.execute(select(api_key).where(api_key.c.id == key_id)).first()
 

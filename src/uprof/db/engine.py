@@ -14,14 +14,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from uprof.db.folded import FoldingCursor
 from uprof.db.private_files import create_private_database_file
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
 # PostgreSQL requests use the database from at most this many threads at once (http/endpoint.py). The
 # pool keeps that many connections open, plus room for pages, the console and the webhook dispatcher.
-# Threads share one GIL: on the 2-core machine 4 served about 16 % more retrieves than 8 did (939 vs
-# 810 req/s), and 2 fewer again.
-DATABASE_THREADS = 4
+# Threads share one GIL with the event loop: on the 2-core machine, once a remembered key's check
+# travelled with the request's statement (db/folded.py), 2 threads served 10-15 % more retrieves per
+# CPU second than 4 did (wrk, 32 connections, bench/wrk/retrieve.lua), and 1 fewer than 2; before it, 4
+# had beaten 8. Updates, several round trips each and so bound by latency rather than CPU here, served about
+# 10 % fewer with 2 than with 4 at the same CPU per request (bench/wrk/update.lua).
+DATABASE_THREADS = 2
 POOL = {"pool_size": DATABASE_THREADS + 4, "max_overflow": 8}
 # JSON columns (metadata, program standings) are decoded on every profile read: orjson does it
 # several times faster than the standard library. Writing keeps SQLAlchemy's default encoder.
@@ -59,7 +63,18 @@ def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous)
-    return create_engine(url, pool_pre_ping=True, **POOL, **JSON_OPTIONS)
+    return _postgresql_engine(url)
+
+
+def _postgresql_engine(url: str) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, **POOL, **JSON_OPTIONS)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # A check queued by a request's step travels with the step's next statement (db/folded.py).
+        dbapi_connection.cursor_factory = FoldingCursor
+
+    return engine
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:

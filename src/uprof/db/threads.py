@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from uprof.db import folded
 from uprof.db.engine import DATABASE_THREADS
 from uprof.db.unit_of_work import Database
 
@@ -30,14 +31,15 @@ class DatabaseThreads:
         self._executor: ThreadPoolExecutor | None = None
 
     async def run(self, work: Callable[[], T]) -> T:
-        """Run `work` on one of the threads and wait for its result (or exception)."""
+        """Run `work` on one of the threads and wait for its result (or exception). It runs as a step
+        (`folded.in_step`): a check it queues travels with its next statement."""
         if self._executor is None:  # threads start on first use (again after a stop)
             self._executor = ThreadPoolExecutor(
                 self._count,
                 thread_name_prefix="uprof-database",
                 initializer=self._database.keep_connection_for_this_thread,
             )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, folded.in_step, work)
 
     async def stop(self) -> None:
         """Stop the threads without blocking the event loop: work not yet started is cancelled, work

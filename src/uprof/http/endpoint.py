@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
+from uprof.accounts.principals import KeyNoLongerValid
 from uprof.accounts.service import Principal
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http import body as request_body
@@ -176,7 +177,13 @@ class ApiEndpoint:
                 received.raw_body = await request_body.read_limited(request_body.chunks(receive), limit)
             except RequestTooLarge:
                 received.body_too_large = True
-        body = await runtime.step(lambda: self._respond(received))
+        try:
+            body = await runtime.step(lambda: self._respond(received))
+        except KeyNoLongerValid:  # PostgreSQL: a remembered key, revoked before this request (accounts/principals.py)
+            context = request_context(scope)
+            context.organization_id = context.workspace_id = context.key_id = None
+            context.extra_headers = []
+            raise invalid_key() from None
         if operation.awaits:
             return orjson.dumps(await body)
         return body  # type: ignore[no-any-return]
