@@ -8,6 +8,7 @@ unparsable requests) go through the same handler, and `uprof serve` writes its s
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import contextlib
 import logging
@@ -153,3 +154,5 @@ class RequestLog:
 
 REQUEST_LOGGER = logging.getLogger("uprof.request")
 REQUEST_LOG = RequestLog()
+# A process that stops between a turn's last line and the turn's end still writes it.
+atexit.register(REQUEST_LOG.flush)
