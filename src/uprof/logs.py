@@ -105,7 +105,8 @@ class RequestLog:
         self._pending: collections.deque[str] = collections.deque()
         self._scheduled = False
 
-    def configure(self, handler: logging.StreamHandler[Any], *, json: bool) -> None:
+    def configure(self, handler: logging.StreamHandler[Any] | None, *, json: bool = False) -> None:
+        """Write through `handler`'s stream (None: write nothing)."""
         self.flush()
         self._handler, self._json = handler, json
 

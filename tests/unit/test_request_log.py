@@ -32,10 +32,13 @@ def configure(level: str, fmt: str, stream: io.StringIO) -> None:
 
 @pytest.fixture
 def stream() -> Iterator[CountingStream]:
+    root = logging.getLogger("uprof")
+    saved = (root.handlers[:], root.level, root.propagate)
     counting = CountingStream()
     configure("info", "text", counting)
     yield counting
-    logs.configure("info", "text")
+    logs.REQUEST_LOG.configure(None)  # as before any test: no handler, so no request lines
+    root.handlers[:], root.level, root.propagate = saved
 
 
 def test_the_lines_of_one_turn_leave_in_one_write(stream: CountingStream) -> None:
