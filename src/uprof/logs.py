@@ -30,6 +30,8 @@ STATUS.setLevel(logging.INFO)
 # uvicorn's messages, sent through uprof's handler when the format is JSON (serving.py then gives
 # uvicorn no logging configuration of its own).
 UVICORN = "uvicorn"
+# Every line of the text format starts with it.
+TEXT_PREFIX = "uprof: "
 
 # uvicorn warns about every request that asks to upgrade the connection (to WebSocket, say), and adds
 # that no WebSocket library is installed. uprof has no WebSocket routes and answers such a request as
@@ -39,16 +41,17 @@ _UPGRADE_WARNINGS = ("Unsupported upgrade request.", "No supported WebSocket lib
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": format_timestamp(datetime.fromtimestamp(record.created, UTC)),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({key: value for key, value in record.__dict__.items() if key not in _STANDARD})
+        fields = {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+            fields["exception"] = self.formatException(record.exc_info)
+        at = datetime.fromtimestamp(record.created, UTC)
+        return json_line(at, record.levelname.lower(), record.name, record.getMessage(), fields)
+
+
+def json_line(at: datetime, level: str, logger: str, message: str, fields: dict[str, Any]) -> str:
+    """One line of the JSON format: time, level, logger and message, then the record's own fields."""
+    entry = {"time": format_timestamp(at), "level": level, "logger": logger, "message": message, **fields}
+    return orjson.dumps(entry, default=str).decode()
 
 
 class _NoUpgradeWarnings(logging.Filter):
@@ -69,7 +72,7 @@ def configure(level: str, fmt: str) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("uprof: %(message)s"))
+        handler.setFormatter(logging.Formatter(TEXT_PREFIX + "%(message)s"))
     root = logging.getLogger("uprof")
     REQUEST_LOG.configure(handler, json=fmt == "json")
     root.handlers[:] = [handler]
@@ -117,16 +120,9 @@ class RequestLog:
     def write(self, message: str, fields: dict[str, Any]) -> None:
         """Queue one line: `message` as text, or as JSON with `fields` beside it (JsonFormatter's shape)."""
         if self._json:
-            entry = {
-                "time": format_timestamp(datetime.now(UTC)),
-                "level": "info",
-                "logger": REQUEST_LOGGER.name,
-                "message": message,
-                **fields,
-            }
-            line = orjson.dumps(entry, default=str).decode()
+            line = json_line(datetime.now(UTC), "info", REQUEST_LOGGER.name, message, fields)
         else:
-            line = "uprof: " + message
+            line = TEXT_PREFIX + message
         self._pending.append(line)
         if self._scheduled:
             return

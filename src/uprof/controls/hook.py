@@ -27,7 +27,7 @@ from uprof.controls.service import Fault
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.auth import presented_key
 from uprof.http.context import RequestContext, request_context
-from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
+from uprof.http.errors import ApiError, InternalError, Overloaded, error_body, json_answer
 from uprof.http.headers import RequestHeaders
 from uprof.http.runtime import Runtime
 from uprof.timestamps import utc_now
@@ -191,21 +191,12 @@ async def _drain(receive: Callable[[], Any]) -> None:
 
 def _fault_messages(fault: Fault, request_id: str) -> list[Message]:
     assert fault.status is not None
-    body = service.fault_body(fault.status, request_id)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if fault.retry_after is not None:
-        headers.append((b"retry-after", str(fault.retry_after).encode()))
-    return [
-        {"type": "http.response.start", "status": fault.status, "headers": headers},
-        {"type": "http.response.body", "body": body},
-    ]
+    retry_after = [] if fault.retry_after is None else [(b"retry-after", str(fault.retry_after).encode())]
+    return json_answer(fault.status, service.fault_body(fault.status, request_id), retry_after)
 
 
 def _error_messages(error: ApiError, request_id: str) -> list[Message]:
-    return [
-        {"type": "http.response.start", "status": error.status, "headers": []},
-        {"type": "http.response.body", "body": error_body(error, request_id)},
-    ]
+    return json_answer(error.status, error_body(error, request_id))
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uprof import metrics
 from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http.context import RequestContext
-from uprof.http.errors import ApiError, InternalError, Overloaded, error_body
+from uprof.http.errors import ApiError, InternalError, Overloaded, error_body, json_answer
 from uprof.http.protocol import ANSWERED_BY_PROTOCOL
 from uprof.logs import REQUEST_LOG
 
@@ -30,8 +30,9 @@ _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # nginx's status for a request whose client went away before the answer: logged and counted, never sent.
 CLIENT_CLOSED = 499
 # Link tokens are secrets: the request log shows these paths with the token masked.
-_SECRET_PATH = re.compile(r"^/(enroll|portal)/[^/]+")
-_PAGE_PREFIXES = ("/enroll/", "/portal/")
+_SECRET_PATH_NAMES = ("enroll", "portal")
+_SECRET_PATH_PREFIXES = tuple(f"/{name}/" for name in _SECRET_PATH_NAMES)  # the cheap test, first
+_SECRET_PATH = re.compile(rf"^/({'|'.join(_SECRET_PATH_NAMES)})/[^/]+")
 # The answer for a last-resort status on a path that wants HTML (a page), or None for the JSON envelope.
 PageError = Callable[[Scope, int], ASGIApp | None]
 
@@ -104,17 +105,15 @@ class Edge:
 
 
 async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
-    body = error_body(error, request_id)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    for message in json_answer(error.status, error_body(error, request_id)):
+        await send(message)
 
 
 def _log_request(scope: Scope, context: RequestContext, route: str, status: int, seconds: float) -> None:
     if not REQUEST_LOG.enabled:
         return
     path = scope["path"]
-    if path.startswith(_PAGE_PREFIXES):
+    if path.startswith(_SECRET_PATH_PREFIXES):
         path = _SECRET_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
     client = scope["client"][0] if scope.get("client") else "-"
     fields: dict[str, Any] = {

@@ -35,7 +35,6 @@ from uprof.accounts import rate_limit
 from uprof.accounts import service as accounts
 from uprof.accounts.principals import KeyNoLongerValid
 from uprof.accounts.service import Principal
-from uprof.db.unit_of_work import DatabaseBusy
 from uprof.http import body as request_body
 from uprof.http.auth import acting_workspace, invalid_key, presented_key
 from uprof.http.context import RequestContext, request_context
@@ -43,11 +42,11 @@ from uprof.http.errors import (
     ApiError,
     InvalidRequest,
     MethodNotAllowed,
-    Overloaded,
     PermissionDenied,
     RateLimited,
     RequestTooLarge,
     error_body,
+    json_answer,
     not_found_route,
     quote,
 )
@@ -136,9 +135,6 @@ class _Received:
     body_too_large: bool = False
 
 
-_JSON = (b"content-type", b"application/json")
-
-
 class ApiEndpoint:
     """An ASGI endpoint (not a plain function, so Starlette leaves method dispatch to it)."""
 
@@ -148,16 +144,14 @@ class ApiEndpoint:
         self.allowed = ", ".join(operations)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A DatabaseBusy goes on to the edge, which answers it with a 529 (http/edge.py).
         try:
-            status, body, headers = 200, await self._answer(scope, receive), [_JSON]
+            messages = json_answer(200, await self._answer(scope, receive))
         except ApiError as error:
-            status, body = error.status, error_body(error, request_context(scope).request_id)
-            headers = [_JSON, *_encoded(error.headers)]  # `allow`, `retry-after`, …
-        except DatabaseBusy:
-            status, body, headers = 529, error_body(Overloaded(), request_context(scope).request_id), [_JSON]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            body = error_body(error, request_context(scope).request_id)
+            messages = json_answer(error.status, body, _encoded(error.headers))  # `allow`, `retry-after`, …
+        for message in messages:
+            await send(message)
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes:
         method: str = scope["method"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
+from starlette.types import Message
 
 
 class ApiError(Exception):
@@ -94,6 +97,15 @@ def error_body(error: ApiError, request_id: str) -> bytes:
     if error.error_code is not None:
         inner["details"] = {"error_code": error.error_code}
     return orjson.dumps({"type": "error", "error": inner, "request_id": request_id})
+
+
+def json_answer(status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()) -> list[Message]:
+    """The two ASGI messages of a JSON answer: its head (content type, length and `headers`) and its body."""
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    return [
+        {"type": "http.response.start", "status": status, "headers": head},
+        {"type": "http.response.body", "body": body},
+    ]
 
 
 def one_of(values: tuple[str, ...]) -> str:
