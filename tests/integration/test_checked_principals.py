@@ -14,7 +14,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from uprof.accounts import service as accounts
 from uprof.accounts.principals import KeyNoLongerValid, PrincipalCache
-from uprof.accounts.service import Principal
+from uprof.accounts.service import CreatedKey, Principal
 from uprof.db.engine import make_engine
 from uprof.db.threads import DatabaseThreads
 from uprof.db.unit_of_work import Database
@@ -51,6 +51,14 @@ def _revoke_elsewhere(database: Database, key_id: str) -> None:
         assert elsewhere.run(lambda connection: accounts.revoke_key(connection, key_id), write=True)
     finally:
         elsewhere.engine.dispose()
+
+
+def _remembered(database: Database, steps: Callable[..., object]) -> tuple[CreatedKey, PrincipalCache]:
+    """A new key, and a cache that accepted it in one request's step (so later steps remember it)."""
+    key = database.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
+    cache = PrincipalCache(database)
+    steps(lambda: cache.authenticate(key.key, utc_now()))
+    return key, cache
 
 
 def _units(database: Database) -> list[int]:
@@ -101,9 +109,7 @@ def test_a_key_revoked_elsewhere_is_refused_by_the_next_request(
 def test_a_request_that_runs_no_statement_still_checks_the_key(
     postgresql: Database, steps: Callable[..., object]
 ) -> None:
-    key = postgresql.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
-    cache = PrincipalCache(postgresql)
-    steps(lambda: cache.authenticate(key.key, utc_now()))
+    key, cache = _remembered(postgresql, steps)
     _revoke_elsewhere(postgresql, key.id)
 
     def refused_by_a_header_check() -> None:
@@ -115,10 +121,8 @@ def test_a_request_that_runs_no_statement_still_checks_the_key(
 
 
 def test_a_write_by_a_revoked_key_is_rolled_back(postgresql: Database, steps: Callable[..., object]) -> None:
-    key = postgresql.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
+    key, cache = _remembered(postgresql, steps)
     victim = postgresql.run(lambda connection: accounts.create_key(connection, name="victim"), write=True)
-    cache = PrincipalCache(postgresql)
-    steps(lambda: cache.authenticate(key.key, utc_now()))
     _revoke_elsewhere(postgresql, key.id)
 
     def revoke_another_key() -> None:
@@ -131,9 +135,7 @@ def test_a_write_by_a_revoked_key_is_rolled_back(postgresql: Database, steps: Ca
 
 
 def test_a_failing_statement_leaves_the_connection_usable(postgresql: Database, steps: Callable[..., object]) -> None:
-    key = postgresql.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
-    cache = PrincipalCache(postgresql)
-    steps(lambda: cache.authenticate(key.key, utc_now()))
+    key, cache = _remembered(postgresql, steps)
 
     def bad_statement() -> None:
         assert cache.authenticate(key.key, utc_now()) is not None
@@ -164,9 +166,7 @@ def test_outside_a_request_every_call_looks_the_key_up(postgresql: Database) -> 
 def test_a_failed_statement_still_reports_the_revocation(postgresql: Database, steps: Callable[..., object]) -> None:
     """A caller may carry on after a failed statement (a unique violation, say): the check's answer,
     sent before it, still refuses the key."""
-    key = postgresql.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
-    cache = PrincipalCache(postgresql)
-    steps(lambda: cache.authenticate(key.key, utc_now()))
+    key, cache = _remembered(postgresql, steps)
     _revoke_elsewhere(postgresql, key.id)
 
     def carry_on_after_a_failure() -> int:
@@ -182,9 +182,7 @@ def test_a_failed_statement_still_reports_the_revocation(postgresql: Database, s
 
 
 def test_a_refusal_caught_by_the_step_is_raised_again(postgresql: Database, steps: Callable[..., object]) -> None:
-    key = postgresql.run(lambda connection: accounts.create_key(connection, name="checked"), write=True)
-    cache = PrincipalCache(postgresql)
-    steps(lambda: cache.authenticate(key.key, utc_now()))
+    key, cache = _remembered(postgresql, steps)
     _revoke_elsewhere(postgresql, key.id)
 
     def swallow_everything() -> str:
