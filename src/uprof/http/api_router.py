@@ -3,8 +3,9 @@
 Nearly every request a server answers is a `/v1/` call, and Starlette's router tries its routes in
 order, each through a regular expression, behind its exception middleware. This table finds the
 route by the path's first segment after `/v1/` and hands the request straight to its endpoint,
-which answers every outcome itself (http/endpoint.py). Anything it does not find (another path, an
-unknown `/v1/` path) goes on to Starlette's router, which answers as before.
+which answers API errors itself (http/endpoint.py; a busy database and any other failure go on to
+the edge, http/edge.py). Anything it does not find (another path, an unknown `/v1/` path) goes on
+to Starlette's router, which answers as before.
 """
 
 from __future__ import annotations
